@@ -1,0 +1,107 @@
+/* cli.c - option parsing for the subcommands; see cli.h. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int spec_index(const CliOptSpec *specs, const char *name) {
+    for (int i = 0; specs[i].name; i++)
+        if (strcmp(specs[i].name, name) == 0) return i;
+    return -1;
+}
+
+sb_status cli_parse(CliArgs *a, const char *command, const CliOptSpec *specs, int max_positional, int argc,
+                    char **argv, sb_error *err) {
+    memset(a, 0, sizeof *a);
+    a->command = command;
+    a->specs = specs;
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        if (w[0] == '-' && w[1] && !isdigit((unsigned char)w[1]) && w[1] != '.') {
+            int k = spec_index(specs, w);
+            if (k < 0)
+                return sb_fail(err, SB_EARG, "%s: unknown option '%s' (see 'sphere-bench help %s')", command, w,
+                               command);
+            if (specs[k].is_flag) {
+                a->values[k] = "1";
+            } else {
+                if (i + 1 >= argc) return sb_fail(err, SB_EARG, "%s: option %s needs a value", command, w);
+                a->values[k] = argv[++i];
+            }
+        } else {
+            if (a->n_positional >= max_positional)
+                return sb_fail(err, SB_EARG, "%s: unexpected argument '%s' (see 'sphere-bench help %s')", command,
+                               w, command);
+            a->positional[a->n_positional++] = w;
+        }
+    }
+    return SB_OK;
+}
+
+const char *cli_get(const CliArgs *a, const char *name) {
+    int k = spec_index(a->specs, name);
+    return k < 0 ? NULL : a->values[k];
+}
+
+int cli_flag(const CliArgs *a, const char *name) { return cli_get(a, name) != NULL; }
+
+sb_status cli_require(const CliArgs *a, const char *name, const char **out, sb_error *err) {
+    *out = cli_get(a, name);
+    if (!*out || !**out) return sb_fail(err, SB_EARG, "%s: %s is required", a->command, name);
+    return SB_OK;
+}
+
+sb_status cli_get_long(const CliArgs *a, const char *name, long long min, long long max, long long *out,
+                       sb_error *err) {
+    const char *v = cli_get(a, name);
+    if (!v) return SB_OK;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || end == v || *end)
+        return sb_fail(err, SB_EARG, "%s: %s wants an integer, got '%s'", a->command, name, v);
+    if (x < min || x > max)
+        return sb_fail(err, SB_EARG, "%s: %s %lld is outside %lld..%lld", a->command, name, x, min, max);
+    *out = x;
+    return SB_OK;
+}
+
+sb_status cli_get_double(const CliArgs *a, const char *name, double min, double max, double *out, sb_error *err) {
+    const char *v = cli_get(a, name);
+    if (!v) return SB_OK;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(x))
+        return sb_fail(err, SB_EARG, "%s: %s wants a number, got '%s'", a->command, name, v);
+    if (x < min || x > max)
+        return sb_fail(err, SB_EARG, "%s: %s %g is outside %g..%g", a->command, name, x, min, max);
+    *out = x;
+    return SB_OK;
+}
+
+void cli_print_usage(const char *command, const char *synopsis, const CliOptSpec *specs) {
+    printf("usage: sphere-bench %s %s\n", command, synopsis);
+    for (int i = 0; specs[i].name; i++)
+        printf("  %-20s %s\n", specs[i].name, specs[i].help);
+}
+
+int cli_error(const char *command, const char *msg, int is_usage) {
+    fprintf(stderr, "sphere-bench: %s: %s\n", command, msg);
+    return is_usage ? 2 : 1;
+}
+
+int cli_parse_command(CliArgs *a, const char *command, const char *synopsis, const CliOptSpec *specs,
+                      int max_positional, int argc, char **argv) {
+    sb_error err;
+    if (cli_parse(a, command, specs, max_positional, argc, argv, &err)) return cli_error(command, err.msg, 1);
+    if (cli_flag(a, "--help")) {
+        cli_print_usage(command, synopsis, specs);
+        return 0;
+    }
+    return -1;
+}

@@ -1,0 +1,129 @@
+/* cmd_train.c - `train`: run one trainer over a range of batches and save the model.
+ *
+ * The model's shape comes from a preset (or from --init CKPT to continue a
+ * saved model); its vocabulary from the token file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/checkpoint.h"
+#include "../core/model.h"
+#include "../core/tokens.h"
+#include "../variants/serial.h"
+#include "cli.h"
+#include "commands.h"
+
+typedef struct {
+    long every; /* print one line every this many steps */
+    uint64_t tokens_per_batch;
+} PrintCtx;
+
+static void print_progress(const TrainProgress *p, void *ctx) {
+    const PrintCtx *pc = ctx;
+    if (p->step % pc->every != 0 && p->step != p->steps && p->step != 1) return;
+    double tps = p->elapsed_s > 0 ? (double)(p->batches_done * pc->tokens_per_batch) / p->elapsed_s : 0.0;
+    printf("step %6ld/%ld  batches %8llu/%llu  loss %.4f  %.0f tokens/s  %.1f s\n", p->step, p->steps,
+           (unsigned long long)p->batches_done, (unsigned long long)p->batches, p->loss, tps, p->elapsed_s);
+    fflush(stdout);
+}
+
+int cmd_train(int argc, char **argv) {
+    static const CliOptSpec specs[] = {
+        {"--variant", 0, "NAME: trainer (serial)"},
+        {"--data", 0, "TOKENS: token file"},
+        {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
+        {"--init", 0, "CKPT: start from this checkpoint instead of a fresh model"},
+        {"--batches", 0, "K: batches to train on (default: every batch of the file)"},
+        {"--first-batch", 0, "I: index of the first batch (default 0)"},
+        {"--batches-per-step", 0, "S: batches whose gradients are averaged per AdamW step (default 1)"},
+        {"--seed", 0, "S: initialisation seed (default 1)"},
+        {"--lr", 0, "X: learning rate (default 0.001)"},
+        {"--weight-decay", 0, "X: AdamW weight decay (default 0)"},
+        {"--print-every", 0, "N: print the loss every N steps (default: about 40 lines)"},
+        {"--save", 0, "CKPT: write the trained model here"},
+        {"--help", 1, "print this"},
+        {NULL, 0, NULL},
+    };
+    CliArgs a;
+    int rc = cli_parse_command(&a, "train", "--variant serial --data TOKENS [--model PRESET] [--batches K] "
+                               "[--save CKPT] [options]", specs, 0, argc, argv);
+    if (rc >= 0) return rc;
+    sb_error err;
+    const char *variant = cli_get(&a, "--variant"), *data_path, *preset_name = cli_get(&a, "--model");
+    const char *init_path = cli_get(&a, "--init"), *save = cli_get(&a, "--save");
+    long long batches = 0, first = 0, bps = 1, seed = 1, every = 0;
+    double lr = 1e-3, wd = 0.0;
+    if (cli_require(&a, "--data", &data_path, &err) ||
+        cli_get_long(&a, "--batches", 1, 1LL << 40, &batches, &err) ||
+        cli_get_long(&a, "--first-batch", 0, 1LL << 40, &first, &err) ||
+        cli_get_long(&a, "--batches-per-step", 1, 1 << 20, &bps, &err) ||
+        cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err) ||
+        cli_get_long(&a, "--print-every", 1, 1LL << 40, &every, &err) ||
+        cli_get_double(&a, "--lr", 0.0, 10.0, &lr, &err) ||
+        cli_get_double(&a, "--weight-decay", 0.0, 10.0, &wd, &err))
+        return cli_error("train", err.msg, 1);
+    if (!variant) variant = "serial";
+    if (strcmp(variant, "serial") != 0) {
+        snprintf(err.msg, sizeof err.msg, "unknown variant '%s' (available: serial)", variant);
+        return cli_error("train", err.msg, 1);
+    }
+    if (init_path && preset_name)
+        return cli_error("train", "give --model PRESET or --init CKPT, not both: a checkpoint fixes the shape", 1);
+    const ModelPreset *preset = model_preset_find(preset_name ? preset_name : "bench");
+    if (!preset) {
+        snprintf(err.msg, sizeof err.msg, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
+        return cli_error("train", err.msg, 1);
+    }
+
+    TokenFile tf = {0};
+    float *params = NULL;
+    ModelConfig c;
+    rc = 1;
+    if (tokens_load(&tf, data_path, &err)) goto fail;
+    if (init_path) {
+        if (checkpoint_load(init_path, &c, &params, &err)) goto fail;
+    } else {
+        c = model_config_from_preset(preset, (int)tf.vocab_size);
+        if (model_config_check(&c, &err)) goto fail;
+        params = malloc(model_param_count(&c) * sizeof(float));
+        if (!params) {
+            snprintf(err.msg, sizeof err.msg, "out of memory for %zu parameters", model_param_count(&c));
+            goto fail;
+        }
+        model_init(params, &c, (unsigned long long)seed);
+    }
+    int B = preset->B, T = c.T;
+    if (batches == 0) {
+        uint64_t have = tokens_batch_count(&tf, B, T);
+        batches = have > (uint64_t)first ? (long long)(have - (uint64_t)first) : 0;
+        if (batches == 0) {
+            snprintf(err.msg, sizeof err.msg, "%s holds no whole batch of %d x %d tokens after batch %lld",
+                     data_path, B, T, first);
+            goto fail;
+        }
+    }
+    AdamWConfig ac = adamw_defaults();
+    ac.lr = (float)lr;
+    ac.weight_decay = (float)wd;
+    long steps = (long)((batches + bps - 1) / bps);
+    PrintCtx pc = {every ? every : (steps + 39) / 40, (uint64_t)B * (uint64_t)T};
+    SerialConfig sc = {&tf, c, B, T, (uint64_t)first, (uint64_t)batches, (int)bps, ac, print_progress, &pc};
+    printf("train: variant %s, V=%d T=%d D=%d L=%d H=%d (%zu parameters), B=%d, %lld batches from %lld, "
+           "%lld per step\n", variant, c.V, c.T, c.D, c.L, c.H, model_param_count(&c), B, batches, first, bps);
+    SerialResult res;
+    if (serial_train(params, &sc, &res, &err)) goto fail;
+    double flops = model_flops_per_batch(&c, B, T) * (double)res.batches;
+    printf("done: %llu batches, %llu tokens in %.2f s: %.0f tokens/s, %.2f GFLOP/s, final loss %.4f\n",
+           (unsigned long long)res.batches, (unsigned long long)res.tokens, res.wall_s,
+           (double)res.tokens / res.wall_s, flops / res.wall_s / 1e9, res.last_loss);
+    if (save) {
+        if (checkpoint_save(save, &c, params, &err)) goto fail;
+        printf("saved %s\n", save);
+    }
+    rc = 0;
+fail:
+    if (rc) cli_error("train", err.msg, 0);
+    tokens_free(&tf);
+    free(params);
+    return rc;
+}

@@ -1,0 +1,56 @@
+/* main.c - entry point of build/sphere-bench: dispatches to a subcommand.
+ *
+ * The one program holds every tool of the suite (data, model, training, and
+ * later the bench and the report), so a user and the Makefile need one binary
+ * and the tests exercise exactly what users run. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} Command;
+
+static const Command commands[] = {
+    {"corpus", cmd_corpus, "write the synthetic English-like corpus and its statistics"},
+    {"tokenize", cmd_tokenize, "turn a text file into a token file and a vocabulary"},
+    {"init", cmd_init, "write a freshly initialised checkpoint"},
+    {"grad", cmd_grad, "write the gradient of the mean loss on one batch"},
+    {"train", cmd_train, "train a model (variant serial: the single-threaded baseline)"},
+    {"generate", cmd_generate, "sample text from a checkpoint"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: sphere-bench COMMAND [options]   ('sphere-bench help COMMAND' for its options)\n\n");
+    for (const Command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        if (argc >= 3) {
+            for (const Command *c = commands; c->name; c++)
+                if (strcmp(c->name, argv[2]) == 0) {
+                    char *help_argv[] = {"--help", NULL};
+                    return c->run(1, help_argv);
+                }
+            fprintf(stderr, "sphere-bench: no command '%s'\n", argv[2]);
+            return 2;
+        }
+        usage(stdout);
+        return 0;
+    }
+    for (const Command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c->run(argc - 2, argv + 2);
+    fprintf(stderr, "sphere-bench: no command '%s'\n", name);
+    usage(stderr);
+    return 2;
+}

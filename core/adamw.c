@@ -1,0 +1,46 @@
+/* adamw.c - AdamW as in Loshchilov & Hutter: the weight decay is applied to
+ * the parameter directly, not mixed into the gradient; see adamw.h. */
+#include "adamw.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+AdamWConfig adamw_defaults(void) {
+    AdamWConfig c = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f};
+    return c;
+}
+
+sb_status adamw_init(AdamW *opt, size_t n, AdamWConfig cfg, sb_error *err) {
+    opt->cfg = cfg;
+    opt->n = n;
+    opt->step = 0;
+    opt->m = calloc(n, sizeof(float));
+    opt->v = calloc(n, sizeof(float));
+    if (!opt->m || !opt->v) {
+        adamw_free(opt);
+        return sb_fail(err, SB_ENOMEM, "cannot allocate AdamW state for %zu parameters", n);
+    }
+    return SB_OK;
+}
+
+void adamw_free(AdamW *opt) {
+    free(opt->m);
+    free(opt->v);
+    opt->m = opt->v = NULL;
+}
+
+void adamw_update(AdamW *opt, float *params, const float *grads) {
+    AdamWConfig c = opt->cfg;
+    opt->step++;
+    float bc1 = 1.0f - powf(c.beta1, (float)opt->step);
+    float bc2 = 1.0f - powf(c.beta2, (float)opt->step);
+    for (size_t i = 0; i < opt->n; i++) {
+        float g = grads[i];
+        float m = c.beta1 * opt->m[i] + (1.0f - c.beta1) * g;
+        float v = c.beta2 * opt->v[i] + (1.0f - c.beta2) * g * g;
+        opt->m[i] = m;
+        opt->v[i] = v;
+        float mhat = m / bc1, vhat = v / bc2;
+        params[i] -= c.lr * (mhat / (sqrtf(vhat) + c.eps) + c.weight_decay * params[i]);
+    }
+}

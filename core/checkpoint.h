@@ -1,0 +1,25 @@
+/* checkpoint.h - the parameter and gradient file.
+ *
+ * Eight little-endian int32: magic 20261124, version 1, V, T, D, L, H, 0;
+ * then model_param_count() little-endian float32 in DESIGN.md's order. The
+ * same format holds parameters (a checkpoint) or gradients (`grad`'s output):
+ * both are buffers of the parameter layout. */
+#ifndef SB_CHECKPOINT_H
+#define SB_CHECKPOINT_H
+
+#include "config.h"
+#include "error.h"
+
+#define CHECKPOINT_MAGIC 20261124
+#define CHECKPOINT_VERSION 1
+#define CHECKPOINT_HEADER_INTS 8
+
+/* Writes through a temporary file and a rename, so a failed save never
+ * replaces a good file with a half-written one. */
+sb_status checkpoint_save(const char *path, const ModelConfig *c, const float *buf, sb_error *err);
+
+/* Reads and validates the header (magic, version, a sane shape, a file size
+ * that matches it exactly), then allocates *buf (caller frees). */
+sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_error *err);
+
+#endif

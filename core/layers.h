@@ -1,0 +1,45 @@
+/* layers.h - the transformer's layers other than the matrix products.
+ *
+ * Forward/backward pairs in the llm.c convention: outputs first, then inputs,
+ * then sizes. Backward functions add into parameter gradients (the gradient
+ * buffer is zeroed once per batch) and into activation gradients where the
+ * residual stream joins two paths; each says which. Every loop sums in one
+ * fixed order, so results are bitwise deterministic. */
+#ifndef SB_LAYERS_H
+#define SB_LAYERS_H
+
+/* out[b][t][:] = wte[inp[b][t]][:] + wpe[t][:] */
+void encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int B, int T, int D);
+/* dwte[inp] += dout, dwpe[t] += dout (both accumulate) */
+void encoder_backward(float *dwte, float *dwpe, const float *dout, const int *inp, int B, int T, int D);
+
+/* LayerNorm over the last axis (eps 1e-5, biased variance) of N rows of D;
+ * mean and rstd are saved for backward. */
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                       const float *bias, int N, int D);
+/* dinp += ..., dweight += ..., dbias += ... */
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                        const float *weight, const float *mean, const float *rstd, int N, int D);
+
+/* Causal multi-head attention. inp is qkv[B][T][3D] (q, k, v); out[B][T][D];
+ * att[B][H][T][T] keeps the softmax weights (row t uses columns 0..t). */
+void attention_forward(float *out, float *att, const float *inp, int B, int T, int D, int H);
+/* dinp (dqkv) is overwritten; scratch holds 2*T floats. */
+void attention_backward(float *dinp, float *scratch, const float *dout, const float *inp, const float *att,
+                        int B, int T, int D, int H);
+
+/* GELU, tanh approximation. gelu_backward overwrites dinp. */
+void gelu_forward(float *out, const float *inp, int n);
+void gelu_backward(float *dinp, const float *inp, const float *dout, int n);
+
+/* out = a + b */
+void residual_forward(float *out, const float *a, const float *b, int n);
+
+/* Softmax over V in place (logits become probabilities) for N rows; when
+ * targets is non-NULL, losses[i] = -log p[i][targets[i]], computed from the
+ * logits (log-sum-exp), so it never takes the log of an underflowed zero. */
+void softmax_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V);
+/* probs become d(mean loss)/d(logits) = (p - onehot) / N, in place. */
+void softmax_crossentropy_backward(float *probs, const int *targets, int N, int V);
+
+#endif
