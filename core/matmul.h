@@ -9,9 +9,10 @@
 #ifndef SB_MATMUL_H
 #define SB_MATMUL_H
 
-/* out[N][OC] = inp[N][C] . weight[OC][C]^T + bias[OC] (bias may be NULL). */
-void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
-                    int OC);
+/* out[N][OC] = inp[N][C] . weight[OC][C]^T + bias[OC] (bias may be NULL).
+ * scratch holds OC*C floats (the transposed weight). */
+void matmul_forward(float *out, float *scratch, const float *inp, const float *weight, const float *bias, int N,
+                    int C, int OC);
 
 /* dinp[N][C] = dout . weight (overwritten; may be NULL to skip),
  * dweight[OC][C] += dout^T . inp, dbias[OC] += column sums of dout (may be NULL). */

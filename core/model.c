@@ -32,7 +32,7 @@
     X(probs, (B) * (T) * (V)) X(losses, (B) * (T))                                                      \
     X(dresidual, (B) * (T) * (D)) X(dln, (B) * (T) * (D)) X(datty, (B) * (T) * (D))                    \
     X(dqkv, (B) * (T) * 3 * (D)) X(dfch, (B) * (T) * 4 * (D)) X(dfch_gelu, (B) * (T) * 4 * (D))        \
-    X(dscratch, 2 * (T))
+    X(dscratch, 2 * (T)) X(wt, ((V) > 4 * (D) ? (V) : 4 * (D)) * (D))
 
 static size_t workspace_floats(const ModelConfig *c, size_t B, size_t T) {
     size_t D = (size_t)c->D, L = (size_t)c->L, H = (size_t)c->H, V = (size_t)c->V, n = 0;
@@ -166,19 +166,19 @@ float model_forward(Workspace *ws, const float *params, const int *inputs, const
         LayerTensors w = layer_tensors(c, P, l);
         LayerActs a = layer_acts(ws, l);
         layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, x, w.ln1_w, w.ln1_b, N, D);
-        matmul_forward(a.qkv, a.ln1, w.qkv_w, w.qkv_b, N, D, 3 * D);
+        matmul_forward(a.qkv, ws->wt, a.ln1, w.qkv_w, w.qkv_b, N, D, 3 * D);
         attention_forward(a.atty, a.att, a.qkv, b, t, D, H);
-        matmul_forward(ws->dln, a.atty, w.proj_w, w.proj_b, N, D, D); /* dln: free until backward */
+        matmul_forward(ws->dln, ws->wt, a.atty, w.proj_w, w.proj_b, N, D, D); /* dln: free until backward */
         residual_forward(a.residual2, x, ws->dln, N * D);
         layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2_w, w.ln2_b, N, D);
-        matmul_forward(a.fch, a.ln2, w.fc_w, w.fc_b, N, D, 4 * D);
+        matmul_forward(a.fch, ws->wt, a.ln2, w.fc_w, w.fc_b, N, D, 4 * D);
         gelu_forward(a.fch_gelu, a.fch, N * 4 * D);
-        matmul_forward(ws->dln, a.fch_gelu, w.fcproj_w, w.fcproj_b, N, 4 * D, D);
+        matmul_forward(ws->dln, ws->wt, a.fch_gelu, w.fcproj_w, w.fcproj_b, N, 4 * D, D);
         residual_forward(a.residual3, a.residual2, ws->dln, N * D);
         x = a.residual3;
     }
     layernorm_forward(ws->lnf, ws->lnf_mean, ws->lnf_rstd, x, m.lnf_w, m.lnf_b, N, D);
-    matmul_forward(ws->probs, ws->lnf, m.wte, NULL, N, D, V);
+    matmul_forward(ws->probs, ws->wt, ws->lnf, m.wte, NULL, N, D, V);
     softmax_crossentropy_forward(ws->probs, ws->losses, targets, N, V);
     if (!targets) return 0.0f;
     double sum = 0.0;
