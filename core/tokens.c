@@ -1,0 +1,254 @@
+/* tokens.c - the token file: load, save, and the B x T windows cut from it.
+ *
+ * The file is a 24-byte little-endian header (magic, version, vocab size, a
+ * reserved zero, the token count) followed by the ids as little-endian uint32
+ * (format in tokens.h). Loading checks everything a trainer could later crash
+ * on, before the trainer sees a single id: the exact size implied by the count,
+ * the magic and version, and every id against the vocab size. Ids are read
+ * with fread in large chunks straight into the destination array; on a
+ * little-endian host (every machine this project targets) that array is the
+ * file's bytes, on a big-endian one each id is byte-swapped after reading, so
+ * the file is the same everywhere. Saving goes through a temporary file and
+ * rename(), so `path` holds either the old file or the complete new one. */
+#include "tokens.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Ids per fread/fwrite call: 4 MiB, large enough that the syscall cost
+ * vanishes and small enough to stay in the last-level cache. */
+#define TOKENS_IO_CHUNK (1u << 20)
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define TOKENS_HOST_BIG_ENDIAN 1
+#else
+#define TOKENS_HOST_BIG_ENDIAN 0
+#endif
+
+static uint32_t le32_get(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64_get(const unsigned char *p) {
+    return (uint64_t)le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
+}
+
+static void le32_put(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void le64_put(unsigned char *p, uint64_t v) {
+    le32_put(p, (uint32_t)v);
+    le32_put(p + 4, (uint32_t)(v >> 32));
+}
+
+/* In-place conversion between file order (little-endian) and host order; a
+ * no-op the compiler removes on little-endian hosts. */
+static void ids_swap_to_host(uint32_t *ids, size_t n) {
+#if TOKENS_HOST_BIG_ENDIAN
+    for (size_t i = 0; i < n; i++) ids[i] = __builtin_bswap32(ids[i]);
+#else
+    (void)ids;
+    (void)n;
+#endif
+}
+
+sb_status tokens_load(TokenFile *tf, const char *path, sb_error *err) {
+    memset(tf, 0, sizeof *tf);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sb_fail(err, SB_EIO, "cannot open token file %s: %s; check the path or run `sphere-bench tokenize` first",
+                       path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return sb_fail(err, SB_EIO, "token file %s is not a regular file; pass the .tok file written by `sphere-bench tokenize`",
+                       path);
+    }
+    uint64_t actual = (uint64_t)st.st_size;
+    unsigned char h[TOKENS_HEADER_BYTES];
+    if (actual < TOKENS_HEADER_BYTES || fread(h, 1, sizeof h, f) != sizeof h) {
+        fclose(f);
+        return sb_fail(err, SB_EFORMAT,
+                       "token file %s is %llu bytes, shorter than the %d-byte header; it is empty or truncated, "
+                       "regenerate it with `sphere-bench tokenize`",
+                       path, (unsigned long long)actual, TOKENS_HEADER_BYTES);
+    }
+    uint32_t magic = le32_get(h), version = le32_get(h + 4), vocab = le32_get(h + 8), reserved = le32_get(h + 12);
+    uint64_t n = le64_get(h + 16);
+    const char *redo = "regenerate it with `sphere-bench tokenize`";
+    sb_status st_code = SB_OK;
+    if (magic != TOKENS_MAGIC)
+        st_code = sb_fail(err, SB_EFORMAT, "%s is not a token file: magic %u found, %u expected; %s", path, magic,
+                          TOKENS_MAGIC, redo);
+    else if (version != TOKENS_VERSION)
+        st_code = sb_fail(err, SB_EFORMAT, "token file %s has version %u, this program reads version %u; %s", path,
+                          version, TOKENS_VERSION, redo);
+    else if (vocab == 0 || vocab > (uint32_t)INT32_MAX)
+        /* Windows hand ids out as int, so a vocab beyond INT32_MAX cannot be used. */
+        st_code = sb_fail(err, SB_EFORMAT, "token file %s declares vocab size %u, expected 1..%d; %s", path, vocab,
+                          INT32_MAX, redo);
+    else if (reserved != 0)
+        st_code = sb_fail(err, SB_EFORMAT, "token file %s has %u in the reserved header field (offset 12), 0 expected; %s",
+                          path, reserved, redo);
+    else if (n == 0)
+        st_code = sb_fail(err, SB_EFORMAT, "token file %s holds zero tokens; tokenize a non-empty text", path);
+    else if (n > (UINT64_MAX - TOKENS_HEADER_BYTES) / 4 || n > SIZE_MAX / sizeof(uint32_t) ||
+             (uint64_t)TOKENS_HEADER_BYTES + 4 * n != actual) {
+        /* Compute the expected size without overflow for absurd counts. */
+        if (n > (UINT64_MAX - TOKENS_HEADER_BYTES) / 4)
+            st_code = sb_fail(err, SB_EFORMAT, "token file %s declares %llu tokens, more than any file can hold (size %llu bytes); %s",
+                              path, (unsigned long long)n, (unsigned long long)actual, redo);
+        else
+            st_code = sb_fail(err, SB_EFORMAT,
+                              "token file %s is %llu bytes but its header declares %llu tokens, so %llu bytes expected "
+                              "(%s); %s",
+                              path, (unsigned long long)actual, (unsigned long long)n,
+                              (unsigned long long)(TOKENS_HEADER_BYTES + 4 * n),
+                              actual < TOKENS_HEADER_BYTES + 4 * n ? "truncated" : "trailing bytes", redo);
+    }
+    if (st_code != SB_OK) {
+        fclose(f);
+        return st_code;
+    }
+
+    uint32_t *ids = malloc((size_t)n * sizeof *ids);
+    if (!ids) {
+        fclose(f);
+        return sb_fail(err, SB_ENOMEM, "cannot allocate %llu bytes for the ids of token file %s; free memory or use a smaller file",
+                       (unsigned long long)(n * 4), path);
+    }
+    for (uint64_t done = 0; done < n;) {
+        size_t want = n - done < TOKENS_IO_CHUNK ? (size_t)(n - done) : TOKENS_IO_CHUNK;
+        size_t got = fread(ids + done, sizeof *ids, want, f);
+        if (got != want) {
+            int e = ferror(f) ? errno : 0;
+            free(ids);
+            fclose(f);
+            return sb_fail(err, SB_EIO, "read error in token file %s at token %llu of %llu: %s; check the disk and retry",
+                           path, (unsigned long long)(done + got), (unsigned long long)n,
+                           e ? strerror(e) : "file shrank while reading");
+        }
+        ids_swap_to_host(ids + done, got);
+        done += got;
+    }
+    fclose(f);
+
+    /* One branch-light pass: find whether any id is out of range, then the first. */
+    uint32_t max_id = 0;
+    for (uint64_t i = 0; i < n; i++) max_id = ids[i] > max_id ? ids[i] : max_id;
+    if (max_id >= vocab) {
+        uint64_t bad = 0;
+        while (ids[bad] < vocab) bad++;
+        uint32_t id = ids[bad];
+        free(ids);
+        return sb_fail(err, SB_EFORMAT,
+                       "token file %s: token %llu (byte offset %llu) has id %u, not below the vocab size %u; the file is "
+                       "corrupt, %s",
+                       path, (unsigned long long)bad, (unsigned long long)(TOKENS_HEADER_BYTES + 4 * bad), id, vocab, redo);
+    }
+    tf->vocab_size = vocab;
+    tf->n_tokens = n;
+    tf->ids = ids;
+    return SB_OK;
+}
+
+sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, uint32_t vocab_size, sb_error *err) {
+    if (vocab_size == 0 || vocab_size > (uint32_t)INT32_MAX)
+        return sb_fail(err, SB_ECONFIG, "cannot write token file %s with vocab size %u; it must be 1..%d", path,
+                       vocab_size, INT32_MAX);
+    if (n_tokens == 0)
+        return sb_fail(err, SB_ECONFIG, "refusing to write token file %s with zero tokens; tokenize a non-empty text", path);
+    for (uint64_t i = 0; i < n_tokens; i++)
+        if (ids[i] >= vocab_size)
+            return sb_fail(err, SB_ERANGE, "cannot write token file %s: token %llu has id %u, not below the vocab size %u",
+                           path, (unsigned long long)i, ids[i], vocab_size);
+
+    size_t tmp_len = strlen(path) + 32;
+    char *tmp = malloc(tmp_len);
+    if (!tmp) return sb_fail(err, SB_ENOMEM, "out of memory naming the temporary file for %s", path);
+    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        sb_status s = sb_fail(err, SB_EIO, "cannot create %s (for token file %s): %s; check the directory exists and is writable",
+                              tmp, path, strerror(errno));
+        free(tmp);
+        return s;
+    }
+    unsigned char h[TOKENS_HEADER_BYTES];
+    le32_put(h, TOKENS_MAGIC);
+    le32_put(h + 4, TOKENS_VERSION);
+    le32_put(h + 8, vocab_size);
+    le32_put(h + 12, 0);
+    le64_put(h + 16, n_tokens);
+    int ok = fwrite(h, 1, sizeof h, f) == sizeof h;
+#if TOKENS_HOST_BIG_ENDIAN
+    uint32_t *buf = malloc(TOKENS_IO_CHUNK * sizeof *buf);
+    ok = ok && buf;
+#endif
+    for (uint64_t done = 0; ok && done < n_tokens;) {
+        size_t want = n_tokens - done < TOKENS_IO_CHUNK ? (size_t)(n_tokens - done) : TOKENS_IO_CHUNK;
+#if TOKENS_HOST_BIG_ENDIAN
+        for (size_t i = 0; i < want; i++) buf[i] = __builtin_bswap32(ids[done + i]);
+        ok = fwrite(buf, sizeof *buf, want, f) == want;
+#else
+        ok = fwrite(ids + done, sizeof *ids, want, f) == want;
+#endif
+        done += want;
+    }
+#if TOKENS_HOST_BIG_ENDIAN
+    free(buf);
+#endif
+    int e = ok ? 0 : errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        sb_status s = sb_fail(err, SB_EIO, "cannot write token file %s: %s; check free disk space and permissions", path,
+                              e ? strerror(e) : "short write");
+        free(tmp);
+        return s;
+    }
+    free(tmp);
+    return SB_OK;
+}
+
+void tokens_free(TokenFile *tf) {
+    if (!tf) return;
+    free(tf->ids);
+    memset(tf, 0, sizeof *tf);
+}
+
+uint64_t tokens_batch_count(const TokenFile *tf, int B, int T) {
+    if (!tf || tf->n_tokens == 0 || B <= 0 || T <= 0) return 0;
+    return (tf->n_tokens - 1) / ((uint64_t)B * (uint64_t)T);
+}
+
+sb_status tokens_window(int *inputs, int *targets, const TokenFile *tf, uint64_t offset, int B, int T, sb_error *err) {
+    if (B <= 0 || T <= 0)
+        return sb_fail(err, SB_ECONFIG, "batch shape B=%d T=%d is invalid; both must be positive", B, T);
+    uint64_t len = (uint64_t)B * (uint64_t)T;
+    /* The window needs tokens offset .. offset+len inclusive (the last target). */
+    if (tf->n_tokens < len + 1 || offset > tf->n_tokens - len - 1)
+        return sb_fail(err, SB_ERANGE,
+                       "batch window at token offset %llu needs tokens up to %llu but the token file has %llu; "
+                       "the last valid offset is %lld, use fewer batches or a larger file",
+                       (unsigned long long)offset, (unsigned long long)(offset + len), (unsigned long long)tf->n_tokens,
+                       tf->n_tokens >= len + 1 ? (long long)(tf->n_tokens - len - 1) : -1LL);
+    const uint32_t *src = tf->ids + offset;
+    for (uint64_t i = 0; i < len; i++) {
+        inputs[i] = (int)src[i];
+        targets[i] = (int)src[i + 1];
+    }
+    return SB_OK;
+}
