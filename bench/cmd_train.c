@@ -1,7 +1,9 @@
 /* cmd_train.c - `train`: run one trainer over a range of batches and save the model.
  *
- * The model's shape comes from a preset (or from --init CKPT to continue a
- * saved model); its vocabulary from the token file. */
+ * The trainer is chosen by name from the registry (variants/variant.h); the
+ * model's shape comes from a preset (or from --init CKPT to continue a saved
+ * model) and its vocabulary from the token file. At the end it prints the
+ * per-thread table and, with --json, writes the run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +11,10 @@
 #include "../core/checkpoint.h"
 #include "../core/model.h"
 #include "../core/tokens.h"
-#include "../variants/serial.h"
+#include "../variants/variant.h"
 #include "cli.h"
 #include "commands.h"
+#include "run_output.h"
 
 typedef struct {
     long every; /* print one line every this many steps */
@@ -29,31 +32,37 @@ static void print_progress(const TrainProgress *p, void *ctx) {
 
 int cmd_train(int argc, char **argv) {
     static const CliOptSpec specs[] = {
-        {"--variant", 0, "NAME: trainer (serial)"},
+        {"--variant", 0, "NAME: trainer (serial, flat; default serial)"},
+        {"--threads", 0, "N: threads that train, the control included (default 1 for serial, 2 otherwise)"},
         {"--data", 0, "TOKENS: token file"},
         {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
         {"--init", 0, "CKPT: start from this checkpoint instead of a fresh model"},
         {"--batches", 0, "K: batches to train on (default: every batch of the file)"},
         {"--first-batch", 0, "I: index of the first batch (default 0)"},
-        {"--batches-per-step", 0, "S: batches whose gradients are averaged per AdamW step (default 1)"},
+        {"--batches-per-step", 0, "S: batches averaged per AdamW step (default: 1 serial, one per worker flat)"},
+        {"--wait", 0, "block|spin: how control threads wait for workers (default block)"},
         {"--seed", 0, "S: initialisation seed (default 1)"},
         {"--lr", 0, "X: learning rate (default 0.001)"},
         {"--weight-decay", 0, "X: AdamW weight decay (default 0)"},
         {"--print-every", 0, "N: print the loss every N steps (default: about 40 lines)"},
         {"--save", 0, "CKPT: write the trained model here"},
+        {"--json", 0, "FILE: write the run, per thread, as JSON"},
+        {"--quiet", 1, "no per-step lines and no per-thread table"},
         {"--help", 1, "print this"},
         {NULL, 0, NULL},
     };
     CliArgs a;
-    int rc = cli_parse_command(&a, "train", "--variant serial --data TOKENS [--model PRESET] [--batches K] "
-                               "[--save CKPT] [options]", specs, 0, argc, argv);
+    int rc = cli_parse_command(&a, "train", "--variant NAME --threads N --data TOKENS [--model PRESET] [--batches K] "
+                               "[--save CKPT] [--json FILE] [options]", specs, 0, argc, argv);
     if (rc >= 0) return rc;
     sb_error err;
-    const char *variant = cli_get(&a, "--variant"), *data_path, *preset_name = cli_get(&a, "--model");
-    const char *init_path = cli_get(&a, "--init"), *save = cli_get(&a, "--save");
-    long long batches = 0, first = 0, bps = 1, seed = 1, every = 0;
+    const char *variant_name = cli_get(&a, "--variant"), *data_path, *preset_name = cli_get(&a, "--model");
+    const char *init_path = cli_get(&a, "--init"), *save = cli_get(&a, "--save"), *json = cli_get(&a, "--json");
+    const char *wait = cli_get(&a, "--wait");
+    long long batches = 0, first = 0, bps = 0, seed = 1, every = 0, threads = 0;
     double lr = 1e-3, wd = 0.0;
     if (cli_require(&a, "--data", &data_path, &err) ||
+        cli_get_long(&a, "--threads", 1, VARIANT_MAX_THREADS, &threads, &err) ||
         cli_get_long(&a, "--batches", 1, 1LL << 40, &batches, &err) ||
         cli_get_long(&a, "--first-batch", 0, 1LL << 40, &first, &err) ||
         cli_get_long(&a, "--batches-per-step", 1, 1 << 20, &bps, &err) ||
@@ -62,11 +71,18 @@ int cmd_train(int argc, char **argv) {
         cli_get_double(&a, "--lr", 0.0, 10.0, &lr, &err) ||
         cli_get_double(&a, "--weight-decay", 0.0, 10.0, &wd, &err))
         return cli_error("train", err.msg, 1);
-    if (!variant) variant = "serial";
-    if (strcmp(variant, "serial") != 0) {
-        snprintf(err.msg, sizeof err.msg, "unknown variant '%s' (available: serial)", variant);
+    if (!variant_name) variant_name = "serial";
+    const Variant *variant = variant_find(variant_name);
+    if (!variant) {
+        snprintf(err.msg, sizeof err.msg, "unknown variant '%s' (available: %s)", variant_name, variant_names());
         return cli_error("train", err.msg, 1);
     }
+    if (!threads) threads = strcmp(variant->name, "serial") == 0 ? 1 : 2;
+    WaitMode wait_mode = WAIT_BLOCK;
+    if (wait && strcmp(wait, "spin") == 0)
+        wait_mode = WAIT_SPIN;
+    else if (wait && strcmp(wait, "block") != 0)
+        return cli_error("train", "--wait takes block or spin", 1);
     if (init_path && preset_name)
         return cli_error("train", "give --model PRESET or --init CKPT, not both: a checkpoint fixes the shape", 1);
     const ModelPreset *preset = model_preset_find(preset_name ? preset_name : "bench");
@@ -77,6 +93,7 @@ int cmd_train(int argc, char **argv) {
 
     TokenFile tf = {0};
     float *params = NULL;
+    void *state = NULL;
     ModelConfig c;
     rc = 1;
     if (tokens_load(&tf, data_path, &err)) goto fail;
@@ -105,17 +122,30 @@ int cmd_train(int argc, char **argv) {
     AdamWConfig ac = adamw_defaults();
     ac.lr = (float)lr;
     ac.weight_decay = (float)wd;
-    long steps = (long)((batches + bps - 1) / bps);
-    PrintCtx pc = {every ? every : (steps + 39) / 40, (uint64_t)B * (uint64_t)T};
-    SerialConfig sc = {&tf, c, B, T, (uint64_t)first, (uint64_t)batches, (int)bps, ac, print_progress, &pc};
-    printf("train: variant %s, V=%d T=%d D=%d L=%d H=%d (%zu parameters), B=%d, %lld batches from %lld, "
-           "%lld per step\n", variant, c.V, c.T, c.D, c.L, c.H, model_param_count(&c), B, batches, first, bps);
-    SerialResult res;
-    if (serial_train(params, &sc, &res, &err)) goto fail;
+    PrintCtx pc = {every, (uint64_t)B * (uint64_t)T};
+    int quiet = cli_flag(&a, "--quiet");
+    VariantConfig vc = {&tf, c, B, T, (int)threads, (int)bps, ac, wait_mode, NULL, 0, {NULL, NULL, NULL},
+                        quiet ? NULL : print_progress, &pc};
+    if (variant->create(&state, &vc, &err)) goto fail;
+    if (!pc.every) {
+        int eff_bps = bps ? (int)bps : (strcmp(variant->name, "serial") == 0 ? 1 : (int)threads - 1);
+        pc.every = (train_step_count((uint64_t)batches, eff_bps) + 39) / 40;
+    }
+    printf("train: variant %s, %lld threads, V=%d T=%d D=%d L=%d H=%d (%zu parameters), B=%d, %lld batches from %lld\n",
+           variant->name, threads, c.V, c.T, c.D, c.L, c.H, model_param_count(&c), B, batches, first);
+    fflush(stdout);
+    RunResult res;
+    if (variant->run(state, params, (uint64_t)first, (uint64_t)batches, &res, &err)) goto fail;
     double flops = model_flops_per_batch(&c, B, T) * (double)res.batches;
-    printf("done: %llu batches, %llu tokens in %.2f s: %.0f tokens/s, %.2f GFLOP/s, final loss %.4f\n",
-           (unsigned long long)res.batches, (unsigned long long)res.tokens, res.wall_s,
+    if (!quiet) run_print_table(stdout, variant->name, &res);
+    printf("done: %llu batches (%d per step, %ld steps), %llu tokens in %.2f s: %.0f tokens/s, %.2f GFLOP/s, "
+           "final loss %.4f\n",
+           (unsigned long long)res.batches, res.batches_per_step, res.steps, (unsigned long long)res.tokens, res.wall_s,
            (double)res.tokens / res.wall_s, flops / res.wall_s / 1e9, res.last_loss);
+    if (json) {
+        if (run_json_write(json, variant->name, &res, &err)) goto fail;
+        printf("wrote %s\n", json);
+    }
     if (save) {
         if (checkpoint_save(save, &c, params, &err)) goto fail;
         printf("saved %s\n", save);
@@ -123,6 +153,7 @@ int cmd_train(int argc, char **argv) {
     rc = 0;
 fail:
     if (rc) cli_error("train", err.msg, 0);
+    if (state) variant->destroy(state);
     tokens_free(&tf);
     free(params);
     return rc;

@@ -3,37 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../core/model.h"
-
-static double wall_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-sb_status train_config_check(const TokenFile *data, const ModelConfig *model, int B, int T,
-                             uint64_t first_batch, uint64_t batches, int batches_per_step, sb_error *err) {
-    if (B < 1 || B > MODEL_MAX_B) return sb_fail(err, SB_ECONFIG, "batch size B=%d is outside 1..%d", B, MODEL_MAX_B);
-    if (T < 1 || T > model->T)
-        return sb_fail(err, SB_ECONFIG, "sequence length T=%d is outside 1..%d (the model's context)", T, model->T);
-    if (batches_per_step < 1)
-        return sb_fail(err, SB_ECONFIG, "batches per step must be at least 1 (got %d)", batches_per_step);
-    if (data->vocab_size > (uint32_t)model->V)
-        return sb_fail(err, SB_ECONFIG,
-                       "the token file has a vocabulary of %u but the model only %d: tokenize with --vocab %d "
-                       "or build the model for this data",
-                       data->vocab_size, model->V, model->V);
-    uint64_t have = tokens_batch_count(data, B, T);
-    if (batches == 0) return sb_fail(err, SB_ECONFIG, "a run needs at least one batch");
-    if (first_batch >= have || batches > have - first_batch)
-        return sb_fail(err, SB_ERANGE,
-                       "batches %llu..%llu requested but the token file holds only %llu batches of %d x %d",
-                       (unsigned long long)first_batch, (unsigned long long)(first_batch + batches - 1),
-                       (unsigned long long)have, B, T);
-    return SB_OK;
-}
 
 sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res, sb_error *err) {
     sb_status st = train_config_check(cfg->data, &cfg->model, cfg->B, cfg->T, cfg->first_batch, cfg->batches,
@@ -43,6 +14,7 @@ sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res
     size_t bt = (size_t)cfg->B * cfg->T;
     Workspace ws;
     AdamW opt = {0};
+    ThreadClock local_clock, *clk = cfg->clock ? cfg->clock : &local_clock;
     float *grads = malloc(n * sizeof(float)), *sum = malloc(n * sizeof(float));
     int *inputs = malloc(bt * sizeof(int)), *targets = malloc(bt * sizeof(int));
     if ((st = workspace_init(&ws, &cfg->model, cfg->B, cfg->T, err))) goto out_nows;
@@ -52,34 +24,45 @@ sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res
         goto out;
     }
     memset(res, 0, sizeof *res);
-    double t0 = wall_now();
-    long steps = (long)((cfg->batches + (uint64_t)cfg->batches_per_step - 1) / (uint64_t)cfg->batches_per_step);
+    if (cfg->hooks.thread_begin) cfg->hooks.thread_begin(cfg->hooks.ctx, 0, ROLE_WORKER, 0);
+    thread_clock_start(clk, 0, ROLE_WORKER, 0, PHASE_DISPATCH);
+    long steps = train_step_count(cfg->batches, cfg->batches_per_step);
     uint64_t k = 0;
     for (long s = 1; s <= steps; s++) {
-        uint64_t in_step = cfg->batches - k < (uint64_t)cfg->batches_per_step ? cfg->batches - k
-                                                                               : (uint64_t)cfg->batches_per_step;
+        uint64_t left = cfg->batches - k;
+        uint64_t in_step = left < (uint64_t)cfg->batches_per_step ? left : (uint64_t)cfg->batches_per_step;
         double loss_sum = 0.0;
         for (uint64_t j = 0; j < in_step; j++, k++) {
+            thread_clock_phase(clk, PHASE_DISPATCH);
             uint64_t offset = (cfg->first_batch + k) * bt;
-            if ((st = tokens_window(inputs, targets, cfg->data, offset, cfg->B, cfg->T, err))) goto out;
+            if ((st = tokens_window(inputs, targets, cfg->data, offset, cfg->B, cfg->T, err))) goto stop;
+            thread_clock_phase(clk, PHASE_COMPUTE);
             loss_sum += model_forward(&ws, params, inputs, targets, cfg->B, cfg->T);
             model_backward(j == 0 ? sum : grads, &ws, params);
-            if (j > 0)
+            clk->batches++;
+            if (j > 0) {
+                thread_clock_phase(clk, PHASE_REDUCE);
                 for (size_t i = 0; i < n; i++) sum[i] += grads[i];
+            }
         }
-        float scale = 1.0f / (float)in_step;
-        for (size_t i = 0; i < n; i++) sum[i] *= scale;
+        thread_clock_phase(clk, PHASE_OPTIMIZER);
+        float count = (float)in_step; /* a true division: the mean, not a product with a rounded 1/n */
+        for (size_t i = 0; i < n; i++) sum[i] /= count;
         adamw_update(&opt, params, sum);
         res->last_loss = (float)(loss_sum / (double)in_step);
         res->steps = s;
+        if (cfg->step_loss) cfg->step_loss[s - 1] = res->last_loss;
         if (cfg->progress) {
-            TrainProgress p = {s, steps, k, cfg->batches, res->last_loss, wall_now() - t0};
+            TrainProgress p = {s, steps, k, cfg->batches, res->last_loss, clock_wall_now() - clk->start_wall};
             cfg->progress(&p, cfg->progress_ctx);
         }
     }
     res->batches = cfg->batches;
     res->tokens = cfg->batches * bt;
-    res->wall_s = wall_now() - t0;
+stop:
+    thread_clock_stop(clk);
+    if (cfg->hooks.thread_end) cfg->hooks.thread_end(cfg->hooks.ctx, 0);
+    res->wall_s = clk->wall_s;
 out:
     adamw_free(&opt);
     workspace_free(&ws);
@@ -90,3 +73,61 @@ out_nows:
     free(targets);
     return st;
 }
+
+/* The variant wrapper: one thread, the caller's. */
+typedef struct {
+    VariantConfig cfg;
+    ThreadStats stats;
+    float *step_loss;
+} SerialState;
+
+static sb_status serial_create(void **state, const VariantConfig *cfg, sb_error *err) {
+    if (cfg->threads != 1)
+        return sb_fail(err, SB_ECONFIG, "variant serial runs on exactly 1 thread (got --threads %d)", cfg->threads);
+    SerialState *s = calloc(1, sizeof *s);
+    if (!s) return sb_fail(err, SB_ENOMEM, "out of memory");
+    s->cfg = *cfg;
+    if (s->cfg.batches_per_step == 0) s->cfg.batches_per_step = 1;
+    *state = s;
+    return SB_OK;
+}
+
+static sb_status serial_run(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
+                            sb_error *err) {
+    SerialState *s = state;
+    const VariantConfig *c = &s->cfg;
+    sb_status st = train_config_check(c->data, &c->model, c->B, c->T, first_batch, batches, c->batches_per_step, err);
+    if (st) return st;
+    free(s->step_loss);
+    s->step_loss = malloc(sizeof(float) * (size_t)train_step_count(batches, c->batches_per_step));
+    if (!s->step_loss) return sb_fail(err, SB_ENOMEM, "out of memory for the loss curve");
+    ThreadClock clk;
+    SerialConfig sc = {c->data, c->model, c->B, c->T, first_batch, batches, c->batches_per_step, c->adamw,
+                       c->progress, c->progress_ctx, &clk, c->hooks, s->step_loss};
+    SerialResult sr;
+    double cpu0 = clock_process_cpu_now();
+    if ((st = serial_train(params, &sc, &sr, err))) return st;
+    memset(res, 0, sizeof *res);
+    res->process_cpu_s = clock_process_cpu_now() - cpu0;
+    thread_stats_from_clock(&s->stats, &clk);
+    res->batches = sr.batches;
+    res->tokens = sr.tokens;
+    res->steps = sr.steps;
+    res->batches_per_step = c->batches_per_step;
+    res->last_loss = sr.last_loss;
+    res->wall_s = sr.wall_s;
+    res->n_threads = 1;
+    res->threads = &s->stats;
+    res->step_loss = s->step_loss;
+    return SB_OK;
+}
+
+static void serial_destroy(void *state) {
+    SerialState *s = state;
+    if (!s) return;
+    free(s->step_loss);
+    free(s);
+}
+
+const Variant variant_serial = {"serial", "one thread: the baseline every trainer is measured against",
+                                serial_create, serial_run, serial_destroy};

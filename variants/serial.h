@@ -4,28 +4,14 @@
  * batches_per_step consecutive batches form one step whose gradients are
  * summed in batch order, divided by the step's batch count, and applied with
  * AdamW. The last step may be partial: it averages over the batches it has.
- * The parallel trainers must reproduce exactly this arithmetic. */
+ * The parallel trainers must reproduce exactly this arithmetic. It is also
+ * registered as the variant "serial" (threads must be 1). */
 #ifndef SB_SERIAL_H
 #define SB_SERIAL_H
 
 #include <stdint.h>
 
-#include "../core/adamw.h"
-#include "../core/config.h"
-#include "../core/error.h"
-#include "../core/tokens.h"
-
-typedef struct {
-    long step;          /* 1-based */
-    long steps;         /* total in the run */
-    uint64_t batches_done;
-    uint64_t batches;   /* total in the run */
-    float loss;         /* mean loss of this step's batches, before the update */
-    double elapsed_s;   /* wall time since the run began */
-} TrainProgress;
-
-/* Called after every step; may be NULL. */
-typedef void (*train_progress_fn)(const TrainProgress *p, void *ctx);
+#include "variant.h"
 
 typedef struct {
     const TokenFile *data;
@@ -37,6 +23,10 @@ typedef struct {
     AdamWConfig adamw;
     train_progress_fn progress;
     void *progress_ctx;
+    /* optional: */
+    ThreadClock *clock;       /* started and stopped by serial_train when given */
+    ThreadHooks hooks;        /* called on the training thread, as variant.h says */
+    float *step_loss;         /* train_step_count() entries, filled when given */
 } SerialConfig;
 
 typedef struct {
@@ -51,9 +41,6 @@ typedef struct {
  * range past the end, ids the model's vocabulary cannot hold). */
 sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res, sb_error *err);
 
-/* Checks shared by every trainer: batch range inside the file, T within the
- * model, token vocabulary within the model's, batches_per_step >= 1. */
-sb_status train_config_check(const TokenFile *data, const ModelConfig *model, int B, int T,
-                             uint64_t first_batch, uint64_t batches, int batches_per_step, sb_error *err);
+extern const Variant variant_serial;
 
 #endif

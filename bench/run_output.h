@@ -1,0 +1,30 @@
+/* run_output.h - what a finished training run looks like to people and programs.
+ *
+ * The per-thread table `train` prints, and the run's JSON:
+ *   {"schema", "variant", "threads", "batches", "batches_per_step", "steps", "tokens",
+ *    "wall_s", "tokens_per_s", "loss", "process_cpu_s", "threads_cpu_s",
+ *    "step_loss": [...], "group_batches": [...],
+ *    "per_thread": [{"id", "role", "level", "cpu_s", "wall_s", "compute_s", "reduce_s",
+ *                    "optimizer_s", "dispatch_s", "wait_s", "compute_cpu_s", ..., "batches"}]}
+ * Phase fields without a suffix are wall seconds (they add up to wall_s);
+ * the *_cpu_s ones are CPU seconds (they add up to cpu_s). The names are the
+ * ones the bench's CSV columns use. */
+#ifndef SB_RUN_OUTPUT_H
+#define SB_RUN_OUTPUT_H
+
+#include <stdio.h>
+
+#include "../core/error.h"
+#include "../variants/variant.h"
+
+#define RUN_JSON_SCHEMA 1
+
+/* Sum of every thread's CPU time. */
+double run_threads_cpu(const RunResult *r);
+
+void run_print_table(FILE *f, const char *variant, const RunResult *r);
+
+/* Written through a temporary file and a rename. */
+sb_status run_json_write(const char *path, const char *variant, const RunResult *r, sb_error *err);
+
+#endif

@@ -1,0 +1,118 @@
+/* variant.h - the interface every trainer implements, and the registry of trainers.
+ *
+ * A trainer is created with a configuration (data, model shape, thread
+ * count, batches per step, its own options), runs over a range of batches
+ * updating a parameter buffer in place, reports per-thread statistics, and is
+ * destroyed. The bench and the `train` command know trainers only through
+ * this: adding one is a new file in variants/ and a line in registry.c.
+ *
+ * Arithmetic contract: every step covers batches_per_step consecutive
+ * batches (the last step may have fewer); the step's gradient is the mean of
+ * its batches' gradients and is applied with one AdamW update; a run starts
+ * with fresh optimizer state. A trainer that sums the batch gradients in
+ * batch-index order reproduces `serial` bitwise.
+ *
+ * Counters without coupling: a trainer never measures hardware counters
+ * itself. It calls hooks.thread_begin on every training thread, on that
+ * thread, before the thread's first phase, and hooks.thread_end after its
+ * last; the bench opens and reads counters there. */
+#ifndef SB_VARIANT_H
+#define SB_VARIANT_H
+
+#include <stdint.h>
+
+#include "../core/adamw.h"
+#include "../core/config.h"
+#include "../core/error.h"
+#include "../core/thread_clock.h"
+#include "../core/tokens.h"
+
+#define VARIANT_MAX_THREADS 4096
+
+typedef struct {
+    void (*thread_begin)(void *ctx, int thread_id, ThreadRole role, int level);
+    void (*thread_end)(void *ctx, int thread_id);
+    void *ctx;
+} ThreadHooks;
+
+typedef enum { WAIT_BLOCK = 0, WAIT_SPIN = 1 } WaitMode;
+
+typedef struct {
+    long step;           /* 1-based */
+    long steps;          /* in the run */
+    uint64_t batches_done;
+    uint64_t batches;    /* in the run */
+    float loss;          /* mean loss of this step's batches, before the update */
+    double elapsed_s;    /* wall time since the run began */
+} TrainProgress;
+
+/* Called by the thread that applies the update, after every step; may be NULL. */
+typedef void (*train_progress_fn)(const TrainProgress *p, void *ctx);
+
+typedef struct {
+    const TokenFile *data;
+    ModelConfig model;
+    int B, T;              /* batch shape; T <= model.T */
+    int threads;           /* every thread that trains, the calling one included */
+    int batches_per_step;  /* 0: the trainer's default (serial 1, flat one per worker) */
+    AdamWConfig adamw;
+    WaitMode wait;         /* how control threads wait for workers */
+    const char *route;     /* routing policy of tree trainers; NULL: the default */
+    int fanout;            /* children per control in tree trainers; 0: the default */
+    ThreadHooks hooks;
+    train_progress_fn progress;
+    void *progress_ctx;
+} VariantConfig;
+
+typedef struct {
+    int id;
+    ThreadRole role;
+    int level;
+    double cpu_s, wall_s;
+    double phase_wall[PHASE_COUNT]; /* seconds of wall time per phase; they add up to wall_s */
+    double phase_cpu[PHASE_COUNT];  /* seconds of CPU time per phase; they add up to cpu_s */
+    uint64_t batches;
+} ThreadStats;
+
+typedef struct {
+    uint64_t batches, tokens;
+    long steps;
+    int batches_per_step;   /* the value used, defaults resolved */
+    float last_loss;        /* mean loss of the last step */
+    double wall_s;          /* wall time of the measured region: first dispatch to last update */
+    double process_cpu_s;   /* getrusage CPU time of the whole process over the same region */
+    int n_threads;
+    const ThreadStats *threads;  /* n_threads, owned by the trainer until its next run or destroy */
+    const float *step_loss;      /* steps entries, same ownership */
+    int n_groups;                /* tree trainers: level-1 spheres; 0 otherwise */
+    const uint64_t *group_batches; /* batches each group received */
+} RunResult;
+
+typedef struct Variant {
+    const char *name;
+    const char *summary;
+    sb_status (*create)(void **state, const VariantConfig *cfg, sb_error *err);
+    /* Trains params in place over batches first .. first+batches-1. */
+    sb_status (*run)(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
+                     sb_error *err);
+    void (*destroy)(void *state);
+} Variant;
+
+const Variant *variant_find(const char *name);
+/* NULL-terminated list of every trainer. */
+const Variant *const *variant_all(void);
+/* "serial, flat, ..." for messages. */
+const char *variant_names(void);
+
+/* Checks every trainer shares: batch shape within the model, token vocabulary
+ * within the model's, batches_per_step >= 1, batch range inside the file. */
+sb_status train_config_check(const TokenFile *data, const ModelConfig *model, int B, int T,
+                             uint64_t first_batch, uint64_t batches, int batches_per_step, sb_error *err);
+
+/* Steps a run of `batches` takes: the last step may be partial. */
+long train_step_count(uint64_t batches, int batches_per_step);
+
+/* Copies a finished clock into the stats a RunResult reports. */
+void thread_stats_from_clock(ThreadStats *s, const ThreadClock *c);
+
+#endif
