@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int spec_index(const CliOptSpec *specs, const char *name) {
     for (int i = 0; specs[i].name; i++)
@@ -24,18 +25,17 @@ sb_status cli_parse(CliArgs *a, const char *command, const CliOptSpec *specs, in
         if (w[0] == '-' && w[1] && !isdigit((unsigned char)w[1]) && w[1] != '.') {
             int k = spec_index(specs, w);
             if (k < 0)
-                return sb_fail(err, SB_EARG, "%s: unknown option '%s' (see 'sphere-bench help %s')", command, w,
-                               command);
+                return sb_fail(err, SB_EARG, "unknown option '%s' (see 'sphere-bench help %s')", w, command);
             if (specs[k].is_flag) {
                 a->values[k] = "1";
             } else {
-                if (i + 1 >= argc) return sb_fail(err, SB_EARG, "%s: option %s needs a value", command, w);
+                if (i + 1 >= argc) return sb_fail(err, SB_EARG, "option %s needs a value", w);
                 a->values[k] = argv[++i];
             }
         } else {
             if (a->n_positional >= max_positional)
-                return sb_fail(err, SB_EARG, "%s: unexpected argument '%s' (see 'sphere-bench help %s')", command,
-                               w, command);
+                return sb_fail(err, SB_EARG, "unexpected argument '%s' (see 'sphere-bench help %s')", w,
+                               command);
             a->positional[a->n_positional++] = w;
         }
     }
@@ -51,7 +51,7 @@ int cli_flag(const CliArgs *a, const char *name) { return cli_get(a, name) != NU
 
 sb_status cli_require(const CliArgs *a, const char *name, const char **out, sb_error *err) {
     *out = cli_get(a, name);
-    if (!*out || !**out) return sb_fail(err, SB_EARG, "%s: %s is required", a->command, name);
+    if (!*out || !**out) return sb_fail(err, SB_EARG, "%s is required", name);
     return SB_OK;
 }
 
@@ -63,9 +63,9 @@ sb_status cli_get_long(const CliArgs *a, const char *name, long long min, long l
     errno = 0;
     long long x = strtoll(v, &end, 10);
     if (errno || end == v || *end)
-        return sb_fail(err, SB_EARG, "%s: %s wants an integer, got '%s'", a->command, name, v);
+        return sb_fail(err, SB_EARG, "%s wants an integer, got '%s'", name, v);
     if (x < min || x > max)
-        return sb_fail(err, SB_EARG, "%s: %s %lld is outside %lld..%lld", a->command, name, x, min, max);
+        return sb_fail(err, SB_EARG, "%s %lld is outside %lld..%lld", name, x, min, max);
     *out = x;
     return SB_OK;
 }
@@ -77,9 +77,9 @@ sb_status cli_get_double(const CliArgs *a, const char *name, double min, double 
     errno = 0;
     double x = strtod(v, &end);
     if (errno || end == v || *end || !isfinite(x))
-        return sb_fail(err, SB_EARG, "%s: %s wants a number, got '%s'", a->command, name, v);
+        return sb_fail(err, SB_EARG, "%s wants a number, got '%s'", name, v);
     if (x < min || x > max)
-        return sb_fail(err, SB_EARG, "%s: %s %g is outside %g..%g", a->command, name, x, min, max);
+        return sb_fail(err, SB_EARG, "%s %g is outside %g..%g", name, x, min, max);
     *out = x;
     return SB_OK;
 }
@@ -104,4 +104,19 @@ int cli_parse_command(CliArgs *a, const char *command, const char *synopsis, con
         return 0;
     }
     return -1;
+}
+
+sb_status cli_check_output(const char *option, const char *path, sb_error *err) {
+    if (!path) return SB_OK;
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK) != 0)
+        return sb_fail(err, SB_EIO, "%s %s: directory '%s' does not exist or is not writable", option, path, dir);
+    return SB_OK;
 }

@@ -51,6 +51,10 @@ int cli_error(const char *command, const char *msg, int is_usage);
 int cli_parse_command(CliArgs *a, const char *command, const char *synopsis, const CliOptSpec *specs,
                       int max_positional, int argc, char **argv);
 
+/* Refuses, before any work is done, an output path whose directory is
+ * missing or not writable; NULL passes. */
+sb_status cli_check_output(const char *option, const char *path, sb_error *err);
+
 /* Prints a command's options to stdout. */
 void cli_print_usage(const char *command, const char *synopsis, const CliOptSpec *specs);
 

@@ -38,6 +38,7 @@ int cmd_train(int argc, char **argv) {
         {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
         {"--init", 0, "CKPT: start from this checkpoint instead of a fresh model"},
         {"--batches", 0, "K: batches to train on (default: every batch of the file)"},
+        {"--batch", 0, "B: sequences per batch (default: the preset's, or with --init the matching preset's)"},
         {"--first-batch", 0, "I: index of the first batch (default 0)"},
         {"--batches-per-step", 0, "S: batches averaged per AdamW step (default: 1 serial, one per worker flat)"},
         {"--wait", 0, "block|spin: how control threads wait for workers (default block)"},
@@ -59,12 +60,14 @@ int cmd_train(int argc, char **argv) {
     const char *variant_name = cli_get(&a, "--variant"), *data_path, *preset_name = cli_get(&a, "--model");
     const char *init_path = cli_get(&a, "--init"), *save = cli_get(&a, "--save"), *json = cli_get(&a, "--json");
     const char *wait = cli_get(&a, "--wait");
-    long long batches = 0, first = 0, bps = 0, seed = 1, every = 0, threads = 0;
+    long long batches = 0, first = 0, bps = 0, seed = 1, every = 0, threads = 0, batch_b = 0;
     double lr = 1e-3, wd = 0.0;
     if (cli_require(&a, "--data", &data_path, &err) ||
         cli_get_long(&a, "--threads", 1, VARIANT_MAX_THREADS, &threads, &err) ||
         cli_get_long(&a, "--batches", 1, 1LL << 40, &batches, &err) ||
         cli_get_long(&a, "--first-batch", 0, 1LL << 40, &first, &err) ||
+        cli_get_long(&a, "--batch", 1, MODEL_MAX_B, &batch_b, &err) ||
+        cli_check_output("--save", save, &err) || cli_check_output("--json", json, &err) ||
         cli_get_long(&a, "--batches-per-step", 1, 1 << 20, &bps, &err) ||
         cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err) ||
         cli_get_long(&a, "--print-every", 1, 1LL << 40, &every, &err) ||
@@ -109,7 +112,16 @@ int cmd_train(int argc, char **argv) {
         }
         model_init(params, &c, (unsigned long long)seed);
     }
-    int B = preset->B, T = c.T;
+    if (init_path && !batch_b) {
+        /* a checkpoint has no batch size: take the preset of the same shape */
+        for (const ModelPreset *p = model_presets(); p->name && !batch_b; p++)
+            if (p->T == c.T && p->D == c.D && p->L == c.L && p->H == c.H) batch_b = p->B;
+        if (!batch_b) {
+            snprintf(err.msg, sizeof err.msg, "%s matches no preset's shape: give --batch B", init_path);
+            goto fail;
+        }
+    }
+    int B = batch_b ? (int)batch_b : preset->B, T = c.T;
     if (batches == 0) {
         uint64_t have = tokens_batch_count(&tf, B, T);
         batches = have > (uint64_t)first ? (long long)(have - (uint64_t)first) : 0;

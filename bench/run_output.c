@@ -55,7 +55,7 @@ sb_status run_json_write(const char *path, const char *variant, const RunResult 
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return sb_fail(err, SB_EARG, "%s: path too long", path);
     FILE *f = fopen(tmp, "w");
-    if (!f) return sb_fail(err, SB_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    if (!f) return sb_fail(err, SB_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
     fprintf(f, "{\"schema\": %d, \"variant\": \"%s\", \"threads\": %d, \"batches\": %llu, \"batches_per_step\": %d, "
                "\"steps\": %ld, \"tokens\": %llu, \"wall_s\": %.6f, \"tokens_per_s\": %.3f, \"loss\": %.6f, "
                "\"process_cpu_s\": %.6f, \"threads_cpu_s\": %.6f,\n",

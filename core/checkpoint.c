@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "file formats assume a little-endian host");
@@ -17,7 +18,7 @@ sb_status checkpoint_save(const char *path, const ModelConfig *c, const float *b
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return sb_fail(err, SB_EARG, "%s: path too long", path);
     FILE *f = fopen(tmp, "wb");
-    if (!f) return sb_fail(err, SB_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    if (!f) return sb_fail(err, SB_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
     int32_t header[CHECKPOINT_HEADER_INTS] = {CHECKPOINT_MAGIC, CHECKPOINT_VERSION, c->V, c->T, c->D, c->L, c->H, 0};
     size_t n = model_param_count(c);
     int ok = fwrite(header, sizeof header, 1, f) == 1 && fwrite(buf, sizeof(float), n, f) == n;
@@ -41,6 +42,11 @@ sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_erro
     if (!f) return sb_fail(err, SB_EIO, "%s: cannot open checkpoint: %s", path, strerror(errno));
     int32_t h[CHECKPOINT_HEADER_INTS];
     sb_status st = SB_OK;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        st = sb_fail(err, SB_EIO, "%s: not a regular file", path);
+        goto done;
+    }
     if (fread(h, sizeof h, 1, f) != 1) {
         st = sb_fail(err, SB_EFORMAT, "%s: too short for a checkpoint header (%d bytes needed)", path,
                      (int)sizeof h);
@@ -54,6 +60,10 @@ sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_erro
     if (h[1] != CHECKPOINT_VERSION) {
         st = sb_fail(err, SB_EFORMAT, "%s: checkpoint version %d, this build reads version %d", path, h[1],
                      CHECKPOINT_VERSION);
+        goto done;
+    }
+    if (h[7] != 0) {
+        st = sb_fail(err, SB_EFORMAT, "%s: reserved header field is %d, expected 0", path, h[7]);
         goto done;
     }
     ModelConfig cfg = {h[2], h[3], h[4], h[5], h[6]};

@@ -188,6 +188,28 @@ static void test_wrong_version(void **state) {
     free(b);
 }
 
+static void test_nonzero_reserved_field(void **state) {
+    (void)state;
+    char path[TU_PATH_MAX];
+    size_t len;
+    unsigned char *b = good_file(path, "reserved.ckpt", &len);
+    put_le32(b + 28, 7);
+    tu_write_file(path, b, len);
+    expect_format_error(path, "reserved");
+    free(b);
+}
+
+/* A directory is not a short checkpoint: it is an I/O error naming the path. */
+static void test_directory_is_io_error(void **state) {
+    (void)state;
+    ModelConfig c;
+    float *q = NULL;
+    sb_error err;
+    assert_int_equal(checkpoint_load(tu_tmpdir(), &c, &q, &err), SB_EIO);
+    assert_null(q);
+    assert_contains(err.msg, "not a regular file");
+}
+
 static void test_truncated_by_one_byte(void **state) {
     (void)state;
     char path[TU_PATH_MAX];
@@ -409,6 +431,8 @@ int main(void) {
         cmocka_unit_test(test_file_size_matches_layout),
         cmocka_unit_test(test_wrong_magic),
         cmocka_unit_test(test_wrong_version),
+        cmocka_unit_test(test_nonzero_reserved_field),
+        cmocka_unit_test(test_directory_is_io_error),
         cmocka_unit_test(test_truncated_by_one_byte),
         cmocka_unit_test(test_one_trailing_byte),
         cmocka_unit_test(test_impossible_header_heads),
