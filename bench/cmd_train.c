@@ -32,7 +32,7 @@ static void print_progress(const TrainProgress *p, void *ctx) {
 
 int cmd_train(int argc, char **argv) {
     static const CliOptSpec specs[] = {
-        {"--variant", 0, "NAME: trainer (serial, flat; default serial)"},
+        {"--variant", 0, "NAME: trainer (serial, flat, sphere; default serial)"},
         {"--threads", 0, "N: threads that train, the control included (default 1 for serial, 2 otherwise)"},
         {"--data", 0, "TOKENS: token file"},
         {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
@@ -41,6 +41,8 @@ int cmd_train(int argc, char **argv) {
         {"--batch", 0, "B: sequences per batch (default: the preset's, or with --init the matching preset's)"},
         {"--first-batch", 0, "I: index of the first batch (default 0)"},
         {"--batches-per-step", 0, "S: batches averaged per AdamW step (default: 1 serial, one per worker flat)"},
+        {"--route", 0, "symmetry|round-robin|steal: sphere's routing policy (default symmetry)"},
+        {"--fanout", 0, "F: sphere's children per control (default 12)"},
         {"--wait", 0, "block|spin: how control threads wait for workers (default block)"},
         {"--seed", 0, "S: initialisation seed (default 1)"},
         {"--lr", 0, "X: learning rate (default 0.001)"},
@@ -59,14 +61,15 @@ int cmd_train(int argc, char **argv) {
     sb_error err;
     const char *variant_name = cli_get(&a, "--variant"), *data_path, *preset_name = cli_get(&a, "--model");
     const char *init_path = cli_get(&a, "--init"), *save = cli_get(&a, "--save"), *json = cli_get(&a, "--json");
-    const char *wait = cli_get(&a, "--wait");
-    long long batches = 0, first = 0, bps = 0, seed = 1, every = 0, threads = 0, batch_b = 0;
+    const char *wait = cli_get(&a, "--wait"), *route = cli_get(&a, "--route");
+    long long batches = 0, first = 0, bps = 0, seed = 1, every = 0, threads = 0, batch_b = 0, fanout = 0;
     double lr = 1e-3, wd = 0.0;
     if (cli_require(&a, "--data", &data_path, &err) ||
         cli_get_long(&a, "--threads", 1, VARIANT_MAX_THREADS, &threads, &err) ||
         cli_get_long(&a, "--batches", 1, 1LL << 40, &batches, &err) ||
         cli_get_long(&a, "--first-batch", 0, 1LL << 40, &first, &err) ||
         cli_get_long(&a, "--batch", 1, MODEL_MAX_B, &batch_b, &err) ||
+        cli_get_long(&a, "--fanout", 1, VARIANT_MAX_THREADS, &fanout, &err) ||
         cli_check_output("--save", save, &err) || cli_check_output("--json", json, &err) ||
         cli_get_long(&a, "--batches-per-step", 1, 1 << 20, &bps, &err) ||
         cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err) ||
@@ -136,11 +139,12 @@ int cmd_train(int argc, char **argv) {
     ac.weight_decay = (float)wd;
     PrintCtx pc = {every, (uint64_t)B * (uint64_t)T};
     int quiet = cli_flag(&a, "--quiet");
-    VariantConfig vc = {&tf, c, B, T, (int)threads, (int)bps, ac, wait_mode, NULL, 0, {NULL, NULL, NULL},
+    VariantConfig vc = {&tf, c, B, T, (int)threads, (int)bps, ac, wait_mode, route, (int)fanout, {NULL, NULL, NULL},
                         quiet ? NULL : print_progress, &pc};
     if (variant->create(&state, &vc, &err)) goto fail;
     if (!pc.every) {
-        int eff_bps = bps ? (int)bps : (strcmp(variant->name, "serial") == 0 ? 1 : (int)threads - 1);
+        /* the trainer resolves its default batches per step; a guess is fine for pacing output */
+        int eff_bps = bps ? (int)bps : (threads > 1 ? (int)threads - 1 : 1);
         pc.every = (train_step_count((uint64_t)batches, eff_bps) + 39) / 40;
     }
     printf("train: variant %s, %lld threads, V=%d T=%d D=%d L=%d H=%d (%zu parameters), B=%d, %lld batches from %lld\n",

@@ -12,5 +12,6 @@ int cmd_init(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 #endif

@@ -19,8 +19,9 @@ static const Command commands[] = {
     {"tokenize", cmd_tokenize, "turn a text file into a token file and a vocabulary"},
     {"init", cmd_init, "write a freshly initialised checkpoint"},
     {"grad", cmd_grad, "write the gradient of the mean loss on one batch"},
-    {"train", cmd_train, "train a model (variant serial: the single-threaded baseline)"},
+    {"train", cmd_train, "train a model with one of the trainers (serial, flat, sphere)"},
     {"generate", cmd_generate, "sample text from a checkpoint"},
+    {"plan", cmd_plan, "print the kissing-sphere tree for N threads"},
     {NULL, NULL, NULL},
 };
 

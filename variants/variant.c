@@ -5,12 +5,13 @@
 
 #include "flat.h"
 #include "serial.h"
+#include "sphere.h"
 
-static const Variant *const all_variants[] = {&variant_serial, &variant_flat, NULL};
+static const Variant *const all_variants[] = {&variant_serial, &variant_flat, &variant_sphere, NULL};
 
 const Variant *const *variant_all(void) { return all_variants; }
 
-const char *variant_names(void) { return "serial, flat"; }
+const char *variant_names(void) { return "serial, flat, sphere"; }
 
 const Variant *variant_find(const char *name) {
     for (int i = 0; name && all_variants[i]; i++)

@@ -1,0 +1,55 @@
+/* cmd_plan.c - `plan`: print the kissing-sphere tree for N threads, as text or JSON. */
+#include <stdio.h>
+
+#include "../variants/sphere_plan.h"
+#include "cli.h"
+#include "commands.h"
+
+int cmd_plan(int argc, char **argv) {
+    static const CliOptSpec specs[] = {
+        {"--threads", 0, "N: threads in the tree, root included"},
+        {"--fanout", 0, "F: children per control (default 12)"},
+        {"--json", 1, "print {\"threads\", \"fanout\", \"nodes\": [{\"id\", \"parent\", \"level\", \"role\"}]}"},
+        {"--help", 1, "print this"},
+        {NULL, 0, NULL},
+    };
+    CliArgs a;
+    int rc = cli_parse_command(&a, "plan", "--threads N [--fanout F] [--json]", specs, 0, argc, argv);
+    if (rc >= 0) return rc;
+    sb_error err;
+    long long threads = 0, fanout = SPHERE_DEFAULT_FANOUT;
+    if (cli_get_long(&a, "--threads", -(1LL << 40), 1LL << 40, &threads, &err) ||
+        cli_get_long(&a, "--fanout", -(1LL << 40), 1LL << 40, &fanout, &err))
+        return cli_error("plan", err.msg, 1);
+    if (!cli_get(&a, "--threads")) return cli_error("plan", "--threads is required", 1);
+    if (threads < 2 || threads > SPHERE_MAX_THREADS || fanout < 1 || fanout > SPHERE_MAX_THREADS) {
+        snprintf(err.msg, sizeof err.msg, "a tree needs 2..%d threads (a root and a worker) and a fan-out of 1..%d; "
+                 "got --threads %lld --fanout %lld", SPHERE_MAX_THREADS, SPHERE_MAX_THREADS, threads, fanout);
+        return cli_error("plan", err.msg, 1);
+    }
+    SpherePlan p;
+    if (sphere_plan_build(&p, (int)threads, (int)fanout, &err))
+        return cli_error("plan", err.msg, 1);
+    if (cli_flag(&a, "--json")) {
+        printf("{\"threads\": %d, \"fanout\": %d, \"nodes\": [", p.threads, p.fanout);
+        for (int i = 0; i < p.threads; i++)
+            printf("%s\n  {\"id\": %d, \"parent\": %d, \"level\": %d, \"role\": \"%s\"}", i ? "," : "", p.nodes[i].id,
+                   p.nodes[i].parent, p.nodes[i].level, role_name(p.nodes[i].role));
+        printf("\n]}\n");
+    } else {
+        printf("%d threads, fan-out %d: %d levels, %d controls, %d workers\n", p.threads, p.fanout, p.levels,
+               p.threads - p.n_workers, p.n_workers);
+        for (int l = 0; l < p.levels; l++) {
+            int controls = 0, workers = 0;
+            for (int i = 0; i < p.threads; i++)
+                if (p.nodes[i].level == l) *(p.nodes[i].role == ROLE_CONTROL ? &controls : &workers) += 1;
+            printf("  level %d: %d controls, %d workers\n", l, controls, workers);
+        }
+        for (int i = 0; i < p.threads; i++)
+            if (p.nodes[i].role == ROLE_CONTROL)
+                printf("  node %d (level %d) -> children %d..%d\n", i, p.nodes[i].level, p.nodes[i].first_child,
+                       p.nodes[i].first_child + p.nodes[i].n_children - 1);
+    }
+    sphere_plan_free(&p);
+    return 0;
+}

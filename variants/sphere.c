@@ -1,0 +1,597 @@
+/* sphere.c - the kissing-sphere trainer; see sphere.h for the design.
+ *
+ * Every node has a mutex, a condition variable and an inbox (a ring of job
+ * slot indices; JOB_END closes a step for a control). A job slot holds the
+ * batch's tokens, its owner (the control that sums it) and, once computed,
+ * the worker that holds its gradient. Messages go one hop at a time under
+ * the receiver's lock only; there is no lock shared by the whole tree.
+ *
+ * Buffer reuse: a worker keeps its gradient until the owner has added it
+ * (the owner clears the worker's `holding` flag), and a control keeps its sum
+ * until its parent has added it; only then may either overwrite the buffer. */
+#include "sphere.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/model.h"
+#include "sphere_plan.h"
+
+#define SYMMETRY_GROUPS 12
+#define JOB_END (-1)
+
+typedef enum { ROUTE_SYMMETRY, ROUTE_ROUND_ROBIN, ROUTE_STEAL } RoutePolicy;
+
+/* One entry of a control's canonical summation order. */
+typedef struct {
+    int is_child; /* 0: the gradient of job slot `ref`; 1: the sum of control child `ref` */
+    int ref;
+} Contribution;
+
+typedef struct {
+    int owner;      /* control that sums this batch */
+    int worker;     /* worker holding its gradient, once done */
+    float loss;
+    atomic_int done;
+} JobSlot;
+
+typedef struct SphereState SphereState;
+
+typedef struct {
+    SphereNode plan;
+    SphereState *tree;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int *ring; /* inbox */
+    int head, count, cap;
+    int holding;        /* own buffer published and not yet consumed (guarded by mu) */
+    int sum_ready;      /* controls: sum published (guarded by the PARENT's mu) */
+    int group;          /* index of the level-1 sphere this node belongs to; -1 for the root */
+    /* controls */
+    Contribution *list;
+    int n_list, cap_list;
+    int *fwd_count;     /* jobs forwarded to each child this step */
+    int rr;             /* round-robin cursor over children */
+    float *acc;         /* this step's sum */
+    /* workers */
+    Workspace ws;
+    float *grad;
+    int *neighbours, n_neighbours;
+    pthread_t tid;
+} SNode;
+
+struct SphereState {
+    VariantConfig cfg;
+    RoutePolicy route;
+    SpherePlan plan;
+    int bps;
+    size_t n_params, bt;
+    SNode *nodes;
+    JobSlot *slots;
+    int *slot_inputs, *slot_targets;
+    ThreadClock *clocks;
+    ThreadStats *stats;
+    float *step_loss;
+    uint64_t *group_batches;
+    atomic_int shutdown;
+    const float *params;
+};
+
+static int shutting_down(SphereState *s) { return atomic_load_explicit(&s->shutdown, memory_order_acquire); }
+
+/* Inbox operations; the caller holds n->mu. */
+static void inbox_push(SNode *n, int job) {
+    n->ring[(n->head + n->count) % n->cap] = job;
+    n->count++;
+}
+
+static int inbox_pop_front(SNode *n) {
+    int job = n->ring[n->head];
+    n->head = (n->head + 1) % n->cap;
+    n->count--;
+    return job;
+}
+
+static int inbox_pop_back(SNode *n) {
+    n->count--;
+    return n->ring[(n->head + n->count) % n->cap];
+}
+
+static void send_job(SNode *to, int job) {
+    pthread_mutex_lock(&to->mu);
+    inbox_push(to, job);
+    pthread_cond_signal(&to->cv);
+    pthread_mutex_unlock(&to->mu);
+}
+
+/* A control waits for its next event with n->mu held: blocking on its
+ * condition variable, or with --wait spin polling as the original did. */
+static void control_wait(SphereState *s, SNode *n) {
+    if (s->cfg.wait == WAIT_SPIN) {
+        pthread_mutex_unlock(&n->mu);
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        pthread_mutex_lock(&n->mu);
+    } else {
+        pthread_cond_wait(&n->cv, &n->mu);
+    }
+}
+
+int sphere_dominant_group(const int *ids, size_t n) {
+    size_t counts[SYMMETRY_GROUPS] = {0};
+    for (size_t i = 0; i < n; i++) counts[ids[i] % SYMMETRY_GROUPS]++;
+    int best = 0;
+    for (int g = 1; g < SYMMETRY_GROUPS; g++)
+        if (counts[g] > counts[best]) best = g;
+    return best;
+}
+
+static void list_append(SNode *n, int is_child, int ref) {
+    n->list[n->n_list].is_child = is_child;
+    n->list[n->n_list].ref = ref;
+    n->n_list++;
+}
+
+/* Forwards job j from control c to child index k (0-based among c's children). */
+static void forward(SphereState *s, SNode *c, int k, int j) {
+    SNode *child = &s->nodes[c->plan.first_child + k];
+    c->fwd_count[k]++;
+    if (child->plan.role == ROLE_WORKER) {
+        s->slots[j].owner = c->plan.id;
+        list_append(c, 0, j);
+    }
+    send_job(child, j);
+}
+
+/* After the last job of a step: close the step for every control child and
+ * queue their sums, in child order, behind the batches. */
+static void close_step(SphereState *s, SNode *c) {
+    for (int k = 0; k < c->plan.n_children; k++) {
+        SNode *child = &s->nodes[c->plan.first_child + k];
+        if (child->plan.role != ROLE_CONTROL) continue;
+        send_job(child, JOB_END);
+        if (c->fwd_count[k] > 0) list_append(c, 1, child->plan.id);
+    }
+}
+
+static void start_step(SNode *c) {
+    c->n_list = 0;
+    c->rr = 0;
+    memset(c->fwd_count, 0, sizeof(int) * (size_t)c->plan.n_children);
+}
+
+/* Is contribution e of control c ready? Caller holds c->mu. */
+static int contribution_ready(SphereState *s, const Contribution *e) {
+    if (e->is_child) return s->nodes[e->ref].sum_ready;
+    return atomic_load_explicit(&s->slots[e->ref].done, memory_order_acquire);
+}
+
+/* Adds contribution e into c's sum (first one copies) and releases its
+ * producer. Called without c->mu; sum_ready was cleared under it. */
+static void consume(SphereState *s, SNode *c, const Contribution *e, int first) {
+    SNode *producer;
+    const float *g;
+    if (e->is_child) {
+        producer = &s->nodes[e->ref];
+        g = producer->acc;
+    } else {
+        producer = &s->nodes[s->slots[e->ref].worker];
+        g = producer->grad;
+    }
+    if (first)
+        memcpy(c->acc, g, sizeof(float) * s->n_params);
+    else
+        for (size_t i = 0; i < s->n_params; i++) c->acc[i] += g[i];
+    pthread_mutex_lock(&producer->mu);
+    producer->holding = 0;
+    pthread_cond_signal(&producer->cv);
+    pthread_mutex_unlock(&producer->mu);
+}
+
+/* Sums every contribution of c's list from *next on that is ready, waiting
+ * when `wait` is set until all are in. Caller holds c->mu; returns with it. */
+static void reduce_ready(SphereState *s, SNode *c, int *next, ThreadClock *clk) {
+    while (*next < c->n_list && contribution_ready(s, &c->list[*next])) {
+        Contribution e = c->list[*next];
+        if (e.is_child) s->nodes[e.ref].sum_ready = 0;
+        pthread_mutex_unlock(&c->mu);
+        thread_clock_phase(clk, PHASE_REDUCE);
+        consume(s, c, &e, *next == 0);
+        (*next)++;
+        pthread_mutex_lock(&c->mu);
+    }
+}
+
+/* Publishes own buffer to the parent (sum_ready for controls) and waits until
+ * the parent has consumed it. */
+static void publish_sum_and_wait(SphereState *s, SNode *c, ThreadClock *clk) {
+    SNode *parent = &s->nodes[c->plan.parent];
+    thread_clock_phase(clk, PHASE_WAIT);
+    pthread_mutex_lock(&c->mu);
+    c->holding = 1;
+    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_lock(&parent->mu);
+    c->sum_ready = 1;
+    pthread_cond_signal(&parent->cv);
+    pthread_mutex_unlock(&parent->mu);
+    pthread_mutex_lock(&c->mu);
+    while (c->holding && !shutting_down(s)) pthread_cond_wait(&c->cv, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void *control_main(void *arg) {
+    SNode *c = arg;
+    SphereState *s = c->tree;
+    ThreadClock *clk = &s->clocks[c->plan.id];
+    if (s->cfg.hooks.thread_begin) s->cfg.hooks.thread_begin(s->cfg.hooks.ctx, c->plan.id, ROLE_CONTROL, c->plan.level);
+    thread_clock_start(clk, c->plan.id, ROLE_CONTROL, c->plan.level, PHASE_WAIT);
+    while (!shutting_down(s)) {
+        start_step(c);
+        int next = 0, ended = 0, received = 0;
+        pthread_mutex_lock(&c->mu);
+        for (;;) {
+            if (shutting_down(s)) break;
+            if (c->count > 0) {
+                int j = inbox_pop_front(c);
+                pthread_mutex_unlock(&c->mu);
+                thread_clock_phase(clk, PHASE_DISPATCH);
+                if (j == JOB_END) {
+                    ended = 1;
+                    close_step(s, c);
+                } else {
+                    received++;
+                    forward(s, c, c->rr, j);
+                    c->rr = (c->rr + 1) % c->plan.n_children;
+                }
+                pthread_mutex_lock(&c->mu);
+                continue;
+            }
+            int before = next;
+            reduce_ready(s, c, &next, clk);
+            if (next != before) continue;
+            if (ended && next == c->n_list) break;
+            thread_clock_phase(clk, PHASE_WAIT);
+            control_wait(s, c);
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (shutting_down(s)) break;
+        if (received > 0) publish_sum_and_wait(s, c, clk);
+    }
+    thread_clock_stop(clk);
+    if (s->cfg.hooks.thread_end) s->cfg.hooks.thread_end(s->cfg.hooks.ctx, c->plan.id);
+    return NULL;
+}
+
+/* A job from a kissing neighbour's inbox (the back: the work it would reach
+ * last), or -1. */
+static int steal_job(SphereState *s, SNode *w) {
+    for (int i = 0; i < w->n_neighbours; i++) {
+        SNode *v = &s->nodes[w->neighbours[i]];
+        pthread_mutex_lock(&v->mu);
+        int j = v->count > 0 ? inbox_pop_back(v) : -1;
+        pthread_mutex_unlock(&v->mu);
+        if (j >= 0) return j;
+    }
+    return -1;
+}
+
+static void *worker_main(void *arg) {
+    SNode *w = arg;
+    SphereState *s = w->tree;
+    int id = w->plan.id;
+    ThreadClock *clk = &s->clocks[id];
+    if (s->cfg.hooks.thread_begin) s->cfg.hooks.thread_begin(s->cfg.hooks.ctx, id, ROLE_WORKER, w->plan.level);
+    thread_clock_start(clk, id, ROLE_WORKER, w->plan.level, PHASE_WAIT);
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        int j = -1;
+        while (!shutting_down(s)) {
+            if (w->count > 0) {
+                j = inbox_pop_front(w);
+                break;
+            }
+            if (s->route == ROUTE_STEAL && w->n_neighbours > 0) {
+                pthread_mutex_unlock(&w->mu);
+                j = steal_job(s, w);
+                pthread_mutex_lock(&w->mu);
+                if (j >= 0) break;
+                /* Nothing to steal: sleep, but wake within a millisecond to look
+                 * again, since a neighbour's new work does not signal us. */
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 1000000;
+                if (ts.tv_nsec >= 1000000000) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000;
+                }
+                pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+            } else {
+                pthread_cond_wait(&w->cv, &w->mu);
+            }
+        }
+        if (j < 0) break;
+        w->holding = 1;
+        pthread_mutex_unlock(&w->mu);
+
+        thread_clock_phase(clk, PHASE_COMPUTE);
+        JobSlot *slot = &s->slots[j];
+        float loss = model_forward(&w->ws, s->params, s->slot_inputs + (size_t)j * s->bt,
+                                   s->slot_targets + (size_t)j * s->bt, s->cfg.B, s->cfg.T);
+        model_backward(w->grad, &w->ws, s->params);
+        clk->batches++;
+        thread_clock_phase(clk, PHASE_WAIT);
+
+        SNode *owner = &s->nodes[slot->owner];
+        pthread_mutex_lock(&owner->mu);
+        slot->worker = id;
+        slot->loss = loss;
+        atomic_store_explicit(&slot->done, 1, memory_order_release);
+        pthread_cond_signal(&owner->cv);
+        pthread_mutex_unlock(&owner->mu);
+
+        pthread_mutex_lock(&w->mu);
+        while (w->holding && !shutting_down(s)) pthread_cond_wait(&w->cv, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    thread_clock_stop(clk);
+    if (s->cfg.hooks.thread_end) s->cfg.hooks.thread_end(s->cfg.hooks.ctx, id);
+    return NULL;
+}
+
+static void sphere_destroy(void *state);
+
+/* Kissing neighbours of worker w, in the order it tries them: its siblings,
+ * then the workers among the children of its parent's siblings. */
+static int build_neighbours(SphereState *s, SNode *w) {
+    const SphereNode *nodes = s->plan.nodes;
+    const SphereNode *parent = &nodes[w->plan.parent];
+    int cap = s->plan.threads, n = 0;
+    w->neighbours = malloc(sizeof(int) * (size_t)cap);
+    if (!w->neighbours) return -1;
+    for (int c = parent->first_child; c < parent->first_child + parent->n_children; c++)
+        if (c != w->plan.id && nodes[c].role == ROLE_WORKER) w->neighbours[n++] = c;
+    if (parent->parent >= 0) {
+        const SphereNode *gp = &nodes[parent->parent];
+        for (int u = gp->first_child; u < gp->first_child + gp->n_children; u++) {
+            if (u == parent->id) continue;
+            for (int c = nodes[u].first_child; c < nodes[u].first_child + nodes[u].n_children; c++)
+                if (nodes[c].role == ROLE_WORKER) w->neighbours[n++] = c;
+        }
+    }
+    w->n_neighbours = n;
+    return 0;
+}
+
+static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error *err) {
+    *state = NULL;
+    RoutePolicy route;
+    if (!cfg->route || strcmp(cfg->route, "symmetry") == 0)
+        route = ROUTE_SYMMETRY;
+    else if (strcmp(cfg->route, "round-robin") == 0)
+        route = ROUTE_ROUND_ROBIN;
+    else if (strcmp(cfg->route, "steal") == 0)
+        route = ROUTE_STEAL;
+    else
+        return sb_fail(err, SB_ECONFIG, "unknown routing policy '%s' (symmetry, round-robin, steal)", cfg->route);
+    if (cfg->batches_per_step < 0)
+        return sb_fail(err, SB_ECONFIG, "batches per step must be at least 1 (got %d)", cfg->batches_per_step);
+    sb_status st = model_config_check(&cfg->model, err);
+    if (st) return st;
+    SpherePlan plan;
+    if ((st = sphere_plan_build(&plan, cfg->threads, cfg->fanout ? cfg->fanout : SPHERE_DEFAULT_FANOUT, err)))
+        return st;
+    size_t n_params = model_param_count(&cfg->model);
+    double ws_bytes = (double)workspace_bytes(&cfg->model, cfg->B, cfg->T);
+    int controls = plan.threads - plan.n_workers;
+    double need = plan.n_workers * (ws_bytes + 4.0 * n_params) + controls * 4.0 * n_params;
+    double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (need > 0.85 * have) {
+        sphere_plan_free(&plan);
+        return sb_fail(err, SB_ECONFIG,
+                       "sphere with %d workers and %d controls needs %.1f GB but the machine has %.1f GB: use fewer "
+                       "threads or a smaller model",
+                       plan.n_workers, controls, need / 1e9, have / 1e9);
+    }
+    SphereState *s = calloc(1, sizeof *s);
+    if (!s) {
+        sphere_plan_free(&plan);
+        return sb_fail(err, SB_ENOMEM, "out of memory");
+    }
+    s->cfg = *cfg;
+    s->route = route;
+    s->plan = plan;
+    s->bps = cfg->batches_per_step ? cfg->batches_per_step : plan.n_workers;
+    s->n_params = n_params;
+    s->bt = (size_t)cfg->B * cfg->T;
+    int N = plan.threads;
+    s->nodes = calloc((size_t)N, sizeof *s->nodes);
+    s->slots = calloc((size_t)s->bps, sizeof *s->slots);
+    s->slot_inputs = malloc(sizeof(int) * s->bt * (size_t)s->bps);
+    s->slot_targets = malloc(sizeof(int) * s->bt * (size_t)s->bps);
+    s->clocks = aligned_alloc(64, sizeof(ThreadClock) * (size_t)N);
+    s->stats = calloc((size_t)N, sizeof *s->stats);
+    s->group_batches = calloc((size_t)plan.nodes[0].n_children, sizeof(uint64_t));
+    if (!s->nodes || !s->slots || !s->slot_inputs || !s->slot_targets || !s->clocks || !s->stats || !s->group_batches)
+        goto nomem;
+    for (int i = 0; i < N; i++) {
+        SNode *n = &s->nodes[i];
+        n->plan = plan.nodes[i];
+        n->tree = s;
+        pthread_mutex_init(&n->mu, NULL);
+        pthread_cond_init(&n->cv, NULL);
+        n->cap = s->bps + 2;
+        n->ring = malloc(sizeof(int) * (size_t)n->cap);
+        if (!n->ring) goto nomem;
+        int g = i;
+        while (g > 0 && plan.nodes[g].level > 1) g = plan.nodes[g].parent;
+        n->group = i == 0 ? -1 : g - plan.nodes[0].first_child;
+        if (n->plan.role == ROLE_CONTROL) {
+            n->cap_list = s->bps + n->plan.n_children;
+            n->list = malloc(sizeof(Contribution) * (size_t)n->cap_list);
+            n->fwd_count = calloc((size_t)n->plan.n_children, sizeof(int));
+            n->acc = malloc(sizeof(float) * n_params);
+            if (!n->list || !n->fwd_count || !n->acc) goto nomem;
+        } else {
+            n->grad = malloc(sizeof(float) * n_params);
+            if (!n->grad || build_neighbours(s, n)) goto nomem;
+            if ((st = workspace_init(&n->ws, &cfg->model, cfg->B, cfg->T, err))) {
+                sphere_destroy(s);
+                return st;
+            }
+        }
+    }
+    *state = s;
+    return SB_OK;
+nomem:
+    sphere_destroy(s);
+    return sb_fail(err, SB_ENOMEM, "out of memory for a tree of %d threads", N);
+}
+
+/* The level-1 child (index among the root's children) a batch goes to. */
+static int route_batch(SphereState *s, int j, uint64_t batch_index) {
+    int fan = s->nodes[0].plan.n_children;
+    if (s->route == ROUTE_ROUND_ROBIN) return (int)(batch_index % (uint64_t)fan);
+    return sphere_dominant_group(s->slot_inputs + (size_t)j * s->bt, s->bt) % fan;
+}
+
+static sb_status sphere_run(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
+                            sb_error *err) {
+    SphereState *s = state;
+    const VariantConfig *c = &s->cfg;
+    sb_status st = train_config_check(c->data, &c->model, c->B, c->T, first_batch, batches, s->bps, err);
+    if (st) return st;
+    long steps = train_step_count(batches, s->bps);
+    free(s->step_loss);
+    s->step_loss = malloc(sizeof(float) * (size_t)steps);
+    AdamW opt = {0};
+    if (!s->step_loss) return sb_fail(err, SB_ENOMEM, "out of memory for the loss curve");
+    if ((st = adamw_init(&opt, s->n_params, c->adamw, err))) return st;
+    memset(res, 0, sizeof *res);
+    memset(s->group_batches, 0, sizeof(uint64_t) * (size_t)s->nodes[0].plan.n_children);
+    s->params = params;
+    atomic_store(&s->shutdown, 0);
+    int N = s->plan.threads;
+    for (int i = 0; i < N; i++) {
+        s->nodes[i].head = s->nodes[i].count = 0;
+        s->nodes[i].holding = s->nodes[i].sum_ready = 0;
+    }
+
+    SNode *root = &s->nodes[0];
+    ThreadClock *clk = &s->clocks[0];
+    double cpu0 = clock_process_cpu_now();
+    if (c->hooks.thread_begin) c->hooks.thread_begin(c->hooks.ctx, 0, ROLE_CONTROL, 0);
+    thread_clock_start(clk, 0, ROLE_CONTROL, 0, PHASE_DISPATCH);
+    int started = 1;
+    for (; started < N; started++) {
+        SNode *n = &s->nodes[started];
+        if (pthread_create(&n->tid, NULL, n->plan.role == ROLE_CONTROL ? control_main : worker_main, n) != 0) break;
+    }
+    if (started < N) {
+        st = sb_fail(err, SB_ECONFIG, "could only start %d of %d threads (system limit)", started, N);
+        goto join;
+    }
+
+    uint64_t k = 0;
+    for (long step = 1; step <= steps; step++) {
+        int in_step = (int)(batches - k < (uint64_t)s->bps ? batches - k : (uint64_t)s->bps);
+        start_step(root);
+        thread_clock_phase(clk, PHASE_DISPATCH);
+        for (int j = 0; j < in_step; j++) {
+            uint64_t b = first_batch + k + (uint64_t)j;
+            if ((st = tokens_window(s->slot_inputs + (size_t)j * s->bt, s->slot_targets + (size_t)j * s->bt, c->data,
+                                    b * s->bt, c->B, c->T, err)))
+                goto join;
+            forward(s, root, route_batch(s, j, b), j);
+        }
+        close_step(s, root);
+        int next = 0;
+        pthread_mutex_lock(&root->mu);
+        while (next < root->n_list) {
+            reduce_ready(s, root, &next, clk);
+            if (next < root->n_list) {
+                thread_clock_phase(clk, PHASE_WAIT);
+                control_wait(s, root);
+            }
+        }
+        pthread_mutex_unlock(&root->mu);
+        thread_clock_phase(clk, PHASE_OPTIMIZER);
+        double loss_sum = 0.0;
+        for (int j = 0; j < in_step; j++) loss_sum += s->slots[j].loss; /* batch order, as serial */
+        float count = (float)in_step;
+        for (size_t i = 0; i < s->n_params; i++) root->acc[i] /= count;
+        adamw_update(&opt, params, root->acc);
+        for (int j = 0; j < in_step; j++) atomic_store_explicit(&s->slots[j].done, 0, memory_order_relaxed);
+        k += (uint64_t)in_step;
+        s->step_loss[step - 1] = res->last_loss = (float)(loss_sum / in_step);
+        res->steps = step;
+        if (c->progress) {
+            TrainProgress p = {step, steps, k, batches, res->last_loss, clock_wall_now() - clk->start_wall};
+            c->progress(&p, c->progress_ctx);
+        }
+    }
+    res->batches = batches;
+    res->tokens = batches * s->bt;
+join:
+    thread_clock_phase(clk, PHASE_WAIT);
+    atomic_store_explicit(&s->shutdown, 1, memory_order_release);
+    for (int i = 1; i < N; i++) {
+        pthread_mutex_lock(&s->nodes[i].mu);
+        pthread_cond_broadcast(&s->nodes[i].cv);
+        pthread_mutex_unlock(&s->nodes[i].mu);
+    }
+    for (int i = 1; i < started; i++) pthread_join(s->nodes[i].tid, NULL);
+    thread_clock_stop(clk);
+    if (c->hooks.thread_end) c->hooks.thread_end(c->hooks.ctx, 0);
+    res->process_cpu_s = clock_process_cpu_now() - cpu0;
+    res->wall_s = clk->wall_s;
+    adamw_free(&opt);
+    if (st) return st;
+    for (int t = 0; t < N; t++) {
+        thread_stats_from_clock(&s->stats[t], &s->clocks[t]);
+        if (s->nodes[t].plan.role == ROLE_WORKER) s->group_batches[s->nodes[t].group] += s->clocks[t].batches;
+    }
+    res->batches_per_step = s->bps;
+    res->n_threads = N;
+    res->threads = s->stats;
+    res->step_loss = s->step_loss;
+    res->n_groups = root->plan.n_children;
+    res->group_batches = s->group_batches;
+    return SB_OK;
+}
+
+static void sphere_destroy(void *state) {
+    SphereState *s = state;
+    if (!s) return;
+    for (int i = 0; s->nodes && i < s->plan.threads; i++) {
+        SNode *n = &s->nodes[i];
+        if (!n->tree) continue; /* never initialised */
+        pthread_mutex_destroy(&n->mu);
+        pthread_cond_destroy(&n->cv);
+        free(n->ring);
+        free(n->list);
+        free(n->fwd_count);
+        free(n->acc);
+        free(n->grad);
+        free(n->neighbours);
+        workspace_free(&n->ws);
+    }
+    free(s->nodes);
+    free(s->slots);
+    free(s->slot_inputs);
+    free(s->slot_targets);
+    free(s->clocks);
+    free(s->stats);
+    free(s->step_loss);
+    free(s->group_batches);
+    sphere_plan_free(&s->plan);
+    free(s);
+}
+
+const Variant variant_sphere = {"sphere", "kissing-sphere tree: controls forward batches and sum gradients upward",
+                                sphere_create, sphere_run, sphere_destroy};
