@@ -26,7 +26,7 @@ TEST_BINS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 PROGRAM  := $(BUILD)/sphere-bench
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all test bench report clean help deps
+.PHONY: all test tsan bench report clean help deps
 
 all: $(PROGRAM)
 
@@ -35,6 +35,7 @@ help:
 	@echo "make test       build and run every cmocka test (installs missing packages as root)"
 	@echo "make bench      run the benchmark (flat vs sphere), results under results/"
 	@echo "make report     regenerate REPORT.md and its plots from results/"
+	@echo "make tsan       run the threaded trainers' tests under ThreadSanitizer (build-tsan/)"
 	@echo "make deps       install (as root) or list the Debian packages needed"
 	@echo "make clean      remove $(BUILD)/"
 	@echo "variables: CC, ARCH (default -march=native), OPT (default -O3), BUILD"
@@ -54,6 +55,8 @@ $(PROGRAM): $(BUILD)/$(MAIN_SRC:.c=.o) $(LIB_OBJS)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 	$(CC) $(WARN) $(CFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
+.SECONDARY: $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
+
 # Each binary runs from the top of the tree with SPHERE_BENCH pointing at the
 # program, so CLI tests exercise exactly what users run. A failing binary fails
 # the target, but every binary still runs so one failure does not hide others.
@@ -65,6 +68,16 @@ test: $(PROGRAM) $(TEST_BINS)
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
 	echo "make test: all test binaries passed"
 
+# The trainers' tests under ThreadSanitizer, in a separate build tree so the
+# instrumented objects never mix with the optimised ones.
+TSAN_TESTS := test_flat test_sphere
+tsan: $(DEPS_OK)
+	$(MAKE) BUILD=build-tsan OPT=-O1 CFLAGS="-O1 -g $(ARCH) -fsanitize=thread" \
+		$(addprefix build-tsan/tests/,$(TSAN_TESTS))
+	@for t in $(TSAN_TESTS); do echo "== tsan $$t"; \
+		TSAN_OPTIONS=halt_on_error=1 TEST_TMPDIR=build-tsan/tmp build-tsan/tests/$$t || exit 1; done
+	@echo "make tsan: no data race reported"
+
 bench: $(PROGRAM)
 	@echo "make bench: not implemented yet (see the harness issue); $(PROGRAM) train runs one trainer" >&2
 	@exit 2
@@ -74,6 +87,6 @@ report:
 	@exit 2
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-tsan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

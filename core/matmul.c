@@ -24,8 +24,10 @@ typedef float vf8u __attribute__((vector_size(32), aligned(4))); /* for unaligne
 #define TILE_N 32
 #define BLOCK_K 256 /* a 256 x 32 panel of B is 32 KB: it stays in L1 while A streams */
 
-static inline vf8 load8(const float *p) { return *(const vf8u *)p; }
-static inline void store8(float *p, vf8 v) { *(vf8u *)p = v; }
+/* Macros, not functions: a function taking or returning a vector type has an
+ * ABI that depends on -march, which GCC rightly warns about. */
+#define load8(p) (*(const vf8u *)(p))
+#define store8(p, v) (*(vf8u *)(p) = (v))
 
 /* C[i][j] += sum over k of A(i,k) B[k][j] for one TILE_M x TILE_N tile. */
 static void tile_4x32(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb,
