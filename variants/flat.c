@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../core/model.h"
+#include "step_book.h"
 
 typedef struct FlatState FlatState;
 
@@ -173,12 +174,11 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
     const VariantConfig *c = &s->cfg;
     sb_status st = train_config_check(c->data, &c->model, c->B, c->T, first_batch, batches, s->bps, err);
     if (st) return st;
-    long steps = train_step_count(batches, s->bps);
-    free(s->step_loss);
-    s->step_loss = malloc(sizeof(float) * (size_t)steps);
-    AdamW opt = {0};
-    if (!s->step_loss) return sb_fail(err, SB_ENOMEM, "out of memory for the loss curve");
-    if ((st = adamw_init(&opt, s->n_params, c->adamw, err))) return st;
+    StepBook book;
+    if ((st = loss_curve_alloc(&s->step_loss, batches, s->bps, err)) ||
+        (st = step_book_begin(&book, c->adamw, c->progress, c->progress_ctx, s->step_loss, s->n_params, batches,
+                              s->bps, err)))
+        return st;
     memset(res, 0, sizeof *res);
     s->params = params;
     s->shutdown = 0;
@@ -197,7 +197,7 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
     }
 
     uint64_t k = 0;
-    for (long step = 1; step <= steps; step++) {
+    for (long step = 1; step <= book.steps; step++) {
         int in_step = (int)(batches - k < (uint64_t)s->bps ? batches - k : (uint64_t)s->bps);
         thread_clock_phase(clk, PHASE_DISPATCH);
         for (int j = 0; j < in_step; j++) {
@@ -228,21 +228,15 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
             pthread_mutex_unlock(&s->mu);
         }
         thread_clock_phase(clk, PHASE_OPTIMIZER);
-        float count = (float)in_step; /* divide as serial does, so the two stay bitwise equal */
-        for (size_t i = 0; i < s->n_params; i++) s->sum[i] /= count;
-        adamw_update(&opt, params, s->sum);
+        step_book_update(&book, params, s->sum, in_step, loss_sum);
         thread_clock_phase(clk, PHASE_DISPATCH);
         pthread_mutex_lock(&s->mu);
         s->n_jobs = s->next_job = 0;
         for (int j = 0; j < in_step; j++) atomic_store_explicit(&s->slot_done[j], 0, memory_order_relaxed);
         pthread_mutex_unlock(&s->mu);
         k += (uint64_t)in_step;
-        s->step_loss[step - 1] = res->last_loss = (float)(loss_sum / in_step);
+        res->last_loss = book.last_loss;
         res->steps = step;
-        if (c->progress) {
-            TrainProgress p = {step, steps, k, batches, res->last_loss, clock_wall_now() - clk->start_wall};
-            c->progress(&p, c->progress_ctx);
-        }
     }
     res->batches = batches;
     res->tokens = batches * s->bt;
@@ -262,12 +256,10 @@ join:
     if (c->hooks.thread_end) c->hooks.thread_end(c->hooks.ctx, 0);
     res->process_cpu_s = clock_process_cpu_now() - cpu0;
     res->wall_s = clk->wall_s;
-    adamw_free(&opt);
+    step_book_end(&book);
     if (st) return st;
-    for (int t = 0; t < c->threads; t++) thread_stats_from_clock(&s->stats[t], &s->clocks[t]);
+    run_result_threads(res, s->stats, s->clocks, c->threads);
     res->batches_per_step = s->bps;
-    res->n_threads = c->threads;
-    res->threads = s->stats;
     res->step_loss = s->step_loss;
     return SB_OK;
 }

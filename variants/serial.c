@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/model.h"
+#include "step_book.h"
 
 sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res, sb_error *err) {
     sb_status st = train_config_check(cfg->data, &cfg->model, cfg->B, cfg->T, cfg->first_batch, cfg->batches,
@@ -13,12 +14,14 @@ sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res
     size_t n = model_param_count(&cfg->model);
     size_t bt = (size_t)cfg->B * cfg->T;
     Workspace ws;
-    AdamW opt = {0};
+    StepBook book = {0};
     ThreadClock local_clock, *clk = cfg->clock ? cfg->clock : &local_clock;
     float *grads = malloc(n * sizeof(float)), *sum = malloc(n * sizeof(float));
     int *inputs = malloc(bt * sizeof(int)), *targets = malloc(bt * sizeof(int));
     if ((st = workspace_init(&ws, &cfg->model, cfg->B, cfg->T, err))) goto out_nows;
-    if ((st = adamw_init(&opt, n, cfg->adamw, err))) goto out;
+    if ((st = step_book_begin(&book, cfg->adamw, cfg->progress, cfg->progress_ctx, cfg->step_loss, n, cfg->batches,
+                              cfg->batches_per_step, err)))
+        goto out;
     if (!grads || !sum || !inputs || !targets) {
         st = sb_fail(err, SB_ENOMEM, "cannot allocate gradient buffers for %zu parameters", n);
         goto out;
@@ -46,16 +49,9 @@ sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res
             }
         }
         thread_clock_phase(clk, PHASE_OPTIMIZER);
-        float count = (float)in_step; /* a true division: the mean, not a product with a rounded 1/n */
-        for (size_t i = 0; i < n; i++) sum[i] /= count;
-        adamw_update(&opt, params, sum);
-        res->last_loss = (float)(loss_sum / (double)in_step);
+        step_book_update(&book, params, sum, (int)in_step, loss_sum);
+        res->last_loss = book.last_loss;
         res->steps = s;
-        if (cfg->step_loss) cfg->step_loss[s - 1] = res->last_loss;
-        if (cfg->progress) {
-            TrainProgress p = {s, steps, k, cfg->batches, res->last_loss, clock_wall_now() - clk->start_wall};
-            cfg->progress(&p, cfg->progress_ctx);
-        }
     }
     res->batches = cfg->batches;
     res->tokens = cfg->batches * bt;
@@ -64,7 +60,7 @@ stop:
     if (cfg->hooks.thread_end) cfg->hooks.thread_end(cfg->hooks.ctx, 0);
     res->wall_s = clk->wall_s;
 out:
-    adamw_free(&opt);
+    step_book_end(&book);
     workspace_free(&ws);
 out_nows:
     free(grads);
@@ -98,9 +94,7 @@ static sb_status serial_run(void *state, float *params, uint64_t first_batch, ui
     const VariantConfig *c = &s->cfg;
     sb_status st = train_config_check(c->data, &c->model, c->B, c->T, first_batch, batches, c->batches_per_step, err);
     if (st) return st;
-    free(s->step_loss);
-    s->step_loss = malloc(sizeof(float) * (size_t)train_step_count(batches, c->batches_per_step));
-    if (!s->step_loss) return sb_fail(err, SB_ENOMEM, "out of memory for the loss curve");
+    if ((st = loss_curve_alloc(&s->step_loss, batches, c->batches_per_step, err))) return st;
     ThreadClock clk;
     SerialConfig sc = {c->data, c->model, c->B, c->T, first_batch, batches, c->batches_per_step, c->adamw,
                        c->progress, c->progress_ctx, &clk, c->hooks, s->step_loss};
@@ -109,15 +103,13 @@ static sb_status serial_run(void *state, float *params, uint64_t first_batch, ui
     if ((st = serial_train(params, &sc, &sr, err))) return st;
     memset(res, 0, sizeof *res);
     res->process_cpu_s = clock_process_cpu_now() - cpu0;
-    thread_stats_from_clock(&s->stats, &clk);
+    run_result_threads(res, &s->stats, &clk, 1);
     res->batches = sr.batches;
     res->tokens = sr.tokens;
     res->steps = sr.steps;
     res->batches_per_step = c->batches_per_step;
     res->last_loss = sr.last_loss;
     res->wall_s = sr.wall_s;
-    res->n_threads = 1;
-    res->threads = &s->stats;
     res->step_loss = s->step_loss;
     return SB_OK;
 }

@@ -21,6 +21,7 @@
 
 #include "../core/model.h"
 #include "sphere_plan.h"
+#include "step_book.h"
 
 #define SYMMETRY_GROUPS 12
 #define JOB_END (-1)
@@ -466,12 +467,11 @@ static sb_status sphere_run(void *state, float *params, uint64_t first_batch, ui
     const VariantConfig *c = &s->cfg;
     sb_status st = train_config_check(c->data, &c->model, c->B, c->T, first_batch, batches, s->bps, err);
     if (st) return st;
-    long steps = train_step_count(batches, s->bps);
-    free(s->step_loss);
-    s->step_loss = malloc(sizeof(float) * (size_t)steps);
-    AdamW opt = {0};
-    if (!s->step_loss) return sb_fail(err, SB_ENOMEM, "out of memory for the loss curve");
-    if ((st = adamw_init(&opt, s->n_params, c->adamw, err))) return st;
+    StepBook book;
+    if ((st = loss_curve_alloc(&s->step_loss, batches, s->bps, err)) ||
+        (st = step_book_begin(&book, c->adamw, c->progress, c->progress_ctx, s->step_loss, s->n_params, batches,
+                              s->bps, err)))
+        return st;
     memset(res, 0, sizeof *res);
     memset(s->group_batches, 0, sizeof(uint64_t) * (size_t)s->nodes[0].plan.n_children);
     s->params = params;
@@ -498,7 +498,7 @@ static sb_status sphere_run(void *state, float *params, uint64_t first_batch, ui
     }
 
     uint64_t k = 0;
-    for (long step = 1; step <= steps; step++) {
+    for (long step = 1; step <= book.steps; step++) {
         int in_step = (int)(batches - k < (uint64_t)s->bps ? batches - k : (uint64_t)s->bps);
         start_step(root);
         thread_clock_phase(clk, PHASE_DISPATCH);
@@ -523,17 +523,11 @@ static sb_status sphere_run(void *state, float *params, uint64_t first_batch, ui
         thread_clock_phase(clk, PHASE_OPTIMIZER);
         double loss_sum = 0.0;
         for (int j = 0; j < in_step; j++) loss_sum += s->slots[j].loss; /* batch order, as serial */
-        float count = (float)in_step;
-        for (size_t i = 0; i < s->n_params; i++) root->acc[i] /= count;
-        adamw_update(&opt, params, root->acc);
+        step_book_update(&book, params, root->acc, in_step, loss_sum);
         for (int j = 0; j < in_step; j++) atomic_store_explicit(&s->slots[j].done, 0, memory_order_relaxed);
         k += (uint64_t)in_step;
-        s->step_loss[step - 1] = res->last_loss = (float)(loss_sum / in_step);
+        res->last_loss = book.last_loss;
         res->steps = step;
-        if (c->progress) {
-            TrainProgress p = {step, steps, k, batches, res->last_loss, clock_wall_now() - clk->start_wall};
-            c->progress(&p, c->progress_ctx);
-        }
     }
     res->batches = batches;
     res->tokens = batches * s->bt;
@@ -550,15 +544,12 @@ join:
     if (c->hooks.thread_end) c->hooks.thread_end(c->hooks.ctx, 0);
     res->process_cpu_s = clock_process_cpu_now() - cpu0;
     res->wall_s = clk->wall_s;
-    adamw_free(&opt);
+    step_book_end(&book);
     if (st) return st;
-    for (int t = 0; t < N; t++) {
-        thread_stats_from_clock(&s->stats[t], &s->clocks[t]);
+    run_result_threads(res, s->stats, s->clocks, N);
+    for (int t = 0; t < N; t++)
         if (s->nodes[t].plan.role == ROLE_WORKER) s->group_batches[s->nodes[t].group] += s->clocks[t].batches;
-    }
     res->batches_per_step = s->bps;
-    res->n_threads = N;
-    res->threads = s->stats;
     res->step_loss = s->step_loss;
     res->n_groups = root->plan.n_children;
     res->group_batches = s->group_batches;
