@@ -49,6 +49,10 @@ $(BUILD)/%.o: %.c $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The corpus must be the same bytes on every machine: no fused multiply-adds
+# there, whatever the CPU offers (the last -ffp-contract on the line wins).
+$(BUILD)/scripts/corpus.o: CFLAGS += -ffp-contract=off
+
 $(PROGRAM): $(BUILD)/$(MAIN_SRC:.c=.o) $(LIB_OBJS)
 	$(CC) $(WARN) $(CFLAGS) $^ -o $@ $(LDLIBS)
 

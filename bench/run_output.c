@@ -1,9 +1,8 @@
-/* run_output.c - the per-thread table and the run JSON; see run_output.h. */
+/* run_output.c - the per-thread table and the run JSON; see run_output.h.
+ * The JSON is written through safe_file.h (a temporary renamed into place). */
 #include "run_output.h"
 
-#include <errno.h>
-#include <string.h>
-#include <unistd.h>
+#include "../core/safe_file.h"
 
 double run_threads_cpu(const RunResult *r) {
     double s = 0.0;
@@ -51,11 +50,10 @@ static void json_thread(FILE *f, const ThreadStats *t) {
 }
 
 sb_status run_json_write(const char *path, const char *variant, const RunResult *r, sb_error *err) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return sb_fail(err, SB_EARG, "%s: path too long", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return sb_fail(err, SB_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "run JSON", err);
+    if (st != SB_OK) return st;
+    FILE *f = sf.f;
     fprintf(f, "{\"schema\": %d, \"variant\": \"%s\", \"threads\": %d, \"batches\": %llu, \"batches_per_step\": %d, "
                "\"steps\": %ld, \"tokens\": %llu, \"wall_s\": %.6f, \"tokens_per_s\": %.3f, \"loss\": %.6f, "
                "\"process_cpu_s\": %.6f, \"threads_cpu_s\": %.6f,\n",
@@ -73,12 +71,5 @@ sb_status run_json_write(const char *path, const char *variant, const RunResult 
         fprintf(f, "%s\n", i + 1 < r->n_threads ? "," : "");
     }
     fprintf(f, " ]}\n");
-    int ok = !ferror(f);
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return sb_fail(err, SB_EIO, "%s: cannot write the run JSON: %s", path, strerror(e));
-    }
-    return SB_OK;
+    return safe_file_commit(&sf, 1, err); /* checks the stream's error flag */
 }

@@ -1,4 +1,5 @@
 /* checkpoint.c - reading and writing parameter/gradient files; see checkpoint.h.
+ * Saving goes through safe_file.h (a temporary file renamed into place).
  * x86-64 and aarch64 Linux are little-endian, so the buffers are written as
  * they are in memory; the static assert keeps a big-endian build honest. */
 #include "checkpoint.h"
@@ -9,31 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+#include "safe_file.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "file formats assume a little-endian host");
 
 sb_status checkpoint_save(const char *path, const ModelConfig *c, const float *buf, sb_error *err) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return sb_fail(err, SB_EARG, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return sb_fail(err, SB_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "checkpoint", err);
+    if (st != SB_OK) return st;
     int32_t header[CHECKPOINT_HEADER_INTS] = {CHECKPOINT_MAGIC, CHECKPOINT_VERSION, c->V, c->T, c->D, c->L, c->H, 0};
     size_t n = model_param_count(c);
-    int ok = fwrite(header, sizeof header, 1, f) == 1 && fwrite(buf, sizeof(float), n, f) == n;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        int e = errno;
-        remove(tmp);
-        return sb_fail(err, SB_EIO, "%s: write failed: %s", path, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return sb_fail(err, SB_EIO, "%s: cannot rename %s into place: %s", path, tmp, strerror(e));
-    }
-    return SB_OK;
+    int ok = fwrite(header, sizeof header, 1, sf.f) == 1 && fwrite(buf, sizeof(float), n, sf.f) == n;
+    return safe_file_commit(&sf, ok, err);
 }
 
 sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_error *err) {

@@ -23,8 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "safe_file.h"
 #include "tokens.h"
 
 #define TOKENIZER_MAX_WORD 255
@@ -150,44 +150,21 @@ static int rank_cmp(const void *pa, const void *pb) {
 }
 
 /* ---------------------------------------------------------------------------
- * Vocabulary file. */
+ * Vocabulary file: one word per line, written through safe_file.h. */
 
 static sb_status vocab_write(const char *path, const WordTable *t, const RankEntry *ranked, uint32_t n_words,
                              sb_error *err) {
-    size_t tmp_len = strlen(path) + 32;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) return sb_fail(err, SB_ENOMEM, "out of memory naming the temporary file for %s", path);
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        sb_status s = sb_fail(err, SB_EIO, "cannot create %s (for vocabulary %s): %s; check the directory is writable",
-                              tmp, path, strerror(errno));
-        free(tmp);
-        return s;
-    }
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "vocabulary", err);
+    if (st != SB_OK) return st;
+    FILE *f = sf.f;
     int ok = 1;
     for (int i = 0; i < TOKEN_FIRST_WORD && ok; i++) ok = fputs(special_words[i], f) >= 0 && fputc('\n', f) != EOF;
     for (uint32_t i = 0; i < n_words && ok; i++) {
         const WordType *wt = &t->types[ranked[i].type];
         ok = fwrite(t->pool + wt->off, 1, wt->len, f) == wt->len && fputc('\n', f) != EOF;
     }
-    int e = ok ? 0 : errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    sb_status s = SB_OK;
-    if (!ok) {
-        unlink(tmp);
-        s = sb_fail(err, SB_EIO, "cannot write vocabulary %s: %s; check free disk space and permissions", path,
-                    e ? strerror(e) : "short write");
-    }
-    free(tmp);
-    return s;
+    return safe_file_commit(&sf, ok, err);
 }
 
 /* ---------------------------------------------------------------------------

@@ -8,8 +8,9 @@
  * with fread in large chunks straight into the destination array; on a
  * little-endian host (every machine this project targets) that array is the
  * file's bytes, on a big-endian one each id is byte-swapped after reading, so
- * the file is the same everywhere. Saving goes through a temporary file and
- * rename(), so `path` holds either the old file or the complete new one. */
+ * the file is the same everywhere. Saving goes through safe_file.h (a
+ * temporary file and rename()), so `path` holds either the old file or the
+ * complete new one. */
 #include "tokens.h"
 
 #include <errno.h>
@@ -17,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+#include "safe_file.h"
 
 /* Ids per fread/fwrite call: 4 MiB, large enough that the syscall cost
  * vanishes and small enough to stay in the last-level cache. */
@@ -168,17 +170,10 @@ sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, 
             return sb_fail(err, SB_ERANGE, "cannot write token file %s: token %llu has id %u, not below the vocab size %u",
                            path, (unsigned long long)i, ids[i], vocab_size);
 
-    size_t tmp_len = strlen(path) + 32;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) return sb_fail(err, SB_ENOMEM, "out of memory naming the temporary file for %s", path);
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        sb_status s = sb_fail(err, SB_EIO, "cannot create %s (for token file %s): %s; check the directory exists and is writable",
-                              tmp, path, strerror(errno));
-        free(tmp);
-        return s;
-    }
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "token file", err);
+    if (st != SB_OK) return st;
+    FILE *f = sf.f;
     unsigned char h[TOKENS_HEADER_BYTES];
     le32_put(h, TOKENS_MAGIC);
     le32_put(h + 4, TOKENS_VERSION);
@@ -201,26 +196,11 @@ sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, 
         done += want;
     }
 #if TOKENS_HOST_BIG_ENDIAN
+    int write_errno = errno; /* safe_file_commit reports it */
     free(buf);
+    errno = write_errno;
 #endif
-    int e = ok ? 0 : errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        sb_status s = sb_fail(err, SB_EIO, "cannot write token file %s: %s; check free disk space and permissions", path,
-                              e ? strerror(e) : "short write");
-        free(tmp);
-        return s;
-    }
-    free(tmp);
-    return SB_OK;
+    return safe_file_commit(&sf, ok, err);
 }
 
 void tokens_free(TokenFile *tf) {

@@ -37,18 +37,18 @@
  * Determinism. A seed and a size fix the bytes on every machine: all
  * randomness comes from rng.h, and no libm function is used anywhere (the
  * Zipf weights and the entropy use the small exp/log below, built from IEEE
- * + - * / only, which C11 compilers evaluate identically; FP contraction is
- * off under -std=c11 in GCC, and turned off explicitly for clang). Sampling
- * uses cumulative tables and rng_double. */
+ * + - * / only, evaluated identically as long as no a*b+c is fused into an
+ * FMA: the Makefile builds this file with -ffp-contract=off, and the pragma
+ * below says the same to clang). Sampling uses cumulative tables and
+ * rng_double. */
 #include "corpus.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../core/rng.h"
+#include "../core/safe_file.h"
 
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
@@ -487,7 +487,7 @@ static sb_status model_build(Model *m, uint64_t seed, sb_error *err) {
 }
 
 /* ---------------------------------------------------------------------------
- * Writing. */
+ * Writing: the text, then FILE.json, each through safe_file.h. */
 
 static int sample_class(const double *cum, Rng *r) {
     double u = rng_double(r);
@@ -509,47 +509,15 @@ static int sample_word(const Model *m, int c, Rng *r) {
     return lo;
 }
 
-static char *tmp_name(const char *path) {
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (tmp) snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    return tmp;
-}
-
-/* Closes f, renames tmp to path, and unlinks tmp on any failure. */
-static sb_status finish_file(FILE *f, int ok, const char *tmp, const char *path, sb_error *err) {
-    int e = ok ? 0 : errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok) return SB_OK;
-    unlink(tmp);
-    return sb_fail(err, SB_EIO, "cannot write %s: %s; check free disk space and permissions", path,
-                   e ? strerror(e) : "short write");
-}
-
 static sb_status write_json(const char *path, const CorpusStats *s, const Model *m, sb_error *err) {
     size_t n = strlen(path) + sizeof ".json";
-    char *jpath = malloc(n), *tmp = NULL;
-    if (jpath) {
-        snprintf(jpath, n, "%s.json", path);
-        tmp = tmp_name(jpath);
-    }
-    if (!jpath || !tmp) {
-        free(jpath);
-        return sb_fail(err, SB_ENOMEM, "out of memory naming %s.json", path);
-    }
-    sb_status st;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = sb_fail(err, SB_EIO, "cannot create %s: %s; check the directory is writable", tmp, strerror(errno));
-    } else {
-        int ok = fprintf(f,
+    char *jpath = malloc(n);
+    if (!jpath) return sb_fail(err, SB_ENOMEM, "out of memory naming %s.json", path);
+    snprintf(jpath, n, "%s.json", path);
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, jpath, "corpus JSON", err);
+    if (st == SB_OK) {
+        int ok = fprintf(sf.f,
                          "{\"bytes\": %llu, \"tokens\": %llu, \"types\": %llu, \"seed\": %llu, "
                          "\"entropy_nats_per_token\": %.12f, "
                          "\"process\": \"order-2 class Markov chain, Zipf within class\", \"classes\": %d, "
@@ -558,9 +526,8 @@ static sb_status write_json(const char *path, const CorpusStats *s, const Model 
                          (unsigned long long)s->bytes, (unsigned long long)s->tokens, (unsigned long long)s->types,
                          (unsigned long long)s->seed, s->entropy_nats, K, m->n_words, CORPUS_ZIPF_S,
                          m->unigram_entropy, m->bytes_per_token) > 0;
-        st = finish_file(f, ok, tmp, jpath, err);
+        st = safe_file_commit(&sf, ok, err);
     }
-    free(tmp);
     free(jpath);
     return st;
 }
@@ -578,19 +545,16 @@ sb_status corpus_write(const char *path, uint64_t target_bytes, uint64_t seed, C
         return st;
     }
 
-    char *tmp = tmp_name(path);
     char *buf = malloc(CORPUS_BUF_BYTES);
     unsigned char *seen = calloc((size_t)m->n_words, 1);
-    if (!tmp || !buf || !seen) {
+    if (!buf || !seen) {
         st = sb_fail(err, SB_ENOMEM, "out of memory writing corpus %s", path);
         goto done;
     }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = sb_fail(err, SB_EIO, "cannot create %s (for corpus %s): %s; check the directory exists and is writable", tmp,
-                     path, strerror(errno));
-        goto done;
-    }
+    SafeFile sf;
+    st = safe_file_open(&sf, path, "corpus", err);
+    if (st != SB_OK) goto done;
+    FILE *f = sf.f;
 
     Rng r;
     rng_seed(&r, seed ^ STREAM_TEXT);
@@ -638,7 +602,7 @@ sb_status corpus_write(const char *path, uint64_t target_bytes, uint64_t seed, C
         buf[fill++] = '\n';
         ok = fwrite(buf, 1, fill, f) == fill;
     }
-    st = finish_file(f, ok, tmp, path, err);
+    st = safe_file_commit(&sf, ok, err);
     if (st != SB_OK) goto done;
 
     CorpusStats s = {.bytes = written + 1, .tokens = tokens, .types = types, .seed = seed, .entropy_nats = m->entropy};
@@ -647,7 +611,6 @@ sb_status corpus_write(const char *path, uint64_t target_bytes, uint64_t seed, C
 done:
     free(seen);
     free(buf);
-    free(tmp);
     model_free(m);
     free(m);
     return st;
