@@ -12,7 +12,9 @@ CFLAGS  ?= $(OPT) $(ARCH) -g
 # FMA, halving the matrix products' speed; a fused result is still a fixed
 # function of the inputs for a given binary.
 WARN    := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -ffp-contract=fast
-LDLIBS  := -lm -pthread
+# libpfm4 linked statically: the binary must run on a measurement machine
+# where libpfm4 cannot be installed. Only libpfm goes static; libc stays shared.
+LDLIBS  := -Wl,-Bstatic -lpfm -Wl,-Bdynamic -lm -pthread
 BUILD   ?= build
 
 SRC_DIRS := core variants scripts bench
@@ -33,7 +35,7 @@ all: $(PROGRAM)
 help:
 	@echo "make            build $(PROGRAM)"
 	@echo "make test       build and run every cmocka test (installs missing packages as root)"
-	@echo "make bench      run the benchmark (flat vs sphere), results under results/"
+	@echo "make bench      run the benchmark (flat vs sphere), results under results/ (QUICK=1: small)"
 	@echo "make report     regenerate REPORT.md and its plots from results/"
 	@echo "make tsan       run the threaded trainers' tests under ThreadSanitizer (build-tsan/)"
 	@echo "make deps       install (as root) or list the Debian packages needed"
@@ -52,6 +54,10 @@ $(BUILD)/%.o: %.c $(DEPS_OK)
 # The corpus must be the same bytes on every machine: no fused multiply-adds
 # there, whatever the CPU offers (the last -ffp-contract on the line wins).
 $(BUILD)/scripts/corpus.o: CFLAGS += -ffp-contract=off
+
+# The bench records how it was built.
+$(BUILD)/bench/machine.o: CFLAGS += -DSB_BUILD_FLAGS='"$(CC) $(WARN) $(OPT) $(ARCH)"'
+
 
 $(PROGRAM): $(BUILD)/$(MAIN_SRC:.c=.o) $(LIB_OBJS)
 	$(CC) $(WARN) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -82,9 +88,11 @@ tsan: $(DEPS_OK)
 		TSAN_OPTIONS=halt_on_error=1 TEST_TMPDIR=build-tsan/tmp build-tsan/tests/$$t || exit 1; done
 	@echo "make tsan: no data race reported"
 
+# make bench: the main job. QUICK=1 for the small version; BENCH_ARGS for
+# anything else `sphere-bench help bench` lists (e.g. BENCH_ARGS="--pin").
 bench: $(PROGRAM)
-	@echo "make bench: not implemented yet (see the harness issue); $(PROGRAM) train runs one trainer" >&2
-	@exit 2
+	$(PROGRAM) bench $(if $(QUICK),--quick) $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory report || echo "make bench: results are written; the report is not generated yet"
 
 report:
 	@echo "make report: not implemented yet (see the report issue)" >&2

@@ -15,6 +15,7 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
+    {"bench", cmd_bench, "the main job: run every trainer, record every thread, write results/"},
     {"corpus", cmd_corpus, "write the synthetic English-like corpus and its statistics"},
     {"tokenize", cmd_tokenize, "turn a text file into a token file and a vocabulary"},
     {"init", cmd_init, "write a freshly initialised checkpoint"},

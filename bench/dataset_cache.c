@@ -1,0 +1,104 @@
+/* dataset_cache.c - checking and regenerating the bench's dataset; see dataset_cache.h. */
+#include "dataset_cache.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/tokenizer.h"
+
+int json_find_number(const char *json, const char *key, double *out) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\"", key);
+    const char *p = strstr(json, pat);
+    if (!p) return -1;
+    p += strlen(pat);
+    while (*p == ' ' || *p == ':') p++;
+    char *end;
+    double v = strtod(p, &end);
+    if (end == p) return -1;
+    *out = v;
+    return 0;
+}
+
+static char *read_small_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(65536);
+    size_t n = buf ? fread(buf, 1, 65535, f) : 0;
+    fclose(f);
+    if (buf) buf[n] = 0;
+    return buf;
+}
+
+/* 0 when the cached files match; otherwise fills why. */
+static int cache_valid(DatasetInfo *info, TokenFile *tf, uint64_t bytes, uint64_t seed, uint32_t vocab) {
+    char json_path[4200];
+    snprintf(json_path, sizeof json_path, "%s.json", info->text_path);
+    char *json = read_small_file(json_path);
+    if (!json) {
+        snprintf(info->why, sizeof info->why, "%s is missing", json_path);
+        return -1;
+    }
+    double jb, jt, js, jh, jty;
+    int bad = json_find_number(json, "bytes", &jb) || json_find_number(json, "tokens", &jt) ||
+              json_find_number(json, "seed", &js) || json_find_number(json, "entropy_nats_per_token", &jh) ||
+              json_find_number(json, "types", &jty);
+    free(json);
+    if (bad) {
+        snprintf(info->why, sizeof info->why, "%s is not the corpus statistics file", json_path);
+        return -1;
+    }
+    if ((uint64_t)js != seed || (jb < 0.99 * (double)bytes || jb > 1.01 * (double)bytes)) {
+        snprintf(info->why, sizeof info->why, "the cached corpus was made with other parameters (%.0f bytes, seed %.0f)",
+                 jb, js);
+        return -1;
+    }
+    struct stat st;
+    if (stat(info->text_path, &st) != 0 || (double)st.st_size != jb) {
+        snprintf(info->why, sizeof info->why, "%s is missing or not the size its JSON records", info->text_path);
+        return -1;
+    }
+    sb_error e;
+    if (tokens_load(tf, info->tokens_path, &e)) {
+        snprintf(info->why, sizeof info->why, "%s", e.msg);
+        return -1;
+    }
+    uint32_t want_vocab = jty + 5 < vocab ? (uint32_t)jty + 5 : vocab;
+    if ((double)tf->n_tokens != jt || tf->vocab_size != want_vocab) {
+        snprintf(info->why, sizeof info->why, "%s has %llu tokens and vocabulary %u; the corpus needs %.0f and %u",
+                 info->tokens_path, (unsigned long long)tf->n_tokens, tf->vocab_size, jt, want_vocab);
+        tokens_free(tf);
+        return -1;
+    }
+    info->corpus.bytes = (uint64_t)jb;
+    info->corpus.tokens = (uint64_t)jt;
+    info->corpus.types = (uint64_t)jty;
+    info->corpus.seed = (uint64_t)js;
+    info->corpus.entropy_nats = jh;
+    return 0;
+}
+
+sb_status dataset_ensure(DatasetInfo *info, TokenFile *tf, const char *dir, uint64_t bytes, uint64_t seed,
+                         uint32_t vocab, sb_error *err) {
+    memset(info, 0, sizeof *info);
+    memset(tf, 0, sizeof *tf);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return sb_fail(err, SB_EIO, "%s: cannot create the dataset folder: %s", dir, strerror(errno));
+    snprintf(info->text_path, sizeof info->text_path, "%s/corpus.txt", dir);
+    snprintf(info->tokens_path, sizeof info->tokens_path, "%s/corpus.tok", dir);
+    if (cache_valid(info, tf, bytes, seed, vocab) == 0) return SB_OK;
+    fprintf(stderr, "bench: making the dataset in %s (%s)\n", dir, info->why);
+    info->regenerated = 1;
+    sb_status st = corpus_write(info->text_path, bytes, seed, &info->corpus, err);
+    if (st) return st;
+    TokenizeStats ts;
+    if ((st = tokenize_file(info->text_path, info->tokens_path, vocab, &ts, err))) return st;
+    if ((st = tokens_load(tf, info->tokens_path, err))) return st;
+    fprintf(stderr, "bench: dataset: %llu bytes, %llu tokens, %llu types, vocabulary %u\n",
+            (unsigned long long)info->corpus.bytes, (unsigned long long)tf->n_tokens,
+            (unsigned long long)info->corpus.types, tf->vocab_size);
+    return SB_OK;
+}

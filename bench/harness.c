@@ -1,0 +1,150 @@
+/* harness.c - one measured run; see harness.h. */
+#include "harness.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/model.h"
+
+static const char *const kind_names[RUN_KIND_COUNT] = {"full", "sweep", "route", "batch"};
+
+const char *run_kind_name(RunKind k) { return k >= 0 && k < RUN_KIND_COUNT ? kind_names[k] : "unknown"; }
+
+typedef struct {
+    const BenchSetup *setup;
+    const RunSpec *spec;
+    ThreadCounters *tc; /* per thread id */
+    int n;
+    double last_print;
+} HookCtx;
+
+static void hook_begin(void *ctx, int id, ThreadRole role, int level) {
+    (void)role;
+    (void)level;
+    HookCtx *h = ctx;
+    if (id < 0 || id >= h->n) return;
+    if (h->setup->pin) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(id % h->setup->cores, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    }
+    if (h->tc) counters_thread_begin(h->setup->counters, &h->tc[id]);
+}
+
+static void hook_end(void *ctx, int id) {
+    HookCtx *h = ctx;
+    if (id < 0 || id >= h->n) return;
+    if (h->tc) counters_thread_end(h->setup->counters, &h->tc[id]);
+}
+
+static void show_progress(const TrainProgress *p, void *ctx) {
+    HookCtx *h = ctx;
+    double now = p->elapsed_s;
+    if (p->step != p->steps && now - h->last_print < 0.5) return;
+    h->last_print = now;
+    const RunSpec *s = h->spec;
+    double tps = now > 0 ? (double)p->batches_done * s->B * s->T / now : 0.0;
+    double eta = p->batches_done ? now * (double)(p->batches - p->batches_done) / (double)p->batches_done : 0.0;
+    fprintf(stderr, "\r  %-6s %-6s %-11s %4d threads rep %d: %6llu/%llu batches  %8.0f tokens/s  ETA %4.0f s ",
+            run_kind_name(s->kind), s->variant->name, s->route ? s->route : "", s->threads, s->rep,
+            (unsigned long long)p->batches_done, (unsigned long long)p->batches, tps, eta);
+    if (p->step == p->steps) fprintf(stderr, "\n");
+    fflush(stderr);
+}
+
+static void derive(RunRecord *r, int cores) {
+    r->tokens_per_s = r->res.wall_s > 0 ? (double)r->res.tokens / r->res.wall_s : 0.0;
+    double sum = 0.0, mx = 0.0;
+    int nw = 0;
+    for (int t = 0; t < r->res.n_threads; t++) {
+        const ThreadStats *s = &r->threads[t];
+        if (s->role == ROLE_CONTROL) {
+            r->controls_cpu_s += s->cpu_s;
+        } else {
+            sum += s->cpu_s;
+            if (s->cpu_s > mx) mx = s->cpu_s;
+            nw++;
+        }
+    }
+    r->control_cpu_s = r->threads[0].cpu_s;
+    r->n_workers = nw;
+    r->mean_worker_cpu_s = nw ? sum / nw : 0.0;
+    r->max_worker_cpu_s = mx;
+    r->imbalance = r->mean_worker_cpu_s > 0 ? mx / r->mean_worker_cpu_s : 0.0;
+    int busy = nw < cores ? nw : cores;
+    r->utilisation = r->res.wall_s > 0 && busy ? sum / (r->res.wall_s * busy) : 0.0;
+}
+
+sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err) {
+    memset(rec, 0, sizeof *rec);
+    rec->spec = *spec;
+    HookCtx h = {b, spec, NULL, spec->threads, -1.0};
+    if (b->counters) {
+        h.tc = calloc((size_t)spec->threads, sizeof *h.tc);
+        if (!h.tc) return sb_fail(err, SB_ENOMEM, "out of memory for %d threads' counters", spec->threads);
+    }
+    VariantConfig vc;
+    memset(&vc, 0, sizeof vc);
+    vc.data = b->data;
+    vc.model = b->model;
+    vc.B = spec->B;
+    vc.T = spec->T;
+    vc.threads = spec->threads;
+    vc.batches_per_step = b->batches_per_step;
+    vc.adamw = b->adamw;
+    vc.wait = b->wait;
+    vc.route = spec->route;
+    vc.hooks = (ThreadHooks){hook_begin, hook_end, &h};
+    vc.progress = b->progress ? show_progress : NULL;
+    vc.progress_ctx = &h;
+    size_t n_params = model_param_count(&b->model);
+    float *params = malloc(n_params * sizeof(float));
+    void *state = NULL;
+    sb_status st;
+    if (!params) {
+        st = sb_fail(err, SB_ENOMEM, "out of memory for the parameters");
+        goto out;
+    }
+    model_init(params, &b->model, b->init_seed);
+    if ((st = spec->variant->create(&state, &vc, err))) goto out;
+    RunResult res;
+    if ((st = spec->variant->run(state, params, spec->first_batch, spec->batches, &res, err))) goto out;
+    rec->res = res;
+    rec->threads = malloc(sizeof(ThreadStats) * (size_t)res.n_threads);
+    rec->step_loss = malloc(sizeof(float) * (size_t)(res.steps ? res.steps : 1));
+    rec->group_batches = malloc(sizeof(uint64_t) * (size_t)(res.n_groups ? res.n_groups : 1));
+    if (!rec->threads || !rec->step_loss || !rec->group_batches) {
+        st = sb_fail(err, SB_ENOMEM, "out of memory copying a run's statistics");
+        goto out;
+    }
+    memcpy(rec->threads, res.threads, sizeof(ThreadStats) * (size_t)res.n_threads);
+    memcpy(rec->step_loss, res.step_loss, sizeof(float) * (size_t)res.steps);
+    if (res.n_groups) memcpy(rec->group_batches, res.group_batches, sizeof(uint64_t) * (size_t)res.n_groups);
+    rec->res.threads = NULL;
+    rec->res.step_loss = NULL;
+    rec->res.group_batches = NULL;
+    rec->counters = h.tc;
+    h.tc = NULL;
+    derive(rec, b->cores);
+out:
+    if (state) spec->variant->destroy(state);
+    free(params);
+    free(h.tc);
+    if (st) run_record_free(rec);
+    return st;
+}
+
+void run_record_free(RunRecord *rec) {
+    free(rec->threads);
+    free(rec->counters);
+    free(rec->step_loss);
+    free(rec->group_batches);
+    rec->threads = NULL;
+    rec->counters = NULL;
+    rec->step_loss = NULL;
+    rec->group_batches = NULL;
+}

@@ -1,0 +1,65 @@
+/* harness.h - running one trainer configuration and keeping everything it measured.
+ *
+ * The harness knows trainers only through variants/variant.h. For each run
+ * it creates the trainer (not timed: allocating workspaces is set-up), fills
+ * the thread hooks with counter reads (and CPU pinning when asked), trains
+ * fresh parameters over the run's batches, and copies out the trainer's
+ * per-thread statistics, loss curve and routing counts together with the
+ * figures derived from them. */
+#ifndef SB_HARNESS_H
+#define SB_HARNESS_H
+
+#include <stdio.h>
+
+#include "../variants/variant.h"
+#include "counters.h"
+
+typedef enum { RUN_FULL = 0, RUN_SWEEP, RUN_ROUTE, RUN_BATCH, RUN_KIND_COUNT } RunKind;
+
+const char *run_kind_name(RunKind k);
+
+typedef struct {
+    RunKind kind;
+    const Variant *variant;
+    const char *route;       /* sphere's policy; NULL for other trainers */
+    int threads;
+    int rep;                 /* 1-based */
+    int B, T;                /* batch shape of this run */
+    uint64_t first_batch, batches;
+} RunSpec;
+
+typedef struct {
+    const TokenFile *data;
+    ModelConfig model;
+    int batches_per_step;
+    AdamWConfig adamw;
+    unsigned long long init_seed;
+    WaitMode wait;
+    const CounterSet *counters; /* may be NULL: no counters */
+    int pin;                    /* pin thread i to core i % cores */
+    int cores;
+    int progress;               /* print a live progress line on stderr */
+} BenchSetup;
+
+typedef struct {
+    RunSpec spec;
+    RunResult res;              /* scalars; the pointers below replace its arrays */
+    ThreadStats *threads;       /* res.n_threads, owned */
+    ThreadCounters *counters;   /* res.n_threads, owned; NULL without counters */
+    float *step_loss;           /* res.steps, owned */
+    uint64_t *group_batches;    /* res.n_groups, owned */
+    /* derived */
+    double tokens_per_s;
+    double control_cpu_s;       /* thread 0: the flat control or the sphere root; serial: its one thread */
+    double controls_cpu_s;      /* every control thread together */
+    double mean_worker_cpu_s, max_worker_cpu_s;
+    double imbalance;           /* max / mean worker CPU */
+    double utilisation;         /* workers' CPU / (wall x min(workers, cores)) */
+    int n_workers;
+} RunRecord;
+
+/* Runs spec; on success *rec owns its arrays (free with run_record_free). */
+sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err);
+void run_record_free(RunRecord *rec);
+
+#endif

@@ -1,0 +1,345 @@
+/* results.c - summary statistics and the run folder's files; see results.h. */
+#include "results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/safe_file.h"
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    if (n == 0) return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static const char *route_of(const RunRecord *r) { return r->spec.route ? r->spec.route : "none"; }
+
+static int same_config(const RunRecord *a, const SummaryRow *s) {
+    return a->spec.kind == s->kind && strcmp(a->spec.variant->name, s->variant) == 0 &&
+           strcmp(route_of(a), s->route) == 0 && a->spec.threads == s->threads &&
+           a->spec.B * a->spec.T == s->batch_tokens;
+}
+
+/* Median of one derived field over the runs of a configuration. */
+typedef double (*field_fn)(const RunRecord *r);
+static double f_tps(const RunRecord *r) { return r->tokens_per_s; }
+static double f_ctl(const RunRecord *r) { return r->control_cpu_s; }
+static double f_wrk(const RunRecord *r) { return r->mean_worker_cpu_s; }
+static double f_imb(const RunRecord *r) { return r->imbalance; }
+static double f_util(const RunRecord *r) { return r->utilisation; }
+static double f_loss(const RunRecord *r) { return r->res.last_loss; }
+static double f_pcpu(const RunRecord *r) { return r->res.process_cpu_s; }
+
+static double median_of(const RunRecord *runs, int n, const SummaryRow *s, field_fn f, double *mn, double *mx) {
+    double *v = malloc(sizeof(double) * (size_t)n);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (same_config(&runs[i], s)) v[k++] = f(&runs[i]);
+    if (mn && k) {
+        *mn = *mx = v[0];
+        for (int i = 1; i < k; i++) {
+            if (v[i] < *mn) *mn = v[i];
+            if (v[i] > *mx) *mx = v[i];
+        }
+    }
+    double m = median(v, k);
+    free(v);
+    return m;
+}
+
+static const SummaryRow *find_row(const SummaryRow *rows, int n, RunKind kind, const char *variant, int threads,
+                                  int batch_tokens) {
+    for (int i = 0; i < n; i++)
+        if (rows[i].kind == kind && strcmp(rows[i].variant, variant) == 0 && rows[i].threads == threads &&
+            rows[i].batch_tokens == batch_tokens)
+            return &rows[i];
+    return NULL;
+}
+
+int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores) {
+    int nr = 0;
+    for (int i = 0; i < n; i++) {
+        int found = 0;
+        for (int j = 0; j < nr && !found; j++) found = same_config(&runs[i], &rows[j]);
+        if (found) continue;
+        SummaryRow *s = &rows[nr++];
+        memset(s, 0, sizeof *s);
+        s->kind = runs[i].spec.kind;
+        s->variant = runs[i].spec.variant->name;
+        s->route = route_of(&runs[i]);
+        s->threads = runs[i].spec.threads;
+        s->batch_tokens = runs[i].spec.B * runs[i].spec.T;
+    }
+    for (int j = 0; j < nr; j++) {
+        SummaryRow *s = &rows[j];
+        for (int i = 0; i < n; i++) s->n += same_config(&runs[i], s);
+        s->median_tps = median_of(runs, n, s, f_tps, &s->min_tps, &s->max_tps);
+        s->spread = s->median_tps > 0 ? (s->max_tps - s->min_tps) / s->median_tps : NAN;
+        s->control_cpu_s = median_of(runs, n, s, f_ctl, NULL, NULL);
+        s->mean_worker_cpu_s = median_of(runs, n, s, f_wrk, NULL, NULL);
+        s->control_to_worker = s->control_cpu_s > 0 ? s->mean_worker_cpu_s / s->control_cpu_s : NAN;
+        s->imbalance = median_of(runs, n, s, f_imb, NULL, NULL);
+        s->utilisation = median_of(runs, n, s, f_util, NULL, NULL);
+        s->loss = median_of(runs, n, s, f_loss, NULL, NULL);
+        s->process_cpu_s = median_of(runs, n, s, f_pcpu, NULL, NULL);
+        s->oversubscribed = s->threads > cores;
+    }
+    /* ratios need every row's median first */
+    for (int j = 0; j < nr; j++) {
+        SummaryRow *s = &rows[j];
+        const SummaryRow *serial = NULL;
+        for (int k = 0; k < nr && !serial; k++)
+            if (strcmp(rows[k].variant, "serial") == 0 && rows[k].batch_tokens == s->batch_tokens) serial = &rows[k];
+        s->speedup_vs_serial = serial ? s->median_tps / serial->median_tps : NAN;
+        int used = s->threads < cores ? s->threads : cores;
+        s->efficiency = s->speedup_vs_serial / used;
+        const SummaryRow *flat = strcmp(s->variant, "flat") == 0
+                                     ? NULL
+                                     : find_row(rows, nr, s->kind == RUN_ROUTE ? RUN_SWEEP : s->kind, "flat",
+                                                s->threads, s->batch_tokens);
+        s->ratio_vs_flat = flat ? s->median_tps / flat->median_tps : NAN;
+    }
+    return nr;
+}
+
+static void json_str(FILE *f, const char *key, const char *v, int comma) {
+    fprintf(f, "  \"%s\": \"", key);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\') fputc('\\', f);
+        if ((unsigned char)*p >= 0x20) fputc(*p, f);
+    }
+    fprintf(f, "\"%s\n", comma ? "," : "");
+}
+
+static sb_status write_context(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
+                               const DatasetInfo *d, sb_error *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/context.json", dir);
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "context JSON", err);
+    if (st) return st;
+    FILE *f = sf.f;
+    fprintf(f, "{\n  \"schema\": %d,\n", RESULTS_SCHEMA);
+    json_str(f, "date", m->date, 1);
+    json_str(f, "hostname", m->hostname, 1);
+    json_str(f, "cpu_model", m->cpu_model, 1);
+    fprintf(f, "  \"cores\": %d,\n  \"memory_gb\": %.1f,\n", m->cores, m->memory_gb);
+    json_str(f, "kernel", m->kernel, 1);
+    json_str(f, "compiler", m->compiler, 1);
+    json_str(f, "cflags", m->cflags, 1);
+    json_str(f, "git_revision", m->git_revision, 1);
+    fprintf(f, "  \"git_dirty\": %s,\n", m->git_dirty ? "true" : "false");
+    fprintf(f, "  \"model\": {\"preset\": \"%s\", \"V\": %d, \"T\": %d, \"D\": %d, \"L\": %d, \"H\": %d, \"B\": %d, "
+               "\"params\": %zu},\n",
+            o->preset, b->model.V, b->model.T, b->model.D, b->model.L, b->model.H, o->B,
+            model_param_count(&b->model));
+    fprintf(f, "  \"dataset\": {\"text\": \"%s\", \"tokens_file\": \"%s\", \"bytes\": %llu, \"tokens\": %llu, "
+               "\"types\": %llu, \"seed\": %llu, \"entropy_nats_per_token\": %.9f, \"vocab\": %u, "
+               "\"regenerated\": %s},\n",
+            d->text_path, d->tokens_path, (unsigned long long)d->corpus.bytes,
+            (unsigned long long)b->data->n_tokens, (unsigned long long)d->corpus.types,
+            (unsigned long long)d->corpus.seed, d->corpus.entropy_nats, b->data->vocab_size,
+            d->regenerated ? "true" : "false");
+    fprintf(f, "  \"options\": {\"batches_per_step\": %d, \"reps\": %d, \"full_reps\": %d, \"pin\": %s, "
+               "\"quick\": %s, \"wait\": \"%s\", \"lr\": %g, \"init_seed\": %llu},\n",
+            o->batches_per_step, o->reps, o->full_reps, o->pin ? "true" : "false", o->quick ? "true" : "false",
+            o->wait == WAIT_SPIN ? "spin" : "block", b->adamw.lr, b->init_seed);
+    fprintf(f, "  \"counters\": [");
+    const CounterSet *cs = b->counters;
+    for (int i = 0; cs && i < cs->n; i++) {
+        fprintf(f, "%s\n    {\"event\": \"%s\", \"encoded\": \"%s\", \"software\": %s, \"usable\": %s, \"errno\": %d, "
+                   "\"why\": \"%s\"}",
+                i ? "," : "", cs->ev[i].name, cs->ev[i].encoded, cs->ev[i].is_software ? "true" : "false",
+                cs->ev[i].usable ? "true" : "false", cs->ev[i].err, cs->ev[i].why);
+    }
+    fprintf(f, "\n  ]\n}\n");
+    return safe_file_commit(&sf, 1, err);
+}
+
+static void csv_double(FILE *f, double v) {
+    if (isnan(v) || isinf(v))
+        fprintf(f, ",NaN");
+    else
+        fprintf(f, ",%.6g", v);
+}
+
+static sb_status write_runs(const char *dir, const RunRecord *runs, int n, const BenchOptions *o, int cores,
+                            sb_error *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/runs.csv", dir);
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "runs CSV", err);
+    if (st) return st;
+    FILE *f = sf.f;
+    fprintf(f, "kind,variant,route,threads,rep,B,T,batch_tokens,batches,batches_per_step,steps,tokens,wall_s,"
+               "tokens_per_s,loss,process_cpu_s,threads_cpu_s,control_cpu_s,controls_cpu_s,mean_worker_cpu_s,"
+               "max_worker_cpu_s,imbalance,utilisation,workers,cores,oversubscribed,pinned\n");
+    for (int i = 0; i < n; i++) {
+        const RunRecord *r = &runs[i];
+        double tcpu = 0.0;
+        for (int t = 0; t < r->res.n_threads; t++) tcpu += r->threads[t].cpu_s;
+        fprintf(f, "%s,%s,%s,%d,%d,%d,%d,%d,%llu,%d,%ld,%llu", run_kind_name(r->spec.kind), r->spec.variant->name,
+                route_of(r), r->spec.threads, r->spec.rep, r->spec.B, r->spec.T, r->spec.B * r->spec.T,
+                (unsigned long long)r->res.batches, r->res.batches_per_step, r->res.steps,
+                (unsigned long long)r->res.tokens);
+        csv_double(f, r->res.wall_s);
+        csv_double(f, r->tokens_per_s);
+        csv_double(f, r->res.last_loss);
+        csv_double(f, r->res.process_cpu_s);
+        csv_double(f, tcpu);
+        csv_double(f, r->control_cpu_s);
+        csv_double(f, r->controls_cpu_s);
+        csv_double(f, r->mean_worker_cpu_s);
+        csv_double(f, r->max_worker_cpu_s);
+        csv_double(f, r->imbalance);
+        csv_double(f, r->utilisation);
+        fprintf(f, ",%d,%d,%d,%d\n", r->n_workers, cores, r->spec.threads > cores, o->pin);
+    }
+    return safe_file_commit(&sf, 1, err);
+}
+
+static sb_status write_threads(const char *dir, const RunRecord *runs, int n, const CounterSet *cs, sb_error *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/threads.csv", dir);
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "threads CSV", err);
+    if (st) return st;
+    FILE *f = sf.f;
+    fprintf(f, "kind,variant,route,threads,rep,batch_tokens,thread,role,level,cpu_s,wall_s");
+    for (int p = 0; p < PHASE_COUNT; p++) fprintf(f, ",%s_s", phase_name((Phase)p));
+    for (int p = 0; p < PHASE_COUNT; p++) fprintf(f, ",%s_cpu_s", phase_name((Phase)p));
+    fprintf(f, ",batches");
+    for (int e = 0; cs && e < cs->n; e++) fprintf(f, ",%s,%s_status,%s_running", cs->ev[e].name, cs->ev[e].name, cs->ev[e].name);
+    fprintf(f, "\n");
+    for (int i = 0; i < n; i++) {
+        const RunRecord *r = &runs[i];
+        for (int t = 0; t < r->res.n_threads; t++) {
+            const ThreadStats *s = &r->threads[t];
+            fprintf(f, "%s,%s,%s,%d,%d,%d,%d,%s,%d", run_kind_name(r->spec.kind), r->spec.variant->name, route_of(r),
+                    r->spec.threads, r->spec.rep, r->spec.B * r->spec.T, s->id, role_name(s->role), s->level);
+            csv_double(f, s->cpu_s);
+            csv_double(f, s->wall_s);
+            for (int p = 0; p < PHASE_COUNT; p++) csv_double(f, s->phase_wall[p]);
+            for (int p = 0; p < PHASE_COUNT; p++) csv_double(f, s->phase_cpu[p]);
+            fprintf(f, ",%llu", (unsigned long long)s->batches);
+            for (int e = 0; cs && e < cs->n; e++) {
+                const ThreadCounters *tc = r->counters ? &r->counters[t] : NULL;
+                int ok = tc && cs->ev[e].usable && tc->ok[e];
+                csv_double(f, ok ? tc->value[e] : NAN);
+                fprintf(f, ",%s", tc ? counters_status(cs, tc, e) : "unsupported");
+                csv_double(f, ok ? tc->running_ratio[e] : NAN);
+            }
+            fprintf(f, "\n");
+        }
+    }
+    return safe_file_commit(&sf, 1, err);
+}
+
+static sb_status write_groups_and_loss(const char *dir, const RunRecord *runs, int n, sb_error *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/groups.csv", dir);
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "groups CSV", err);
+    if (st) return st;
+    fprintf(sf.f, "kind,variant,route,threads,rep,group,batches\n");
+    for (int i = 0; i < n; i++)
+        for (int g = 0; g < runs[i].res.n_groups; g++)
+            fprintf(sf.f, "%s,%s,%s,%d,%d,%d,%llu\n", run_kind_name(runs[i].spec.kind), runs[i].spec.variant->name,
+                    route_of(&runs[i]), runs[i].spec.threads, runs[i].spec.rep, g,
+                    (unsigned long long)runs[i].group_batches[g]);
+    if ((st = safe_file_commit(&sf, 1, err))) return st;
+    snprintf(path, sizeof path, "%s/loss.csv", dir);
+    if ((st = safe_file_open(&sf, path, "loss CSV", err))) return st;
+    fprintf(sf.f, "kind,variant,route,threads,rep,step,tokens,loss\n");
+    for (int i = 0; i < n; i++) {
+        const RunRecord *r = &runs[i];
+        uint64_t per_step = (uint64_t)r->res.batches_per_step * (uint64_t)(r->spec.B * r->spec.T);
+        for (long s = 0; s < r->res.steps; s++) {
+            uint64_t tokens = (uint64_t)(s + 1) * per_step;
+            if (tokens > r->res.tokens) tokens = r->res.tokens;
+            fprintf(sf.f, "%s,%s,%s,%d,%d,%ld,%llu,%.6f\n", run_kind_name(r->spec.kind), r->spec.variant->name,
+                    route_of(r), r->spec.threads, r->spec.rep, s + 1, (unsigned long long)tokens, r->step_loss[s]);
+        }
+    }
+    return safe_file_commit(&sf, 1, err);
+}
+
+static void json_num(FILE *f, const char *key, double v, int comma) {
+    if (isnan(v) || isinf(v))
+        fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
+    else
+        fprintf(f, "\"%s\": %.6g%s", key, v, comma ? ", " : "");
+}
+
+static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, const MachineInfo *m, sb_error *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "summary JSON", err);
+    if (st) return st;
+    FILE *f = sf.f;
+    fprintf(f, "{\"schema\": %d, \"cpu_model\": \"%s\", \"cores\": %d, \"git_revision\": \"%s\", \"configurations\": [",
+            RESULTS_SCHEMA, m->cpu_model, m->cores, m->git_revision);
+    for (int i = 0; i < n; i++) {
+        const SummaryRow *s = &rows[i];
+        fprintf(f, "%s\n  {\"kind\": \"%s\", \"variant\": \"%s\", \"route\": \"%s\", \"threads\": %d, "
+                   "\"batch_tokens\": %d, \"reps\": %d, \"oversubscribed\": %s, ",
+                i ? "," : "", run_kind_name(s->kind), s->variant, s->route, s->threads, s->batch_tokens, s->n,
+                s->oversubscribed ? "true" : "false");
+        json_num(f, "tokens_per_s_median", s->median_tps, 1);
+        json_num(f, "tokens_per_s_min", s->min_tps, 1);
+        json_num(f, "tokens_per_s_max", s->max_tps, 1);
+        json_num(f, "spread", s->spread, 1);
+        json_num(f, "speedup_vs_serial", s->speedup_vs_serial, 1);
+        json_num(f, "parallel_efficiency", s->efficiency, 1);
+        json_num(f, "ratio_vs_flat", s->ratio_vs_flat, 1);
+        json_num(f, "control_cpu_s", s->control_cpu_s, 1);
+        json_num(f, "mean_worker_cpu_s", s->mean_worker_cpu_s, 1);
+        json_num(f, "worker_to_control_cpu", s->control_to_worker, 1);
+        json_num(f, "imbalance", s->imbalance, 1);
+        json_num(f, "utilisation", s->utilisation, 1);
+        json_num(f, "process_cpu_s", s->process_cpu_s, 1);
+        json_num(f, "loss", s->loss, 0);
+        fprintf(f, "}");
+    }
+    fprintf(f, "\n]}\n");
+    return safe_file_commit(&sf, 1, err);
+}
+
+sb_status results_write(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
+                        const DatasetInfo *d, const RunRecord *runs, int n, const SummaryRow *rows, int n_rows,
+                        sb_error *err) {
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return sb_fail(err, SB_EIO, "%s: cannot create the results folder: %s", dir, strerror(errno));
+    sb_status st;
+    if ((st = write_context(dir, m, o, b, d, err)) || (st = write_runs(dir, runs, n, o, m->cores, err)) ||
+        (st = write_threads(dir, runs, n, b->counters, err)) || (st = write_groups_and_loss(dir, runs, n, err)) ||
+        (st = write_summary(dir, rows, n_rows, m, err)))
+        return st;
+    return SB_OK;
+}
+
+void summary_print(FILE *f, const SummaryRow *rows, int n_rows, const MachineInfo *m) {
+    fprintf(f, "\nsummary (%s, %d cores; medians over repetitions; spread = (max-min)/median)\n", m->cpu_model,
+            m->cores);
+    fprintf(f, "%-6s %-7s %-11s %7s %6s %4s %10s %7s %8s %8s %8s %6s %6s %9s %7s\n", "kind", "variant", "route",
+            "threads", "tokens", "reps", "tokens/s", "spread", "vs flat", "vs serial", "effic.", "util", "imbal",
+            "wrk:ctl", "loss");
+    for (int i = 0; i < n_rows; i++) {
+        const SummaryRow *s = &rows[i];
+        fprintf(f, "%-6s %-7s %-11s %6d%s %6d %4d %10.0f %6.1f%% %8.3f %8.3f %7.1f%% %5.1f%% %6.2f %9.1f %7.4f\n",
+                run_kind_name(s->kind), s->variant, s->route, s->threads, s->oversubscribed ? "*" : " ",
+                s->batch_tokens, s->n, s->median_tps, 100.0 * s->spread, s->ratio_vs_flat, s->speedup_vs_serial,
+                100.0 * s->efficiency, 100.0 * s->utilisation, s->imbalance, s->control_to_worker, s->loss);
+    }
+    fprintf(f, "* oversubscribed: more threads than the %d cores. vs flat: tokens/s over flat's at the same threads, "
+               "same bench. wrk:ctl: mean worker CPU over the control's (thread 0).\n", m->cores);
+}

@@ -1,0 +1,53 @@
+/* results.h - a bench run folder: the CSV and JSON that the report reads.
+ *
+ *   context.json  machine, build, model, dataset, counters and why not, options
+ *   runs.csv      one row per run (configuration x repetition)
+ *   threads.csv   one row per thread per run, with every counter and its status
+ *   groups.csv    batches per level-1 sphere, per run (routing balance)
+ *   loss.csv      loss per step, per run (convergence)
+ *   summary.json  per configuration: median and spread of tokens/s, speedups,
+ *                 efficiency, utilisation, imbalance, control:worker CPU
+ * Every CSV has a header line; missing values are written as NaN, which
+ * gnuplot skips, so the files plot without pre-processing. */
+#ifndef SB_RESULTS_H
+#define SB_RESULTS_H
+
+#include <stdio.h>
+
+#include "dataset_cache.h"
+#include "harness.h"
+#include "machine.h"
+
+#define RESULTS_SCHEMA 1
+
+typedef struct {
+    RunKind kind;
+    const char *variant, *route;
+    int threads, batch_tokens, n;
+    double median_tps, min_tps, max_tps, spread;  /* spread: (max - min) / median */
+    double speedup_vs_serial;  /* NaN when no serial run of the same batch size */
+    double efficiency;         /* speedup / min(threads, cores) */
+    double ratio_vs_flat;      /* median tokens/s over flat's in the same bench; NaN for flat itself */
+    double control_cpu_s, mean_worker_cpu_s, control_to_worker; /* medians; ratio mean worker / control */
+    double imbalance, utilisation, loss, process_cpu_s;
+    int oversubscribed;
+} SummaryRow;
+
+typedef struct {
+    const char *preset;
+    int B, T, batches_per_step, reps, full_reps;
+    int pin, quick;
+    const char *events;
+    WaitMode wait;
+} BenchOptions;
+
+/* Groups the runs by configuration. rows holds at least n entries; returns the count. */
+int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores);
+
+sb_status results_write(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
+                        const DatasetInfo *d, const RunRecord *runs, int n, const SummaryRow *rows, int n_rows,
+                        sb_error *err);
+
+void summary_print(FILE *f, const SummaryRow *rows, int n_rows, const MachineInfo *m);
+
+#endif

@@ -1,0 +1,232 @@
+/* test_bench.c - the harness tells the truth about what it measured.
+ *
+ * Per-thread CPU adds up to the process's; tokens/s is the tokens processed
+ * over the wall time of the measured region; a run's threads.csv has one row
+ * per thread; the summary's ratios are computed from the same runs; and a
+ * missing or corrupt dataset is rebuilt, never used. No timing is asserted:
+ * only the relations between the numbers the bench reports. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../bench/dataset_cache.h"
+#include "../bench/harness.h"
+#include "../bench/machine.h"
+#include "../bench/results.h"
+#include "../core/model.h"
+#include "../core/rng.h"
+#include "support/testutil.h"
+
+static const ModelConfig mid = {64, 16, 32, 2, 4};
+enum { MB = 8, MT = 16 };
+
+static TokenFile random_tokens(uint64_t n_batches) {
+    TokenFile tf;
+    tf.vocab_size = (uint32_t)mid.V;
+    tf.n_tokens = n_batches * MB * MT + 1;
+    tf.ids = malloc(tf.n_tokens * sizeof(uint32_t));
+    Rng r;
+    rng_seed(&r, 5);
+    for (uint64_t i = 0; i < tf.n_tokens; i++) tf.ids[i] = rng_below(&r, (uint32_t)mid.V);
+    return tf;
+}
+
+static BenchSetup setup_for(const TokenFile *tf) {
+    BenchSetup b;
+    memset(&b, 0, sizeof b);
+    b.data = tf;
+    b.model = mid;
+    b.batches_per_step = 8;
+    b.adamw = adamw_defaults();
+    b.init_seed = 1;
+    b.cores = 2;
+    return b;
+}
+
+/* The relations every recorded run must satisfy. */
+static void check_record(const RunRecord *r) {
+    assert_int_equal(r->res.tokens, r->spec.batches * (uint64_t)(r->spec.B * r->spec.T));
+    assert_close(r->tokens_per_s, (double)r->res.tokens / r->res.wall_s, 1e-9 * r->tokens_per_s);
+    double tcpu = 0.0, wmax = 0.0, wsum = 0.0;
+    uint64_t batches = 0;
+    int nw = 0;
+    for (int t = 0; t < r->res.n_threads; t++) {
+        tcpu += r->threads[t].cpu_s;
+        batches += r->threads[t].batches;
+        if (r->threads[t].role == ROLE_WORKER) {
+            wsum += r->threads[t].cpu_s;
+            if (r->threads[t].cpu_s > wmax) wmax = r->threads[t].cpu_s;
+            nw++;
+        }
+    }
+    assert_int_equal(batches, r->spec.batches);
+    assert_int_equal(r->n_workers, nw);
+    assert_close(r->mean_worker_cpu_s, wsum / nw, 1e-12);
+    assert_close(r->imbalance, wmax / (wsum / nw), 1e-9);
+    assert_close(r->control_cpu_s, r->threads[0].cpu_s, 0);
+    assert_true(r->res.process_cpu_s > 0.1);
+    assert_close(tcpu, r->res.process_cpu_s, 0.05 * r->res.process_cpu_s + 0.02);
+}
+
+static void test_runs_are_consistent(void **state) {
+    (void)state;
+    TokenFile tf = random_tokens(200);
+    BenchSetup b = setup_for(&tf);
+    static const char *names[] = {"serial", "flat", "sphere"};
+    for (int k = 0; k < 3; k++) {
+        RunSpec s = {RUN_SWEEP, variant_find(names[k]), NULL, k == 0 ? 1 : 4, 1, MB, MT, 0, 160};
+        RunRecord r;
+        sb_error err;
+        if (harness_run(&r, &b, &s, &err)) fail_msg("%s: %s", names[k], err.msg);
+        assert_int_equal(r.res.n_threads, s.threads);
+        check_record(&r);
+        run_record_free(&r);
+    }
+    free(tf.ids);
+}
+
+/* Counts data lines of a CSV whose first fields match a prefix. */
+static int count_rows(const char *path, const char *prefix) {
+    size_t n;
+    char *text = (char *)tu_read_file(path, &n);
+    assert_non_null(text);
+    int rows = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+        if (strncmp(line, prefix, strlen(prefix)) == 0) rows++;
+    free(text);
+    return rows;
+}
+
+static void test_results_files_complete(void **state) {
+    (void)state;
+    TokenFile tf = random_tokens(60);
+    BenchSetup b = setup_for(&tf);
+    RunSpec specs[] = {
+        {RUN_SWEEP, variant_find("serial"), NULL, 1, 1, MB, MT, 0, 16},
+        {RUN_SWEEP, variant_find("flat"), NULL, 3, 1, MB, MT, 0, 16},
+        {RUN_SWEEP, variant_find("sphere"), "round-robin", 5, 1, MB, MT, 0, 16},
+        {RUN_SWEEP, variant_find("flat"), NULL, 3, 2, MB, MT, 0, 16},
+    };
+    RunRecord runs[4];
+    sb_error err;
+    for (int i = 0; i < 4; i++)
+        if (harness_run(&runs[i], &b, &specs[i], &err)) fail_msg("%s", err.msg);
+    MachineInfo m;
+    machine_info_read(&m);
+    assert_true(m.cores >= 1);
+    SummaryRow rows[4];
+    int nr = summarize(rows, runs, 4, 2);
+    assert_int_equal(nr, 3); /* the two flat runs are one configuration */
+    for (int i = 0; i < nr; i++)
+        if (strcmp(rows[i].variant, "flat") == 0) {
+            assert_int_equal(rows[i].n, 2);
+            double lo = runs[1].tokens_per_s < runs[3].tokens_per_s ? runs[1].tokens_per_s : runs[3].tokens_per_s;
+            double hi = runs[1].tokens_per_s + runs[3].tokens_per_s - lo;
+            assert_close(rows[i].median_tps, 0.5 * (lo + hi), 1e-9 * hi);
+            assert_close(rows[i].speedup_vs_serial, rows[i].median_tps / runs[0].tokens_per_s, 1e-9);
+            assert_true(isnan(rows[i].ratio_vs_flat));
+        }
+    DatasetInfo d;
+    memset(&d, 0, sizeof d);
+    BenchOptions o = {"test", MB, MT, 8, 1, 1, 0, 0, NULL, WAIT_BLOCK};
+    char dir[TU_PATH_MAX];
+    tu_path(dir, "run");
+    assert_int_equal(results_write(dir, &m, &o, &b, &d, runs, 4, rows, nr, &err), SB_OK);
+    char path[TU_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/threads.csv", dir);
+    assert_int_equal(count_rows(path, "sweep,serial,none,1,1,"), 1);
+    assert_int_equal(count_rows(path, "sweep,flat,none,3,1,"), 3);
+    assert_int_equal(count_rows(path, "sweep,sphere,round-robin,5,1,"), 5);
+    assert_int_equal(count_rows(path, "sweep,flat,none,3,2,"), 3);
+    snprintf(path, sizeof path, "%s/runs.csv", dir);
+    assert_int_equal(count_rows(path, "kind,"), 1); /* a header line */
+    assert_int_equal(count_rows(path, "sweep,"), 4);
+    snprintf(path, sizeof path, "%s/groups.csv", dir);
+    assert_int_equal(count_rows(path, "sweep,sphere,round-robin,5,1,"), 4); /* the root's four children */
+    static const char *files[] = {"context.json", "summary.json", "loss.csv"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        assert_true(tu_file_size(path) > 0);
+    }
+    for (int i = 0; i < 4; i++) run_record_free(&runs[i]);
+    free(tf.ids);
+}
+
+static void test_dataset_rebuilt_when_corrupt(void **state) {
+    (void)state;
+    char dir[TU_PATH_MAX];
+    tu_path(dir, "data");
+    DatasetInfo d;
+    TokenFile tf;
+    sb_error err;
+    assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 3, 512, &err), SB_OK);
+    assert_true(d.regenerated);
+    uint64_t n = tf.n_tokens;
+    tokens_free(&tf);
+    /* a second call trusts nothing but finds everything in order */
+    assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 3, 512, &err), SB_OK);
+    assert_false(d.regenerated);
+    assert_int_equal(tf.n_tokens, n);
+    tokens_free(&tf);
+    /* a truncated token file is noticed and rebuilt */
+    char tok[TU_PATH_MAX + 32];
+    snprintf(tok, sizeof tok, "%s/corpus.tok", dir);
+    size_t len;
+    unsigned char *bytes = tu_read_file(tok, &len);
+    tu_write_file(tok, bytes, len - 4);
+    free(bytes);
+    assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 3, 512, &err), SB_OK);
+    assert_true(d.regenerated);
+    assert_contains(d.why, "corpus.tok");
+    assert_int_equal(tf.n_tokens, n);
+    tokens_free(&tf);
+    /* other parameters (another seed) are not taken for the cached ones */
+    assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 4, 512, &err), SB_OK);
+    assert_true(d.regenerated);
+    assert_contains(d.why, "other parameters");
+    tokens_free(&tf);
+    /* a missing statistics file too */
+    char json[TU_PATH_MAX + 32];
+    snprintf(json, sizeof json, "%s/corpus.txt.json", dir);
+    remove(json);
+    assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 4, 512, &err), SB_OK);
+    assert_true(d.regenerated);
+    assert_contains(d.why, "missing");
+    tokens_free(&tf);
+}
+
+static void test_bench_cli_refuses(void **state) {
+    (void)state;
+    TuRun r;
+    tu_cli(&r, "bench", "--threads", "2,x", NULL);
+    tu_assert_failed_with(&r, "--threads");
+    tu_run_free(&r);
+    tu_cli(&r, "bench", "--variants", "serial", NULL);
+    tu_assert_failed_with(&r, "baseline");
+    tu_run_free(&r);
+    tu_cli(&r, "bench", "--reps", "0", NULL);
+    tu_assert_failed_with(&r, "--reps");
+    tu_run_free(&r);
+    tu_cli(&r, "bench", "--wait", "sometimes", NULL);
+    tu_assert_failed_with(&r, "--wait");
+    tu_run_free(&r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runs_are_consistent),
+        cmocka_unit_test(test_results_files_complete),
+        cmocka_unit_test(test_dataset_rebuilt_when_corrupt),
+        cmocka_unit_test(test_bench_cli_refuses),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tu_cleanup();
+    return rc;
+}
