@@ -73,12 +73,14 @@ int cmd_bench(int argc, char **argv) {
         {"--threads", 0, "LIST: thread counts of the sweep (default 1,2,4,8,16,32,64 and the core count)"},
         {"--full-threads", 0, "N: threads of the full-epoch runs (default 64, the original's shape)"},
         {"--batches", 0, "K: batches of the full-epoch runs (default: all of the dataset)"},
-        {"--sweep-batches", 0, "K: batches of each sweep run (default 64)"},
+        {"--sweep-batches", 0, "K: batches of each sweep run (default 48)"},
         {"--reps", 0, "R: repetitions of each sweep configuration (default 3)"},
         {"--full-reps", 0, "R: repetitions of each full-epoch run (default 1)"},
         {"--batches-per-step", 0, "S: batches per AdamW step, the same for every trainer (default 63)"},
         {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
-        {"--batch-tokens", 0, "LIST: also sweep tokens per batch (B x T) at --full-threads, e.g. 4096,1024,256,64"},
+        {"--batch-tokens", 0, "LIST: tokens per batch (B x T) swept at --full-threads (default 4096,1024,256,64; "
+                               "0: none)"},
+        {"--batch-reps", 0, "R: repetitions of the tokens-per-batch sweep (default 1)"},
         {"--events", 0, "LIST: counters (default " COUNTERS_DEFAULT_EVENTS ")"},
         {"--no-counters", 1, "record no counters"},
         {"--pin", 1, "pin thread i to core i mod cores"},
@@ -94,8 +96,8 @@ int cmd_bench(int argc, char **argv) {
     if (rc >= 0) return rc;
     sb_error err;
     int quick = cli_flag(&a, "--quick");
-    long long full_threads = 64, full_batches = 0, sweep_batches = quick ? 8 : 64, reps = quick ? 1 : 3,
-              full_reps = 1, bps = 63;
+    long long full_threads = 64, full_batches = 0, sweep_batches = quick ? 8 : 48, reps = quick ? 1 : 3,
+              full_reps = 1, bps = 63, batch_reps = 1;
     const char *preset_name = cli_get(&a, "--model") ? cli_get(&a, "--model") : "bench";
     const char *data_dir = cli_get(&a, "--data-dir") ? cli_get(&a, "--data-dir") : "data";
     const char *wait = cli_get(&a, "--wait");
@@ -103,6 +105,7 @@ int cmd_bench(int argc, char **argv) {
         cli_get_long(&a, "--batches", 1, 1LL << 40, &full_batches, &err) ||
         cli_get_long(&a, "--sweep-batches", 1, 1LL << 40, &sweep_batches, &err) ||
         cli_get_long(&a, "--reps", 1, 1000, &reps, &err) || cli_get_long(&a, "--full-reps", 1, 1000, &full_reps, &err) ||
+        cli_get_long(&a, "--batch-reps", 1, 1000, &batch_reps, &err) ||
         cli_get_long(&a, "--batches-per-step", 1, 1 << 20, &bps, &err))
         return cli_error("bench", err.msg, 1);
     if (wait && strcmp(wait, "block") != 0 && strcmp(wait, "spin") != 0)
@@ -156,9 +159,9 @@ int cmd_bench(int argc, char **argv) {
     }
     n_threads = sort_unique(threads, n_threads);
     int batch_tokens[MAX_LIST], n_bt = 0;
-    if (cli_get(&a, "--batch-tokens") &&
-        parse_int_list(cli_get(&a, "--batch-tokens"), batch_tokens, &n_bt, 1, MODEL_MAX_B * preset->T,
-                       "--batch-tokens", &err))
+    const char *bt_list = cli_get(&a, "--batch-tokens") ? cli_get(&a, "--batch-tokens") : quick ? "0" : "4096,1024,256,64";
+    if (strcmp(bt_list, "0") != 0 &&
+        parse_int_list(bt_list, batch_tokens, &n_bt, 1, MODEL_MAX_B * preset->T, "--batch-tokens", &err))
         return cli_error("bench", err.msg, 1);
     for (int i = 0; i < n_bt; i++) {
         int T = batch_tokens[i] < preset->T ? batch_tokens[i] : preset->T;
@@ -198,7 +201,7 @@ int cmd_bench(int argc, char **argv) {
     }
 
     BenchSetup b = {&tf, model, (int)bps, adamw_defaults(), 1, wait && !strcmp(wait, "spin") ? WAIT_SPIN : WAIT_BLOCK,
-                    use_counters ? &cs : NULL, cli_flag(&a, "--pin"), m.cores, isatty(2)};
+                    use_counters ? &cs : NULL, cli_flag(&a, "--pin"), m.cores, isatty(2) ? 1 : 2};
     BenchOptions opt = {preset->name, run_B, preset->T, (int)bps, (int)reps, (int)full_reps, b.pin, quick,
                         cli_get(&a, "--events"), b.wait};
 
@@ -226,7 +229,7 @@ int cmd_bench(int argc, char **argv) {
     for (int k = 0; has_sphere && k < 3; k++)
         add_run(&plan, RUN_ROUTE, sphere, routes[k], (int)full_threads, 1, run_B, preset->T,
                 (uint64_t)sweep_batches);
-    for (int r = 1; r <= reps && n_bt; r++)
+    for (int r = 1; r <= batch_reps && n_bt; r++)
         for (int i = 0; i < n_bt; i++) {
             int T = batch_tokens[i] < preset->T ? batch_tokens[i] : preset->T, B = batch_tokens[i] / T;
             /* the same tokens as a sweep run: more, smaller batches */
@@ -263,7 +266,7 @@ int cmd_bench(int argc, char **argv) {
     int done = 0;
     double t0 = clock_wall_now();
     for (; done < plan.n; done++) {
-        if (!b.progress)
+        if (b.progress != 1)
             fprintf(stderr, "  run %d/%d: %s %s %s %d threads, %llu batches\n", done + 1, plan.n,
                     run_kind_name(plan.specs[done].kind), plan.specs[done].variant->name,
                     plan.specs[done].route ? plan.specs[done].route : "", plan.specs[done].threads,

@@ -44,15 +44,18 @@ static void hook_end(void *ctx, int id) {
 static void show_progress(const TrainProgress *p, void *ctx) {
     HookCtx *h = ctx;
     double now = p->elapsed_s;
-    if (p->step != p->steps && now - h->last_print < 0.5) return;
+    int live = h->setup->progress == 1;
+    if (p->step != p->steps && now - h->last_print < (live ? 0.5 : 30.0)) return;
+    if (!live && p->step == p->steps) return; /* a log gets one line per run from the bench already */
     h->last_print = now;
     const RunSpec *s = h->spec;
     double tps = now > 0 ? (double)p->batches_done * s->B * s->T / now : 0.0;
     double eta = p->batches_done ? now * (double)(p->batches - p->batches_done) / (double)p->batches_done : 0.0;
-    fprintf(stderr, "\r  %-6s %-6s %-11s %4d threads rep %d: %6llu/%llu batches  %8.0f tokens/s  ETA %4.0f s ",
+    fprintf(stderr, "%s  %-6s %-6s %-11s %4d threads rep %d: %6llu/%llu batches  %8.0f tokens/s  ETA %4.0f s%s",
+            live ? "\r" : "",
             run_kind_name(s->kind), s->variant->name, s->route ? s->route : "", s->threads, s->rep,
-            (unsigned long long)p->batches_done, (unsigned long long)p->batches, tps, eta);
-    if (p->step == p->steps) fprintf(stderr, "\n");
+            (unsigned long long)p->batches_done, (unsigned long long)p->batches, tps, eta, live ? " " : "\n");
+    if (live && p->step == p->steps) fprintf(stderr, "\n");
     fflush(stderr);
 }
 

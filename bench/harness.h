@@ -38,7 +38,7 @@ typedef struct {
     const CounterSet *counters; /* may be NULL: no counters */
     int pin;                    /* pin thread i to core i % cores */
     int cores;
-    int progress;               /* print a live progress line on stderr */
+    int progress;               /* 0: silent; 1: a live line on a terminal; 2: a line every 30 s (logs) */
 } BenchSetup;
 
 typedef struct {
