@@ -14,7 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/checkpoint.h"
+#include "../core/generate.h"
 #include "../core/model.h"
+#include "../core/safe_file.h"
 #include "../core/tokenizer.h"
 #include "../variants/sphere_plan.h"
 #include "cli.h"
@@ -55,6 +58,38 @@ static int sort_unique(int *v, int n) {
     return k;
 }
 
+/* The models the full runs trained: saved beside the results (git-ignored),
+ * and a few lines sampled from each into samples.txt, for the report. */
+static sb_status write_samples(const char *dir, const RunRecord *runs, int n, const ModelConfig *model,
+                               const char *vocab_path, sb_error *err) {
+    static const char *const prompts[] = {"the", "a", "it was"};
+    Vocab vocab;
+    sb_status st = vocab_load(&vocab, vocab_path, err);
+    if (st) return st;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/samples.txt", dir);
+    SafeFile sf;
+    if ((st = safe_file_open(&sf, path, "samples", err))) goto out;
+    for (int i = 0; i < n && !st; i++) {
+        if (!runs[i].params) continue;
+        char ckpt[4200];
+        snprintf(ckpt, sizeof ckpt, "%s/model-%s.ckpt", dir, runs[i].spec.variant->name);
+        if ((st = checkpoint_save(ckpt, model, runs[i].params, err))) break;
+        fprintf(sf.f, "# %s, %d threads, %llu batches, final loss %.4f; temperature 0.8, seeds 1..3\n",
+                runs[i].spec.variant->name, runs[i].spec.threads, (unsigned long long)runs[i].res.batches,
+                runs[i].res.last_loss);
+        for (int k = 0; k < 3 && !st; k++)
+            st = generate_text(sf.f, runs[i].params, model, &vocab, prompts[k], 30, 0.8f, 0, (uint64_t)(k + 1), err);
+    }
+    if (st)
+        safe_file_abort(&sf);
+    else
+        st = safe_file_commit(&sf, 1, err);
+out:
+    vocab_free(&vocab);
+    return st;
+}
+
 typedef struct {
     RunSpec specs[MAX_RUNS];
     int n;
@@ -64,7 +99,7 @@ static void add_run(RunList *l, RunKind kind, const Variant *v, const char *rout
                     uint64_t batches) {
     if (l->n >= MAX_RUNS) return;
     RunSpec *s = &l->specs[l->n++];
-    *s = (RunSpec){kind, v, route, threads, rep, B, T, 0, batches};
+    *s = (RunSpec){kind, v, route, threads, rep, B, T, 0, batches, kind == RUN_FULL && rep == 1};
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -253,7 +288,7 @@ int cmd_bench(int argc, char **argv) {
 
     /* warm-up: one short run per trainer, not recorded */
     for (int v = -1; v < n_variants; v++) {
-        RunSpec w = {RUN_SWEEP, v < 0 ? serial : variants[v], NULL, v < 0 ? 1 : 2, 0, run_B, preset->T, 0, 2};
+        RunSpec w = {RUN_SWEEP, v < 0 ? serial : variants[v], NULL, v < 0 ? 1 : 2, 0, run_B, preset->T, 0, 2, 0};
         BenchSetup quiet = b;
         quiet.progress = 0;
         RunRecord rec;
@@ -282,6 +317,10 @@ int cmd_bench(int argc, char **argv) {
             cli_error("bench", err.msg, 0);
             rc = 1;
         } else {
+            char vocab_path[4200];
+            snprintf(vocab_path, sizeof vocab_path, "%s.vocab", dinfo.tokens_path);
+            if (write_samples(out_dir, runs, done, &model, vocab_path, &err))
+                fprintf(stderr, "sphere-bench: bench: no samples: %s\n", err.msg);
             summary_print(stdout, rows, n_rows, &m);
             printf("bench: %d runs in %.0f s; results in %s\n", done, clock_wall_now() - t0, out_dir);
         }

@@ -1,15 +1,10 @@
-/* cmd_generate.c - `generate`: sample text from a trained checkpoint.
- *
- * Each new token runs the model over the last T tokens of the context (no
- * cache: this is a check that the model learned something, not a server). */
-#include <ctype.h>
+/* cmd_generate.c - `generate`: sample text from a trained checkpoint (core/generate.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/checkpoint.h"
-#include "../core/model.h"
-#include "../core/sample.h"
+#include "../core/generate.h"
 #include "../core/tokenizer.h"
 #include "cli.h"
 #include "commands.h"
@@ -42,56 +37,16 @@ int cmd_generate(int argc, char **argv) {
         return cli_error("generate", err.msg, 1);
 
     ModelConfig c;
-    float *params = NULL, *scratch = NULL;
+    float *params = NULL;
     Vocab vocab = {0};
-    Workspace ws = {0};
-    int *ctx = NULL;
-    size_t len = 0, cap = 0;
     rc = 1;
-    if (checkpoint_load(ckpt, &c, &params, &err) || vocab_load(&vocab, vocab_path, &err)) goto fail;
-    if (vocab.size > (uint32_t)c.V) {
-        snprintf(err.msg, sizeof err.msg, "%s has %u words but the model in %s only %d", vocab_path, vocab.size,
-                 ckpt, c.V);
-        goto fail;
-    }
-    cap = strlen(prompt) / 2 + 2 + (size_t)n;
-    ctx = malloc(cap * sizeof(int));
-    scratch = malloc((size_t)c.V * sizeof(float));
-    if (!ctx || !scratch || workspace_init(&ws, &c, 1, c.T, &err)) goto fail;
-    char word[256];
-    for (const char *p = prompt; *p;) {
-        while (*p && isspace((unsigned char)*p)) p++;
-        size_t w = 0;
-        while (*p && !isspace((unsigned char)*p)) {
-            if (w + 1 < sizeof word) word[w++] = *p;
-            p++;
-        }
-        if (!w) break;
-        word[w] = 0;
-        ctx[len++] = (int)vocab_lookup(&vocab, word);
-    }
-    if (len == 0) {
-        snprintf(err.msg, sizeof err.msg, "--prompt has no words; give at least one");
-        goto fail;
-    }
-    Rng r;
-    rng_seed(&r, (uint64_t)seed);
-    for (size_t i = 0; i < len; i++) printf("%s%s", i ? " " : "", ctx[i] < (int)vocab.size ? vocab.words[ctx[i]] : "<unk>");
-    for (long long k = 0; k < n; k++) {
-        size_t t = len < (size_t)c.T ? len : (size_t)c.T;
-        model_forward(&ws, params, ctx + len - t, NULL, 1, (int)t);
-        int next = sample_token(ws.probs + (t - 1) * (size_t)c.V, scratch, c.V, (float)temperature, (int)top_k, &r);
-        ctx[len++] = next;
-        printf(" %s", next < (int)vocab.size ? vocab.words[next] : "<unk>");
-    }
-    printf("\n");
-    rc = 0;
-fail:
-    if (rc) cli_error("generate", err.msg, 0);
-    workspace_free(&ws);
+    if (checkpoint_load(ckpt, &c, &params, &err) || vocab_load(&vocab, vocab_path, &err) ||
+        generate_text(stdout, params, &c, &vocab, prompt, (int)n, (float)temperature, (int)top_k, (uint64_t)seed,
+                      &err))
+        cli_error("generate", err.msg, 0);
+    else
+        rc = 0;
     vocab_free(&vocab);
     free(params);
-    free(scratch);
-    free(ctx);
     return rc;
 }

@@ -132,6 +132,10 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
     rec->res.group_batches = NULL;
     rec->counters = h.tc;
     h.tc = NULL;
+    if (spec->keep_params) {
+        rec->params = params;
+        params = NULL;
+    }
     derive(rec, b->cores);
 out:
     if (state) spec->variant->destroy(state);
@@ -146,6 +150,8 @@ void run_record_free(RunRecord *rec) {
     free(rec->counters);
     free(rec->step_loss);
     free(rec->group_batches);
+    free(rec->params);
+    rec->params = NULL;
     rec->threads = NULL;
     rec->counters = NULL;
     rec->step_loss = NULL;

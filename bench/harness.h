@@ -26,6 +26,7 @@ typedef struct {
     int rep;                 /* 1-based */
     int B, T;                /* batch shape of this run */
     uint64_t first_batch, batches;
+    int keep_params;         /* hand the trained parameters back in RunRecord.params */
 } RunSpec;
 
 typedef struct {
@@ -48,6 +49,7 @@ typedef struct {
     ThreadCounters *counters;   /* res.n_threads, owned; NULL without counters */
     float *step_loss;           /* res.steps, owned */
     uint64_t *group_batches;    /* res.n_groups, owned */
+    float *params;              /* trained parameters when spec.keep_params, owned */
     /* derived */
     double tokens_per_s;
     double control_cpu_s;       /* thread 0: the flat control or the sphere root; serial: its one thread */

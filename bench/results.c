@@ -155,10 +155,11 @@ static sb_status write_context(const char *dir, const MachineInfo *m, const Benc
     fprintf(f, "  \"counters\": [");
     const CounterSet *cs = b->counters;
     for (int i = 0; cs && i < cs->n; i++) {
-        fprintf(f, "%s\n    {\"event\": \"%s\", \"encoded\": \"%s\", \"software\": %s, \"usable\": %s, \"errno\": %d, "
-                   "\"why\": \"%s\"}",
+        fprintf(f, "%s\n    {\"event\": \"%s\", \"encoded\": \"%s\", \"software\": %s, \"usable\": %s, "
+                   "\"user_only\": %s, \"errno\": %d, \"why\": \"%s\"}",
                 i ? "," : "", cs->ev[i].name, cs->ev[i].encoded, cs->ev[i].is_software ? "true" : "false",
-                cs->ev[i].usable ? "true" : "false", cs->ev[i].err, cs->ev[i].why);
+                cs->ev[i].usable ? "true" : "false", cs->ev[i].user_only ? "true" : "false", cs->ev[i].err,
+                cs->ev[i].why);
     }
     fprintf(f, "\n  ]\n}\n");
     return safe_file_commit(&sf, 1, err);
