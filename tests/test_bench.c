@@ -81,7 +81,7 @@ static void test_runs_are_consistent(void **state) {
     BenchSetup b = setup_for(&tf);
     static const char *names[] = {"serial", "flat", "sphere"};
     for (int k = 0; k < 3; k++) {
-        RunSpec s = {RUN_SWEEP, variant_find(names[k]), NULL, k == 0 ? 1 : 4, 1, MB, MT, 0, 160};
+        RunSpec s = {RUN_SWEEP, variant_find(names[k]), NULL, k == 0 ? 1 : 4, 1, MB, MT, 0, 160, 0};
         RunRecord r;
         sb_error err;
         if (harness_run(&r, &b, &s, &err)) fail_msg("%s: %s", names[k], err.msg);
@@ -109,10 +109,10 @@ static void test_results_files_complete(void **state) {
     TokenFile tf = random_tokens(60);
     BenchSetup b = setup_for(&tf);
     RunSpec specs[] = {
-        {RUN_SWEEP, variant_find("serial"), NULL, 1, 1, MB, MT, 0, 16},
-        {RUN_SWEEP, variant_find("flat"), NULL, 3, 1, MB, MT, 0, 16},
-        {RUN_SWEEP, variant_find("sphere"), "round-robin", 5, 1, MB, MT, 0, 16},
-        {RUN_SWEEP, variant_find("flat"), NULL, 3, 2, MB, MT, 0, 16},
+        {RUN_SWEEP, variant_find("serial"), NULL, 1, 1, MB, MT, 0, 16, 0},
+        {RUN_SWEEP, variant_find("flat"), NULL, 3, 1, MB, MT, 0, 16, 0},
+        {RUN_SWEEP, variant_find("sphere"), "round-robin", 5, 1, MB, MT, 0, 16, 0},
+        {RUN_SWEEP, variant_find("flat"), NULL, 3, 2, MB, MT, 0, 16, 0},
     };
     RunRecord runs[4];
     sb_error err;
