@@ -21,22 +21,13 @@
 #include "../bench/machine.h"
 #include "../bench/results.h"
 #include "../core/model.h"
-#include "../core/rng.h"
 #include "support/testutil.h"
+#include "support/trainer_data.h"
 
 static const ModelConfig mid = {64, 16, 32, 2, 4};
 enum { MB = 8, MT = 16 };
 
-static TokenFile random_tokens(uint64_t n_batches) {
-    TokenFile tf;
-    tf.vocab_size = (uint32_t)mid.V;
-    tf.n_tokens = n_batches * MB * MT + 1;
-    tf.ids = malloc(tf.n_tokens * sizeof(uint32_t));
-    Rng r;
-    rng_seed(&r, 5);
-    for (uint64_t i = 0; i < tf.n_tokens; i++) tf.ids[i] = rng_below(&r, (uint32_t)mid.V);
-    return tf;
-}
+static TokenFile random_tokens(uint64_t n_batches) { return td_random_tokens((uint32_t)mid.V, n_batches, MB, MT, 5); }
 
 static BenchSetup setup_for(const TokenFile *tf) {
     BenchSetup b;

@@ -20,38 +20,19 @@
 #include <unistd.h>
 
 #include "../core/model.h"
-#include "../core/rng.h"
 #include "../variants/flat.h"
 #include "../variants/serial.h"
 #include "support/testutil.h"
+#include "support/trainer_data.h"
 
 static const ModelConfig tiny = {32, 8, 16, 2, 4}; /* V T D L H */
 enum { TB = 2, TT = 8 };
 
 static TokenFile random_tokens(uint64_t n_batches, uint64_t seed) {
-    TokenFile tf;
-    tf.vocab_size = (uint32_t)tiny.V;
-    tf.n_tokens = n_batches * TB * TT + 1;
-    tf.ids = malloc(tf.n_tokens * sizeof(uint32_t));
-    Rng r;
-    rng_seed(&r, seed);
-    for (uint64_t i = 0; i < tf.n_tokens; i++) tf.ids[i] = rng_below(&r, (uint32_t)tiny.V);
-    return tf;
+    return td_random_tokens((uint32_t)tiny.V, n_batches, TB, TT, seed);
 }
 
-static VariantConfig config(const TokenFile *tf, int threads, int bps) {
-    VariantConfig c;
-    memset(&c, 0, sizeof c);
-    c.data = tf;
-    c.model = tiny;
-    c.B = TB;
-    c.T = TT;
-    c.threads = threads;
-    c.batches_per_step = bps;
-    c.adamw = adamw_defaults();
-    c.adamw.lr = 1e-2f;
-    return c;
-}
+static VariantConfig config(const TokenFile *tf, int threads, int bps) { return td_config(tf, tiny, TB, TT, threads, bps); }
 
 /* Trains fresh parameters (seed 1) with a variant; returns them. */
 static float *train(const Variant *v, const VariantConfig *c, uint64_t first, uint64_t batches, RunResult *res_out) {

@@ -17,11 +17,11 @@
 #include <string.h>
 
 #include "../core/model.h"
-#include "../core/rng.h"
 #include "../variants/flat.h"
 #include "../variants/sphere.h"
 #include "../variants/sphere_plan.h"
 #include "support/testutil.h"
+#include "support/trainer_data.h"
 
 static const ModelConfig tiny = {32, 8, 16, 2, 4}; /* V T D L H */
 enum { TB = 2, TT = 8 };
@@ -139,28 +139,12 @@ static void test_dominant_group(void **state) {
 }
 
 static TokenFile random_tokens(uint64_t n_batches, uint64_t seed) {
-    TokenFile tf;
-    tf.vocab_size = (uint32_t)tiny.V;
-    tf.n_tokens = n_batches * TB * TT + 1;
-    tf.ids = malloc(tf.n_tokens * sizeof(uint32_t));
-    Rng r;
-    rng_seed(&r, seed);
-    for (uint64_t i = 0; i < tf.n_tokens; i++) tf.ids[i] = rng_below(&r, (uint32_t)tiny.V);
-    return tf;
+    return td_random_tokens((uint32_t)tiny.V, n_batches, TB, TT, seed);
 }
 
 static VariantConfig config(const TokenFile *tf, int threads, int bps, const char *route) {
-    VariantConfig c;
-    memset(&c, 0, sizeof c);
-    c.data = tf;
-    c.model = tiny;
-    c.B = TB;
-    c.T = TT;
-    c.threads = threads;
-    c.batches_per_step = bps;
+    VariantConfig c = td_config(tf, tiny, TB, TT, threads, bps);
     c.route = route;
-    c.adamw = adamw_defaults();
-    c.adamw.lr = 1e-2f;
     return c;
 }
 

@@ -172,14 +172,9 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
                           sb_error *err) {
     FlatState *s = state;
     const VariantConfig *c = &s->cfg;
-    sb_status st = train_config_check(c->data, &c->model, c->B, c->T, first_batch, batches, s->bps, err);
-    if (st) return st;
     StepBook book;
-    if ((st = loss_curve_alloc(&s->step_loss, batches, s->bps, err)) ||
-        (st = step_book_begin(&book, c->adamw, c->progress, c->progress_ctx, s->step_loss, s->n_params, batches,
-                              s->bps, err)))
-        return st;
-    memset(res, 0, sizeof *res);
+    sb_status st = step_book_start(&book, &s->step_loss, c, s->n_params, first_batch, batches, s->bps, res, err);
+    if (st) return st;
     s->params = params;
     s->shutdown = 0;
     s->n_jobs = s->next_job = 0;

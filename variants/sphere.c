@@ -465,14 +465,9 @@ static sb_status sphere_run(void *state, float *params, uint64_t first_batch, ui
                             sb_error *err) {
     SphereState *s = state;
     const VariantConfig *c = &s->cfg;
-    sb_status st = train_config_check(c->data, &c->model, c->B, c->T, first_batch, batches, s->bps, err);
-    if (st) return st;
     StepBook book;
-    if ((st = loss_curve_alloc(&s->step_loss, batches, s->bps, err)) ||
-        (st = step_book_begin(&book, c->adamw, c->progress, c->progress_ctx, s->step_loss, s->n_params, batches,
-                              s->bps, err)))
-        return st;
-    memset(res, 0, sizeof *res);
+    sb_status st = step_book_start(&book, &s->step_loss, c, s->n_params, first_batch, batches, s->bps, res, err);
+    if (st) return st;
     memset(s->group_batches, 0, sizeof(uint64_t) * (size_t)s->nodes[0].plan.n_children);
     s->params = params;
     atomic_store(&s->shutdown, 0);

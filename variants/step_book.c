@@ -2,6 +2,7 @@
 #include "step_book.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 sb_status step_book_begin(StepBook *b, AdamWConfig adamw, train_progress_fn progress, void *progress_ctx,
                           float *step_loss, size_t n_params, uint64_t batches, int bps, sb_error *err) {
@@ -44,4 +45,14 @@ void run_result_threads(RunResult *res, ThreadStats *stats, const ThreadClock *c
     for (int t = 0; t < n; t++) thread_stats_from_clock(&stats[t], &clocks[t]);
     res->n_threads = n;
     res->threads = stats;
+}
+
+sb_status step_book_start(StepBook *b, float **curve, const VariantConfig *c, size_t n_params, uint64_t first_batch,
+                          uint64_t batches, int bps, RunResult *res, sb_error *err) {
+    sb_status st = train_config_check(c->data, &c->model, c->B, c->T, first_batch, batches, bps, err);
+    if (st || (st = loss_curve_alloc(curve, batches, bps, err)) ||
+        (st = step_book_begin(b, c->adamw, c->progress, c->progress_ctx, *curve, n_params, batches, bps, err)))
+        return st;
+    memset(res, 0, sizeof *res);
+    return SB_OK;
 }

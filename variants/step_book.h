@@ -25,6 +25,11 @@ typedef struct {
 sb_status step_book_begin(StepBook *b, AdamWConfig adamw, train_progress_fn progress, void *progress_ctx,
                           float *step_loss, size_t n_params, uint64_t batches, int bps, sb_error *err);
 
+/* The start of a threaded trainer's run: checks the run against the data,
+ * (re)allocates the trainer's loss curve, starts the book, clears res. */
+sb_status step_book_start(StepBook *b, float **curve, const VariantConfig *c, size_t n_params, uint64_t first_batch,
+                          uint64_t batches, int bps, RunResult *res, sb_error *err);
+
 /* Ends a step of in_step batches: grad_sum becomes their mean, AdamW updates
  * params, loss_sum / in_step is recorded, progress is reported. */
 void step_book_update(StepBook *b, float *params, float *grad_sum, int in_step, double loss_sum);
