@@ -26,6 +26,7 @@
 #include "dataset_cache.h"
 #include "harness.h"
 #include "machine.h"
+#include "peak.h"
 #include "results.h"
 
 #define MAX_LIST 32
@@ -286,6 +287,11 @@ int cmd_bench(int argc, char **argv) {
         for (int i = 0; i < cs.n; i++)
             fprintf(stderr, "bench: counter %-16s %s\n", cs.ev[i].name, cs.ev[i].usable ? "counts" : cs.ev[i].why);
 
+    /* the machine's ceilings, so every throughput can be read as a fraction of them */
+    PeakResult peak;
+    if (peak_measure(&peak, quick ? 64 : 256, &err)) goto fail_early;
+    peak_print(stderr, &peak);
+
     /* warm-up: one short run per trainer, not recorded */
     for (int v = -1; v < n_variants; v++) {
         RunSpec w = {RUN_SWEEP, v < 0 ? serial : variants[v], NULL, v < 0 ? 1 : 2, 0, run_B, preset->T, 0, 2, 0};
@@ -311,9 +317,9 @@ int cmd_bench(int argc, char **argv) {
     rc = done < plan.n ? 1 : 0;
     if (rc) fprintf(stderr, "sphere-bench: bench: run %d failed: %s\n", done + 1, err.msg);
     /* whatever was measured is written, even after a failure */
-    int n_rows = summarize(rows, runs, done, m.cores);
+    int n_rows = summarize(rows, runs, done, m.cores, &model, &peak);
     if (done > 0) {
-        if (results_write(out_dir, &m, &opt, &b, &dinfo, runs, done, rows, n_rows, &err)) {
+        if (results_write(out_dir, &m, &opt, &b, &dinfo, &peak, runs, done, rows, n_rows, &err)) {
             cli_error("bench", err.msg, 0);
             rc = 1;
         } else {

@@ -22,6 +22,7 @@ static const Command commands[] = {
     {"grad", cmd_grad, "write the gradient of the mean loss on one batch"},
     {"train", cmd_train, "train a model with one of the trainers (serial, flat, sphere)"},
     {"generate", cmd_generate, "sample text from a checkpoint"},
+    {"peak", cmd_peak, "measure this machine's fp32 FMA and memory-bandwidth ceilings"},
     {"plan", cmd_plan, "print the kissing-sphere tree for N threads"},
     {NULL, NULL, NULL},
 };

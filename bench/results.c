@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../core/model.h"
 #include "../core/safe_file.h"
 
 static int cmp_double(const void *a, const void *b) {
@@ -64,7 +65,8 @@ static const SummaryRow *find_row(const SummaryRow *rows, int n, RunKind kind, c
     return NULL;
 }
 
-int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores) {
+int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores, const ModelConfig *model,
+              const PeakResult *peak) {
     int nr = 0;
     for (int i = 0; i < n; i++) {
         int found = 0;
@@ -77,6 +79,8 @@ int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores) {
         s->route = route_of(&runs[i]);
         s->threads = runs[i].spec.threads;
         s->batch_tokens = runs[i].spec.B * runs[i].spec.T;
+        s->B = runs[i].spec.B;
+        s->T = runs[i].spec.T;
     }
     for (int j = 0; j < nr; j++) {
         SummaryRow *s = &rows[j];
@@ -91,6 +95,9 @@ int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores) {
         s->loss = median_of(runs, n, s, f_loss, NULL, NULL);
         s->process_cpu_s = median_of(runs, n, s, f_pcpu, NULL, NULL);
         s->oversubscribed = s->threads > cores;
+        int used = s->threads < cores ? s->threads : cores;
+        s->gflops = s->median_tps * model_flops_per_batch(model, s->B, s->T) / s->batch_tokens / 1e9;
+        s->fraction_of_peak = peak && peak->fma_gflops_1t > 0 ? s->gflops / (used * peak->fma_gflops_1t) : NAN;
     }
     /* ratios need every row's median first */
     for (int j = 0; j < nr; j++) {
@@ -120,7 +127,7 @@ static void json_str(FILE *f, const char *key, const char *v, int comma) {
 }
 
 static sb_status write_context(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
-                               const DatasetInfo *d, sb_error *err) {
+                               const DatasetInfo *d, const PeakResult *peak, sb_error *err) {
     char path[4200];
     snprintf(path, sizeof path, "%s/context.json", dir);
     SafeFile sf;
@@ -152,7 +159,12 @@ static sb_status write_context(const char *dir, const MachineInfo *m, const Benc
                "\"quick\": %s, \"wait\": \"%s\", \"lr\": %g, \"init_seed\": %llu},\n",
             o->batches_per_step, o->reps, o->full_reps, o->pin ? "true" : "false", o->quick ? "true" : "false",
             o->wait == WAIT_SPIN ? "spin" : "block", b->adamw.lr, b->init_seed);
-    fprintf(f, "  \"counters\": [");
+    fprintf(f, "  \"peak\": ");
+    if (peak)
+        peak_json(f, peak);
+    else
+        fprintf(f, "null");
+    fprintf(f, ",\n  \"counters\": [");
     const CounterSet *cs = b->counters;
     for (int i = 0; cs && i < cs->n; i++) {
         fprintf(f, "%s\n    {\"event\": \"%s\", \"encoded\": \"%s\", \"software\": %s, \"usable\": %s, "
@@ -308,6 +320,8 @@ static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, c
         json_num(f, "imbalance", s->imbalance, 1);
         json_num(f, "utilisation", s->utilisation, 1);
         json_num(f, "process_cpu_s", s->process_cpu_s, 1);
+        json_num(f, "gflops", s->gflops, 1);
+        json_num(f, "fraction_of_peak", s->fraction_of_peak, 1);
         json_num(f, "loss", s->loss, 0);
         fprintf(f, "}");
     }
@@ -316,12 +330,12 @@ static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, c
 }
 
 sb_status results_write(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
-                        const DatasetInfo *d, const RunRecord *runs, int n, const SummaryRow *rows, int n_rows,
-                        sb_error *err) {
+                        const DatasetInfo *d, const PeakResult *peak, const RunRecord *runs, int n,
+                        const SummaryRow *rows, int n_rows, sb_error *err) {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return sb_fail(err, SB_EIO, "%s: cannot create the results folder: %s", dir, strerror(errno));
     sb_status st;
-    if ((st = write_context(dir, m, o, b, d, err)) || (st = write_runs(dir, runs, n, o, m->cores, err)) ||
+    if ((st = write_context(dir, m, o, b, d, peak, err)) || (st = write_runs(dir, runs, n, o, m->cores, err)) ||
         (st = write_threads(dir, runs, n, b->counters, err)) || (st = write_groups_and_loss(dir, runs, n, err)) ||
         (st = write_summary(dir, rows, n_rows, m, err)))
         return st;

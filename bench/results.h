@@ -17,6 +17,7 @@
 #include "dataset_cache.h"
 #include "harness.h"
 #include "machine.h"
+#include "peak.h"
 
 #define RESULTS_SCHEMA 1
 
@@ -24,12 +25,15 @@ typedef struct {
     RunKind kind;
     const char *variant, *route;
     int threads, batch_tokens, n;
+    int B, T;                  /* batch shape (attention's cost depends on T, not only B x T) */
     double median_tps, min_tps, max_tps, spread;  /* spread: (max - min) / median */
     double speedup_vs_serial;  /* NaN when no serial run of the same batch size */
     double efficiency;         /* speedup / min(threads, cores) */
     double ratio_vs_flat;      /* median tokens/s over flat's in the same bench; NaN for flat itself */
     double control_cpu_s, mean_worker_cpu_s, control_to_worker; /* medians; ratio mean worker / control */
     double imbalance, utilisation, loss, process_cpu_s;
+    double gflops;             /* model FLOPs (core/model.h's count) per second at the median */
+    double fraction_of_peak;   /* gflops over the FMA peak of min(threads, cores) cores; NaN without peak */
     int oversubscribed;
 } SummaryRow;
 
@@ -41,12 +45,14 @@ typedef struct {
     WaitMode wait;
 } BenchOptions;
 
-/* Groups the runs by configuration. rows holds at least n entries; returns the count. */
-int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores);
+/* Groups the runs by configuration. rows holds at least n entries; returns
+ * the count. peak may be NULL (fractions of peak are then NaN). */
+int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores, const ModelConfig *model,
+              const PeakResult *peak);
 
 sb_status results_write(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
-                        const DatasetInfo *d, const RunRecord *runs, int n, const SummaryRow *rows, int n_rows,
-                        sb_error *err);
+                        const DatasetInfo *d, const PeakResult *peak, const RunRecord *runs, int n,
+                        const SummaryRow *rows, int n_rows, sb_error *err);
 
 void summary_print(FILE *f, const SummaryRow *rows, int n_rows, const MachineInfo *m);
 

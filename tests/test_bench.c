@@ -113,7 +113,10 @@ static void test_results_files_complete(void **state) {
     machine_info_read(&m);
     assert_true(m.cores >= 1);
     SummaryRow rows[4];
-    int nr = summarize(rows, runs, 4, 2);
+    PeakResult peak;
+    memset(&peak, 0, sizeof peak);
+    peak.fma_gflops_1t = 100.0;
+    int nr = summarize(rows, runs, 4, 2, &mid, &peak);
     assert_int_equal(nr, 3); /* the two flat runs are one configuration */
     for (int i = 0; i < nr; i++)
         if (strcmp(rows[i].variant, "flat") == 0) {
@@ -123,13 +126,17 @@ static void test_results_files_complete(void **state) {
             assert_close(rows[i].median_tps, 0.5 * (lo + hi), 1e-9 * hi);
             assert_close(rows[i].speedup_vs_serial, rows[i].median_tps / runs[0].tokens_per_s, 1e-9);
             assert_true(isnan(rows[i].ratio_vs_flat));
+            /* model FLOPs at the median rate, over two cores' peak (3 threads > 2 cores) */
+            double gf = rows[i].median_tps * model_flops_per_batch(&mid, MB, MT) / (MB * MT) / 1e9;
+            assert_close(rows[i].gflops, gf, 1e-9 * gf);
+            assert_close(rows[i].fraction_of_peak, gf / 200.0, 1e-12);
         }
     DatasetInfo d;
     memset(&d, 0, sizeof d);
     BenchOptions o = {"test", MB, MT, 8, 1, 1, 0, 0, NULL, WAIT_BLOCK};
     char dir[TU_PATH_MAX];
     tu_path(dir, "run");
-    assert_int_equal(results_write(dir, &m, &o, &b, &d, runs, 4, rows, nr, &err), SB_OK);
+    assert_int_equal(results_write(dir, &m, &o, &b, &d, &peak, runs, 4, rows, nr, &err), SB_OK);
     char path[TU_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/threads.csv", dir);
     assert_int_equal(count_rows(path, "sweep,serial,none,1,1,"), 1);
@@ -207,6 +214,9 @@ static void test_bench_cli_refuses(void **state) {
     tu_run_free(&r);
     tu_cli(&r, "bench", "--wait", "sometimes", NULL);
     tu_assert_failed_with(&r, "--wait");
+    tu_run_free(&r);
+    tu_cli(&r, "peak", "--array-mb", "0", NULL);
+    tu_assert_failed_with(&r, "--array-mb");
     tu_run_free(&r);
 }
 

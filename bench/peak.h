@@ -1,0 +1,33 @@
+/* peak.h - what this machine could do: the ceiling every throughput is set against.
+ *
+ * fp32 FMA throughput from many independent vector multiply-add chains, at
+ * the widest vectors the build targets and at the 8 lanes core/matmul.c
+ * uses; and memory bandwidth, STREAM-style, on arrays far beyond the caches:
+ * read (a sum), write (a fill), and add (c = a + b, the shape of a gradient
+ * reduce). Each is measured on one thread and on every core, best of a few
+ * repetitions, as STREAM reports. */
+#ifndef SB_PEAK_H
+#define SB_PEAK_H
+
+#include <stdio.h>
+
+#include "../core/error.h"
+
+typedef struct {
+    int vector_bits;              /* widest vectors of this build: 512, 256 or 128 */
+    int threads_all;              /* threads of the "all" figures: the online cores */
+    double array_mb;              /* size of each bandwidth array */
+    double fma_gflops_1t, fma_gflops_all;   /* widest vectors */
+    double fma8_gflops_1t, fma8_gflops_all; /* 8-lane vectors, as the matmul kernel */
+    double read_gbs_1t, write_gbs_1t, add_gbs_1t;
+    double read_gbs_all, write_gbs_all, add_gbs_all;
+} PeakResult;
+
+/* Takes a few seconds. array_mb 0 means the default (256 MB per array). */
+sb_status peak_measure(PeakResult *p, double array_mb, sb_error *err);
+
+void peak_print(FILE *f, const PeakResult *p);
+/* The fields as a JSON object (no trailing newline). */
+void peak_json(FILE *f, const PeakResult *p);
+
+#endif
