@@ -80,7 +80,7 @@ static void *worker_main(void *p) {
         s->holding[w] = 1;
         atomic_store_explicit(&s->slot_done[j], 1, memory_order_release);
         pthread_cond_signal(&s->done_cv);
-        while (s->holding[w]) pthread_cond_wait(&s->release_cv[w], &s->mu);
+        while (s->holding[w] && !s->shutdown) pthread_cond_wait(&s->release_cv[w], &s->mu);
     }
     pthread_mutex_unlock(&s->mu);
     thread_clock_stop(clk);

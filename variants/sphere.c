@@ -6,9 +6,13 @@
  * the worker that holds its gradient. Messages go one hop at a time under
  * the receiver's lock only; there is no lock shared by the whole tree.
  *
- * Buffer reuse: a worker keeps its gradient until the owner has added it
- * (the owner clears the worker's `holding` flag), and a control keeps its sum
- * until its parent has added it; only then may either overwrite the buffer. */
+ * Buffer reuse: every batch of a step has its own gradient slot, written by
+ * whichever worker computed it and read once by its owner; slots are reused
+ * only in the next step, after the root has consumed everything. A worker
+ * therefore never waits for its gradient to be consumed (holding a gradient
+ * while its owner waits, in order, for a batch still queued behind it would
+ * deadlock under work stealing). A control keeps its sum until its parent
+ * has added it, and only then overwrites it. */
 #include "sphere.h"
 
 #include <errno.h>
@@ -36,7 +40,7 @@ typedef struct {
 
 typedef struct {
     int owner;      /* control that sums this batch */
-    int worker;     /* worker holding its gradient, once done */
+    int worker;     /* worker that computed it, once done */
     float loss;
     atomic_int done;
 } JobSlot;
@@ -50,7 +54,7 @@ typedef struct {
     pthread_cond_t cv;
     int *ring; /* inbox */
     int head, count, cap;
-    int holding;        /* own buffer published and not yet consumed (guarded by mu) */
+    int holding;        /* controls: sum published and not yet consumed (guarded by mu) */
     int sum_ready;      /* controls: sum published (guarded by the PARENT's mu) */
     int group;          /* index of the level-1 sphere this node belongs to; -1 for the root */
     /* controls */
@@ -61,7 +65,6 @@ typedef struct {
     float *acc;         /* this step's sum */
     /* workers */
     Workspace ws;
-    float *grad;
     int *neighbours, n_neighbours;
     pthread_t tid;
 } SNode;
@@ -74,6 +77,7 @@ struct SphereState {
     size_t n_params, bt;
     SNode *nodes;
     JobSlot *slots;
+    float *slot_grad;       /* bps gradients, one per batch of a step */
     int *slot_inputs, *slot_targets;
     ThreadClock *clocks;
     ThreadStats *stats;
@@ -87,6 +91,8 @@ static int shutting_down(SphereState *s) { return atomic_load_explicit(&s->shutd
 
 /* Inbox operations; the caller holds n->mu. */
 static void inbox_push(SNode *n, int job) {
+    /* a step sends a node at most bps jobs and one END; more is a protocol bug */
+    if (n->count >= n->cap) abort();
     n->ring[(n->head + n->count) % n->cap] = job;
     n->count++;
 }
@@ -155,9 +161,11 @@ static void forward(SphereState *s, SNode *c, int k, int j) {
 static void close_step(SphereState *s, SNode *c) {
     for (int k = 0; k < c->plan.n_children; k++) {
         SNode *child = &s->nodes[c->plan.first_child + k];
-        if (child->plan.role != ROLE_CONTROL) continue;
+        /* only a child that got jobs this step takes part in it: one that got
+         * none must not see an END it could mistake for a later step's */
+        if (child->plan.role != ROLE_CONTROL || c->fwd_count[k] == 0) continue;
         send_job(child, JOB_END);
-        if (c->fwd_count[k] > 0) list_append(c, 1, child->plan.id);
+        list_append(c, 1, child->plan.id);
     }
 }
 
@@ -173,22 +181,16 @@ static int contribution_ready(SphereState *s, const Contribution *e) {
     return atomic_load_explicit(&s->slots[e->ref].done, memory_order_acquire);
 }
 
-/* Adds contribution e into c's sum (first one copies) and releases its
- * producer. Called without c->mu; sum_ready was cleared under it. */
+/* Adds contribution e into c's sum (first one copies) and, for a control
+ * child, releases it. Called without c->mu; sum_ready was cleared under it. */
 static void consume(SphereState *s, SNode *c, const Contribution *e, int first) {
-    SNode *producer;
-    const float *g;
-    if (e->is_child) {
-        producer = &s->nodes[e->ref];
-        g = producer->acc;
-    } else {
-        producer = &s->nodes[s->slots[e->ref].worker];
-        g = producer->grad;
-    }
+    const float *g = e->is_child ? s->nodes[e->ref].acc : s->slot_grad + (size_t)e->ref * s->n_params;
     if (first)
         memcpy(c->acc, g, sizeof(float) * s->n_params);
     else
         for (size_t i = 0; i < s->n_params; i++) c->acc[i] += g[i];
+    if (!e->is_child) return; /* a batch's slot is free once read; a control waits for its release */
+    SNode *producer = &s->nodes[e->ref];
     pthread_mutex_lock(&producer->mu);
     producer->holding = 0;
     pthread_cond_signal(&producer->cv);
@@ -238,7 +240,7 @@ static void *control_main(void *arg) {
         pthread_mutex_lock(&c->mu);
         for (;;) {
             if (shutting_down(s)) break;
-            if (c->count > 0) {
+            if (!ended && c->count > 0) {
                 int j = inbox_pop_front(c);
                 pthread_mutex_unlock(&c->mu);
                 thread_clock_phase(clk, PHASE_DISPATCH);
@@ -302,6 +304,7 @@ static void *worker_main(void *arg) {
                 j = steal_job(s, w);
                 pthread_mutex_lock(&w->mu);
                 if (j >= 0) break;
+                if (w->count > 0) continue; /* pushed while we looked elsewhere */
                 /* Nothing to steal: sleep, but wake within a millisecond to look
                  * again, since a neighbour's new work does not signal us. */
                 struct timespec ts;
@@ -317,14 +320,13 @@ static void *worker_main(void *arg) {
             }
         }
         if (j < 0) break;
-        w->holding = 1;
         pthread_mutex_unlock(&w->mu);
 
         thread_clock_phase(clk, PHASE_COMPUTE);
         JobSlot *slot = &s->slots[j];
         float loss = model_forward(&w->ws, s->params, s->slot_inputs + (size_t)j * s->bt,
                                    s->slot_targets + (size_t)j * s->bt, s->cfg.B, s->cfg.T);
-        model_backward(w->grad, &w->ws, s->params);
+        model_backward(s->slot_grad + (size_t)j * s->n_params, &w->ws, s->params);
         clk->batches++;
         thread_clock_phase(clk, PHASE_WAIT);
 
@@ -335,9 +337,7 @@ static void *worker_main(void *arg) {
         atomic_store_explicit(&slot->done, 1, memory_order_release);
         pthread_cond_signal(&owner->cv);
         pthread_mutex_unlock(&owner->mu);
-
         pthread_mutex_lock(&w->mu);
-        while (w->holding && !shutting_down(s)) pthread_cond_wait(&w->cv, &w->mu);
     }
     pthread_mutex_unlock(&w->mu);
     thread_clock_stop(clk);
@@ -390,7 +390,8 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
     size_t n_params = model_param_count(&cfg->model);
     double ws_bytes = (double)workspace_bytes(&cfg->model, cfg->B, cfg->T);
     int controls = plan.threads - plan.n_workers;
-    double need = plan.n_workers * (ws_bytes + 4.0 * n_params) + controls * 4.0 * n_params;
+    int bps = cfg->batches_per_step ? cfg->batches_per_step : plan.n_workers;
+    double need = plan.n_workers * ws_bytes + (double)(bps + controls) * 4.0 * n_params;
     double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (need > 0.85 * have) {
         sphere_plan_free(&plan);
@@ -413,12 +414,13 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
     int N = plan.threads;
     s->nodes = calloc((size_t)N, sizeof *s->nodes);
     s->slots = calloc((size_t)s->bps, sizeof *s->slots);
+    s->slot_grad = malloc(sizeof(float) * n_params * (size_t)s->bps);
     s->slot_inputs = malloc(sizeof(int) * s->bt * (size_t)s->bps);
     s->slot_targets = malloc(sizeof(int) * s->bt * (size_t)s->bps);
     s->clocks = aligned_alloc(64, sizeof(ThreadClock) * (size_t)N);
     s->stats = calloc((size_t)N, sizeof *s->stats);
     s->group_batches = calloc((size_t)plan.nodes[0].n_children, sizeof(uint64_t));
-    if (!s->nodes || !s->slots || !s->slot_inputs || !s->slot_targets || !s->clocks || !s->stats || !s->group_batches)
+    if (!s->nodes || !s->slots || !s->slot_grad || !s->slot_inputs || !s->slot_targets || !s->clocks || !s->stats || !s->group_batches)
         goto nomem;
     for (int i = 0; i < N; i++) {
         SNode *n = &s->nodes[i];
@@ -439,8 +441,7 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
             n->acc = malloc(sizeof(float) * n_params);
             if (!n->list || !n->fwd_count || !n->acc) goto nomem;
         } else {
-            n->grad = malloc(sizeof(float) * n_params);
-            if (!n->grad || build_neighbours(s, n)) goto nomem;
+            if (build_neighbours(s, n)) goto nomem;
             if ((st = workspace_init(&n->ws, &cfg->model, cfg->B, cfg->T, err))) {
                 sphere_destroy(s);
                 return st;
@@ -563,12 +564,12 @@ static void sphere_destroy(void *state) {
         free(n->list);
         free(n->fwd_count);
         free(n->acc);
-        free(n->grad);
         free(n->neighbours);
         workspace_free(&n->ws);
     }
     free(s->nodes);
     free(s->slots);
+    free(s->slot_grad);
     free(s->slot_inputs);
     free(s->slot_targets);
     free(s->clocks);
