@@ -117,13 +117,21 @@ int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores, const M
     return nr;
 }
 
-static void json_str(FILE *f, const char *key, const char *v, int comma) {
-    fprintf(f, "  \"%s\": \"", key);
+/* A JSON string: quoted, with quotes and backslashes escaped and control
+ * characters dropped (messages and paths may contain any of them). */
+static void json_escaped(FILE *f, const char *v) {
+    fputc('"', f);
     for (const char *p = v; *p; p++) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         if ((unsigned char)*p >= 0x20) fputc(*p, f);
     }
-    fprintf(f, "\"%s\n", comma ? "," : "");
+    fputc('"', f);
+}
+
+static void json_str(FILE *f, const char *key, const char *v, int comma) {
+    fprintf(f, "  \"%s\": ", key);
+    json_escaped(f, v);
+    fprintf(f, "%s\n", comma ? "," : "");
 }
 
 static sb_status write_context(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
@@ -148,10 +156,14 @@ static sb_status write_context(const char *dir, const MachineInfo *m, const Benc
                "\"params\": %zu},\n",
             o->preset, b->model.V, b->model.T, b->model.D, b->model.L, b->model.H, o->B,
             model_param_count(&b->model));
-    fprintf(f, "  \"dataset\": {\"text\": \"%s\", \"tokens_file\": \"%s\", \"bytes\": %llu, \"tokens\": %llu, "
+    fprintf(f, "  \"dataset\": {\"text\": ");
+    json_escaped(f, d->text_path);
+    fprintf(f, ", \"tokens_file\": ");
+    json_escaped(f, d->tokens_path);
+    fprintf(f, ", \"bytes\": %llu, \"tokens\": %llu, "
                "\"types\": %llu, \"seed\": %llu, \"entropy_nats_per_token\": %.9f, \"vocab\": %u, "
                "\"regenerated\": %s},\n",
-            d->text_path, d->tokens_path, (unsigned long long)d->corpus.bytes,
+            (unsigned long long)d->corpus.bytes,
             (unsigned long long)b->data->n_tokens, (unsigned long long)d->corpus.types,
             (unsigned long long)d->corpus.seed, d->corpus.entropy_nats, b->data->vocab_size,
             d->regenerated ? "true" : "false");
@@ -167,11 +179,15 @@ static sb_status write_context(const char *dir, const MachineInfo *m, const Benc
     fprintf(f, ",\n  \"counters\": [");
     const CounterSet *cs = b->counters;
     for (int i = 0; cs && i < cs->n; i++) {
-        fprintf(f, "%s\n    {\"event\": \"%s\", \"encoded\": \"%s\", \"software\": %s, \"usable\": %s, "
-                   "\"user_only\": %s, \"errno\": %d, \"why\": \"%s\"}",
-                i ? "," : "", cs->ev[i].name, cs->ev[i].encoded, cs->ev[i].is_software ? "true" : "false",
-                cs->ev[i].usable ? "true" : "false", cs->ev[i].user_only ? "true" : "false", cs->ev[i].err,
-                cs->ev[i].why);
+        fprintf(f, "%s\n    {\"event\": ", i ? "," : "");
+        json_escaped(f, cs->ev[i].name);
+        fprintf(f, ", \"encoded\": ");
+        json_escaped(f, cs->ev[i].encoded);
+        fprintf(f, ", \"software\": %s, \"usable\": %s, \"user_only\": %s, \"errno\": %d, \"why\": ",
+                cs->ev[i].is_software ? "true" : "false", cs->ev[i].usable ? "true" : "false",
+                cs->ev[i].user_only ? "true" : "false", cs->ev[i].err);
+        json_escaped(f, cs->ev[i].why);
+        fprintf(f, "}");
     }
     fprintf(f, "\n  ]\n}\n");
     return safe_file_commit(&sf, 1, err);
@@ -299,8 +315,11 @@ static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, c
     sb_status st = safe_file_open(&sf, path, "summary JSON", err);
     if (st) return st;
     FILE *f = sf.f;
-    fprintf(f, "{\"schema\": %d, \"cpu_model\": \"%s\", \"cores\": %d, \"git_revision\": \"%s\", \"configurations\": [",
-            RESULTS_SCHEMA, m->cpu_model, m->cores, m->git_revision);
+    fprintf(f, "{\"schema\": %d, \"cpu_model\": ", RESULTS_SCHEMA);
+    json_escaped(f, m->cpu_model);
+    fprintf(f, ", \"cores\": %d, \"git_revision\": ", m->cores);
+    json_escaped(f, m->git_revision);
+    fprintf(f, ", \"configurations\": [");
     for (int i = 0; i < n; i++) {
         const SummaryRow *s = &rows[i];
         fprintf(f, "%s\n  {\"kind\": \"%s\", \"variant\": \"%s\", \"route\": \"%s\", \"threads\": %d, "
