@@ -28,7 +28,7 @@ TEST_BINS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 PROGRAM  := $(BUILD)/sphere-bench
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all test tsan bench report clean help deps
+.PHONY: all test tsan bench report report-check clean help deps
 
 all: $(PROGRAM)
 
@@ -36,7 +36,8 @@ help:
 	@echo "make            build $(PROGRAM)"
 	@echo "make test       build and run every cmocka test (installs missing packages as root)"
 	@echo "make bench      run the benchmark (flat vs sphere), results under results/ (QUICK=1: small)"
-	@echo "make report     regenerate REPORT.md and its plots from results/"
+	@echo "make report     regenerate REPORT.md and its plots from results/ (RUN=results/FOLDER picks one)"
+	@echo "make report-check  fail if REPORT.md differs from what the reference run generates"
 	@echo "make tsan       run the threaded trainers' tests under ThreadSanitizer (build-tsan/)"
 	@echo "make deps       install (as root) or list the Debian packages needed"
 	@echo "make clean      remove $(BUILD)/"
@@ -92,11 +93,24 @@ tsan: $(DEPS_OK)
 # anything else `sphere-bench help bench` lists (e.g. BENCH_ARGS="--pin").
 bench: $(PROGRAM)
 	$(PROGRAM) bench $(if $(QUICK),--quick) $(BENCH_ARGS)
-	@$(MAKE) --no-print-directory report || echo "make bench: results are written; the report is not generated yet"
+	@$(MAKE) --no-print-directory report RUN="$$(cat results/LATEST)"
 
+# make report: REPORT.md and the plots (PNG, SVG) of one run folder, by
+# scripts/report.py and gnuplot. RUN=results/<folder> picks the run; without
+# it, the folder named in results/REFERENCE, else the newest complete run.
+# make report-check: regenerates the text of REPORT.md (no plots) from the
+# same run into a temporary file and fails, showing the diff, if it differs.
 report:
-	@echo "make report: not implemented yet (see the report issue)" >&2
-	@exit 2
+	@command -v gnuplot >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y gnuplot-nox >/dev/null || exit 1; \
+		else echo "make report: gnuplot is missing: sudo apt-get install -y gnuplot-nox" >&2; exit 1; fi; }
+	python3 scripts/report.py $(RUN)
+
+report-check:
+	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && \
+	python3 scripts/report.py $(RUN) --no-plots --out "$$tmp" >/dev/null && \
+	if diff -u REPORT.md "$$tmp"; then echo "make report-check: REPORT.md matches its run"; \
+	else echo "make report-check: REPORT.md differs from what scripts/report.py writes (run make report)" >&2; exit 1; fi
 
 clean:
 	rm -rf $(BUILD) build-tsan

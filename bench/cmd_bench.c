@@ -329,6 +329,12 @@ int cmd_bench(int argc, char **argv) {
                 fprintf(stderr, "sphere-bench: bench: no samples: %s\n", err.msg);
             summary_print(stdout, rows, n_rows, &m);
             printf("bench: %d runs in %.0f s; results in %s\n", done, clock_wall_now() - t0, out_dir);
+            /* `make bench` reports on the run it just made: it reads the folder from here */
+            FILE *latest = fopen("results/LATEST", "w");
+            if (latest) {
+                fprintf(latest, "%s\n", out_dir);
+                fclose(latest);
+            }
         }
     }
     for (int i = 0; i < done; i++) run_record_free(&runs[i]);

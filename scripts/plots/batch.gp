@@ -1,0 +1,71 @@
+# batch.gp - where the tree wins: throughput against tokens per batch.
+#
+# The tokens-per-batch sweep (runs.csv, kind "batch"): the same tokens cut into
+# more, smaller batches, flat and sphere at one thread count, serial at 1.
+# Left: tokens/s of each trainer, every repetition read straight from
+# runs.csv as a point, the medians (plots/batch.csv) joined by lines. Right: the sphere/flat ratio of median tokens/s (derived table
+# plots/batch.csv, written by report.py from summary.json), with 1 = parity,
+# the measured crossover when there is one, and the cost model's estimate of
+# the crossover shaded: for the single-core read bandwidth `sphere-bench peak`
+# measured in the run, or, for older runs, an ASSUMED range.
+# Variables (-e): runs (runs.csv), table (plots/batch.csv), nthreads, mlo, mhi
+# (x range of the sizes measured), xlo, xhi (x range of the ratio panel: the
+# sizes measured and the estimate), ylo, yhi (y range of the ratio panel),
+# noise (median run-to-run spread of the thread sweep, drawn as a band
+# around parity; NaN: none),
+# est_lo, est_hi (estimated crossover, tokens, for the assumed bandwidth
+# range; NaN: none), bw_lo, bw_hi (that range, GB/s; equal when measured),
+# bw_label ("measured" or "ASSUMED"), crossover (measured,
+# tokens; NaN: none), plus common.gp's.
+if (!exists("height")) height = 540
+load dir."/common.gp"
+
+col(v) = v eq "flat" ? c_flat : v eq "sphere" ? c_sphere : v eq "serial" ? c_serial : "#17becf"
+bt(v) = strcol("kind") eq "batch" && strcol("variant") eq v
+
+set logscale x 2
+set xtics ("16" 16, "64" 64, "256" 256, "1024" 1024, "4096" 4096, "16384" 16384)
+set mxtics default
+
+set xlabel "tokens per batch (B × T)"
+set multiplot layout 1, 2 title sprintf("Tokens-per-batch sweep, %d threads — %s", nthreads, machine)
+
+set title "throughput"
+set xrange [mlo:mhi]
+set ylabel "tokens/s"
+set yrange [0:*]
+set key bottom right font ",11"
+plot for [v in "serial flat sphere"] runs using "batch_tokens":(bt(v) ? column("tokens_per_s") : NaN) \
+         with points pt 7 ps 1.2 lc rgb col(v) notitle, \
+     for [v in "serial flat sphere"] table using "batch_tokens":(column(v."_tokens_per_s")) \
+         with lines lw 2 lc rgb col(v) title (v eq "serial" ? "serial (1 thread)" : v)
+
+set title "sphere / flat"
+set xrange [xlo:xhi]
+set ylabel "sphere tokens/s ÷ flat tokens/s"
+set yrange [ylo:yhi]
+set key top right opaque font ",11" box lc rgb "#bbbbbb"
+if (noise == noise) {
+    set object 4 rect from graph 0, first 1 - noise to graph 1, first 1 + noise fc rgb "#e4e4e4" fs solid 1.0 noborder behind
+}
+if (est_lo == est_lo && est_lo == est_hi) {
+    # one measured bandwidth: one estimate, drawn as a broad line
+    set arrow 5 from est_lo, graph 0 to est_lo, graph 1 nohead lw 8 lc rgb "#fde0c5" back
+}
+if (est_lo == est_lo && est_lo != est_hi) {
+    set object 2 rect from est_lo, graph 0 to est_hi, graph 1 fc rgb "#fde0c5" fs solid 1.0 noborder behind
+}
+if (crossover == crossover) {
+    set arrow 3 from crossover, graph 0 to crossover, graph 1 nohead lw 2 dt 4 lc rgb "black"
+}
+plot 1 with lines lw 1.5 dt 2 lc rgb "black" title "parity", \
+     keyentry with boxes fs solid 1.0 fc rgb "#e4e4e4" \
+         title (noise == noise ? sprintf("±%.1f%% run-to-run spread", 100 * noise) : ""), \
+     table using "batch_tokens":"sphere_over_flat" with linespoints pt 7 ps 1.4 lw 2 lc rgb c_sphere title "measured ratio", \
+     keyentry with boxes fs solid 1.0 fc rgb "#fde0c5" \
+         title (est_lo != est_lo ? "" : bw_lo == bw_hi ? \
+                sprintf("cost model, %s BW_1 %.1f GB/s", bw_label, bw_lo) : \
+                sprintf("cost model, %s BW_1 %g–%g GB/s", bw_label, bw_lo, bw_hi)), \
+     keyentry with lines lw 2 dt 4 lc rgb "black" \
+         title (crossover == crossover ? sprintf("ratio crosses 1 ≈ %.0f tokens", crossover) : "")
+unset multiplot

@@ -1,0 +1,29 @@
+# common.gp - terminal, fonts and colours shared by every sphere-bench plot.
+#
+# Each plot script loads this first. report.py passes, with -e:
+#   fmt     "png" or "svg"       out  output file
+#   width, height  pixels (optional; 900 x 500 unless the script sets them before loading)
+#   machine  the machine's name, put in every title
+# The CSVs are read as written by the bench: comma-separated, one header line,
+# columns referred to by name; NaN values are skipped by gnuplot.
+if (!exists("width"))  width = 900
+if (!exists("height")) height = 500
+if (!exists("machine")) machine = "unknown machine"
+if (fmt eq "svg") {
+    set terminal svg size width, height dynamic enhanced font "Sans,12" background rgb "white"
+} else {
+    set terminal pngcairo size width, height enhanced font "Sans,12" background rgb "white"
+}
+set output out
+set datafile separator ","
+set datafile columnheaders
+set key opaque box lc rgb "#bbbbbb"
+set grid lc rgb "#dddddd" lt 1
+set border lc rgb "#444444"
+set tics nomirror
+# one colour per trainer, the same in every figure
+c_serial = "#555555"
+c_flat   = "#1f77b4"
+c_sphere = "#d62728"
+# phases
+c_compute = "#2ca02c"; c_reduce = "#ff7f0e"; c_optimizer = "#9467bd"; c_dispatch = "#8c564b"; c_wait = "#bcbd22"
