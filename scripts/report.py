@@ -88,6 +88,12 @@ def times(x, sig=3):
     return "n/a" if not isnum(x) else num(x, sig) + "×"
 
 
+def span(lo, hi, fmt=num):
+    """A range for prose: "lo–hi", or one value when both ends print alike."""
+    a, b = fmt(lo), fmt(hi)
+    return a if a == b else f"{a}–{b}"
+
+
 def pct(x, digits=1):
     return "n/a" if not isnum(x) else f"{100.0 * x:.{digits}f} %"
 
@@ -683,7 +689,8 @@ def section_batch(run, plots):
             s += f" The measured sweep reaches down to {int(smallest)} tokens per batch, inside that range."
         lo, hi = min(est.values()), max(est.values())
         s += (f" On a machine with a core for each of the {W} workers, the first column applies: a crossover "
-              f"between {num(lo)} and {num(hi)} tokens per batch"
+              + (f"near {num(lo)} tokens per batch" if num(lo) == num(hi) else
+                 f"between {num(lo)} and {num(hi)} tokens per batch")
               + (f", inside the swept range ({int(smallest)}–{int(max(bt for bt, _, _ in pairs))}), so a run "
                  f"there would test the model." if smallest is not None and lo <= max(bt for bt, _, _ in pairs)
                  and hi >= smallest else "."))
@@ -721,7 +728,7 @@ def section_routing(run, plots):
         top = max(g, key=lambda x: x["batches"]) if g else None
         rows.append([p, num(c["tokens_per_s_median"]) if c else "n/a",
                      times(c["ratio_vs_flat"]) if c else "n/a",
-                     f"{used} of {len(b)}", f"{int(min(b))}–{int(max(b))}" if b else "n/a",
+                     f"{used} of {len(b)}", span(int(min(b)), int(max(b)), str) if b else "n/a",
                      times(ratio(max(b), tot / len(b))) if b and tot else "n/a",
                      times(c["imbalance"]) if c else "n/a", pct(c["utilisation"], 0) if c else "n/a"])
         if top and tot:
@@ -1038,7 +1045,7 @@ def section_summary(run):
         g = route_groups(run, "round-robin")
         out.append(f"- Routing: the symmetry policy sent {pct(sym_top_share(run), 0)} of the batches to one "
                    f"level-1 sphere; round-robin gave each sphere "
-                   + (f"{int(min(g))}–{int(max(g))} batches" if g else "its share")
+                   + (f"{span(int(min(g)), int(max(g)), str)} batches" if g else "its share")
                    + f" and ran at {times(ratio(rr['tokens_per_s_median'], sym['tokens_per_s_median']))} "
                    f"symmetry's throughput.")
     fr = run.full_run("flat")
