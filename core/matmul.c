@@ -1,98 +1,146 @@
-/* matmul.c - the matrix products, all through one register-blocked kernel; see matmul.h.
+/* matmul.c - the matrix products, all through one packed, register-blocked
+ * GEMM; see matmul.h.
  *
- * gemm_acc computes C += A . B where B is row-major and A may be read
- * row- or column-wise (strides), so the three products of a layer map onto it
- * without copying anything but W in the forward pass:
- *   forward  out  = bias + inp . W^T   A = inp,      B = W^T (transposed into scratch)
- *   backward dinp = dout . W           A = dout,     B = W
- *   backward dW  += dout^T . inp       A = dout^T,   B = inp (A read column-wise)
- * The kernel keeps a 4 x 32 tile of C in sixteen 8-float vector registers and
- * walks k in increasing order, so each output is its starting value plus the
- * products added one k at a time: the same float sequence whatever the
- * tiling, the vector width or the k-blocking (a stored and reloaded partial
- * sum is the same float). That is what makes results bitwise reproducible.
- * GCC/Clang vector extensions keep it portable: on a target without 8-wide
- * vectors the compiler splits them. */
+ * gemm_acc computes C += A . B where A and B are read through row and column
+ * strides, so the three products of a layer map onto it with no transposed
+ * copy:
+ *   forward  out  = bias + inp . W^T   A = inp,     B = W^T  (B read column-wise)
+ *   backward dinp = dout . W           A = dout,    B = W
+ *   backward dW  += dout^T . inp       A = dout^T,  B = inp  (A read column-wise)
+ * It is the GotoBLAS/BLIS structure: the K dimension is cut into blocks of
+ * KC, N into blocks of NC, M into blocks of MC; each block of B is packed into
+ * NR-column panels and each block of A into MR-row panels, contiguous in the
+ * order the micro-kernel reads them (zero-padded at the edges), so the
+ * micro-kernel streams both from cache. The micro-kernel keeps an MR x NR tile
+ * of C in 2 * MR 16-float vector registers (24 of AVX-512's 32), and per k
+ * loads two vectors of B, broadcasts MR values of A and issues 2 * MR fused
+ * multiply-adds.
+ *
+ * Every output is its starting value plus the products added one k at a time
+ * in increasing k: a stored and reloaded partial sum between K blocks is the
+ * same float, so the result does not depend on the blocking, the tile or the
+ * vector width - it is bitwise what the plain loop `c += a * b` (fused)
+ * gives. That keeps training bitwise reproducible. GCC/Clang vector
+ * extensions keep it portable: without 512-bit vectors the compiler splits
+ * them. matmul_*_ref are the plain loops the tests hold it against. */
 #include "matmul.h"
 
 #include <string.h>
 
-typedef float vf8 __attribute__((vector_size(32)));
-typedef float vf8u __attribute__((vector_size(32), aligned(4))); /* for unaligned loads and stores */
+#include "vmath.h"
 
-#define TILE_M 4
-#define TILE_N 32
-#define BLOCK_K 256 /* a 256 x 32 panel of B is 32 KB: it stays in L1 while A streams */
+#define MR 12
+#define NR 32
+#define KC 256 /* a KC x NR panel of B is 32 KB: it stays in L1 while A's panels stream */
+#define MC 120 /* an MC x KC block of A (120 KB) and a KC x NC block of B (512 KB) stay in L2 */
+#define NC 512
 
-/* Macros, not functions: a function taking or returning a vector type has an
- * ABI that depends on -march, which GCC rightly warns about. */
-#define load8(p) (*(const vf8u *)(p))
-#define store8(p, v) (*(vf8u *)(p) = (v))
+_Static_assert(MATMUL_SCRATCH_FLOATS >= MC * KC + KC * NC, "matmul scratch too small");
 
-/* C[i][j] += sum over k of A(i,k) B[k][j] for one TILE_M x TILE_N tile. */
-static void tile_4x32(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb,
-                      int K) {
-    vf8 c[TILE_M][4];
-    for (int i = 0; i < TILE_M; i++)
-        for (int v = 0; v < 4; v++) c[i][v] = load8(C + i * ldc + 8 * v);
-    for (int k = 0; k < K; k++) {
-        const float *b = B + (size_t)k * ldb;
-        vf8 b0 = load8(b), b1 = load8(b + 8), b2 = load8(b + 16), b3 = load8(b + 24);
-        for (int i = 0; i < TILE_M; i++) {
-            float a = A[i * a_rs + (size_t)k * a_cs];
-            c[i][0] += a * b0;
-            c[i][1] += a * b1;
-            c[i][2] += a * b2;
-            c[i][3] += a * b3;
-        }
+/* C[MR][NR] (row stride ldc) += Ap . Bp over kc steps; Ap is kc groups of MR
+ * values, Bp kc rows of NR. */
+static void kernel_12x32(float *C, size_t ldc, const float *Ap, const float *Bp, int kc) {
+    vf16 c0[MR], c1[MR];
+    for (int i = 0; i < MR; i++) {
+        c0[i] = VLOAD(C + i * ldc);
+        c1[i] = VLOAD(C + i * ldc + 16);
     }
-    for (int i = 0; i < TILE_M; i++)
-        for (int v = 0; v < 4; v++) store8(C + i * ldc + 8 * v, c[i][v]);
+    for (int k = 0; k < kc; k++) {
+        vf16 b0 = VLOAD(Bp), b1 = VLOAD(Bp + 16);
+        for (int i = 0; i < MR; i++) {
+            vf16 a = vsplat(Ap[i]);
+            c0[i] += a * b0;
+            c1[i] += a * b1;
+        }
+        Ap += MR;
+        Bp += NR;
+    }
+    for (int i = 0; i < MR; i++) {
+        VSTORE(C + i * ldc, c0[i]);
+        VSTORE(C + i * ldc + 16, c1[i]);
+    }
 }
 
-/* One row of a tile, for the rows left over below a multiple of TILE_M. */
-static void tile_1x32(float *C, const float *A, size_t a_cs, const float *B, size_t ldb, int K) {
-    vf8 c0 = load8(C), c1 = load8(C + 8), c2 = load8(C + 16), c3 = load8(C + 24);
-    for (int k = 0; k < K; k++) {
-        const float *b = B + (size_t)k * ldb;
-        float a = A[(size_t)k * a_cs];
-        c0 += a * load8(b);
-        c1 += a * load8(b + 8);
-        c2 += a * load8(b + 16);
-        c3 += a * load8(b + 24);
-    }
-    store8(C, c0);
-    store8(C + 8, c1);
-    store8(C + 16, c2);
-    store8(C + 24, c3);
+/* A tile cut by the edge of C: run the kernel on a padded copy. Padding rows
+ * and columns see only the zeros of the packed panels. */
+static void kernel_edge(float *C, size_t ldc, const float *Ap, const float *Bp, int kc, int rows, int cols) {
+    float tile[MR * NR] __attribute__((aligned(64)));
+    memset(tile, 0, sizeof tile);
+    for (int i = 0; i < rows; i++) memcpy(tile + i * NR, C + i * ldc, sizeof(float) * (size_t)cols);
+    kernel_12x32(tile, NR, Ap, Bp, kc);
+    for (int i = 0; i < rows; i++) memcpy(C + i * ldc, tile + i * NR, sizeof(float) * (size_t)cols);
 }
 
-static void gemm_acc(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t ldb,
-                     int M, int N, int K) {
-    int Nt = N - N % TILE_N, Mt = M - M % TILE_M;
-    for (int k0 = 0; k0 < K; k0 += BLOCK_K) {
-        int kb = K - k0 < BLOCK_K ? K - k0 : BLOCK_K;
-        const float *Ak = A + (size_t)k0 * a_cs, *Bk = B + (size_t)k0 * ldb;
-        for (int j = 0; j < Nt; j += TILE_N) {
-            for (int i = 0; i < Mt; i += TILE_M)
-                tile_4x32(C + (size_t)i * ldc + j, ldc, Ak + (size_t)i * a_rs, a_rs, a_cs, Bk + j, ldb, kb);
-            for (int i = Mt; i < M; i++) tile_1x32(C + (size_t)i * ldc + j, Ak + (size_t)i * a_rs, a_cs, Bk + j, ldb, kb);
+/* Ap <- the mc x kc block of A at (i0, k0), as ceil(mc / MR) panels of kc x MR. */
+static void pack_a(float *Ap, const float *A, size_t a_rs, size_t a_cs, int mc, int kc) {
+    for (int p = 0; p < mc; p += MR) {
+        int rows = mc - p < MR ? mc - p : MR;
+        for (int k = 0; k < kc; k++) {
+            const float *a = A + (size_t)p * a_rs + (size_t)k * a_cs;
+            int i = 0;
+            for (; i < rows; i++) Ap[i] = a[(size_t)i * a_rs];
+            for (; i < MR; i++) Ap[i] = 0.0f;
+            Ap += MR;
         }
-        /* columns past the last whole tile: same order of summation, scalar */
-        for (int i = 0; i < M; i++)
-            for (int j = Nt; j < N; j++) {
-                float s = C[(size_t)i * ldc + j];
-                for (int k = 0; k < kb; k++) s += Ak[(size_t)i * a_rs + (size_t)k * a_cs] * Bk[(size_t)k * ldb + j];
-                C[(size_t)i * ldc + j] = s;
+    }
+}
+
+/* Bp <- the kc x nc block of B, as ceil(nc / NR) panels of kc x NR. */
+static void pack_b(float *Bp, const float *B, size_t b_rs, size_t b_cs, int kc, int nc) {
+    for (int q = 0; q < nc; q += NR) {
+        int cols = nc - q < NR ? nc - q : NR;
+        if (b_cs == 1 && cols == NR) {
+            for (int k = 0; k < kc; k++) memcpy(Bp + (size_t)k * NR, B + (size_t)k * b_rs + q, sizeof(float) * NR);
+        } else if (b_rs == 1) { /* B^T row-major: walk each column of B down k */
+            memset(Bp, 0, sizeof(float) * (size_t)kc * NR);
+            for (int j = 0; j < cols; j++) {
+                const float *b = B + (size_t)(q + j) * b_cs;
+                for (int k = 0; k < kc; k++) Bp[(size_t)k * NR + j] = b[k];
             }
+        } else {
+            for (int k = 0; k < kc; k++) {
+                const float *b = B + (size_t)k * b_rs + (size_t)q * b_cs;
+                int j = 0;
+                for (; j < cols; j++) Bp[(size_t)k * NR + j] = b[(size_t)j * b_cs];
+                for (; j < NR; j++) Bp[(size_t)k * NR + j] = 0.0f;
+            }
+        }
+        Bp += (size_t)kc * NR;
+    }
+}
+
+/* C[M][N] (row stride ldc) += A . B, A(i,k) = A[i a_rs + k a_cs], B(k,j) = B[k b_rs + j b_cs]. */
+static void gemm_acc(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t b_rs,
+                     size_t b_cs, int M, int N, int K, float *scratch) {
+    float *Ap = scratch, *Bp = scratch + MC * KC;
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
+            pack_b(Bp, B + (size_t)pc * b_rs + (size_t)jc * b_cs, b_rs, b_cs, kc, nc);
+            for (int ic = 0; ic < M; ic += MC) {
+                int mc = M - ic < MC ? M - ic : MC;
+                pack_a(Ap, A + (size_t)ic * a_rs + (size_t)pc * a_cs, a_rs, a_cs, mc, kc);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int cols = nc - jr < NR ? nc - jr : NR;
+                    const float *bp = Bp + (size_t)jr * kc;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        int rows = mc - ir < MR ? mc - ir : MR;
+                        float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
+                        const float *ap = Ap + (size_t)ir * kc;
+                        if (rows == MR && cols == NR)
+                            kernel_12x32(c, ldc, ap, bp, kc);
+                        else
+                            kernel_edge(c, ldc, ap, bp, kc, rows, cols);
+                    }
+                }
+            }
+        }
     }
 }
 
 void matmul_forward(float *out, float *scratch, const float *inp, const float *weight, const float *bias, int N,
                     int C, int OC) {
-    /* scratch = W^T, [C][OC]: O(OC C) work against the product's O(N OC C) */
-    for (int o = 0; o < OC; o++)
-        for (int c = 0; c < C; c++) scratch[(size_t)c * OC + o] = weight[(size_t)o * C + c];
     for (int n = 0; n < N; n++) {
         float *row = out + (size_t)n * OC;
         if (bias)
@@ -100,19 +148,23 @@ void matmul_forward(float *out, float *scratch, const float *inp, const float *w
         else
             memset(row, 0, sizeof(float) * (size_t)OC);
     }
-    gemm_acc(out, (size_t)OC, inp, (size_t)C, 1, scratch, (size_t)OC, N, OC, C);
+    /* B(k, j) = W[j][k]: rows of W are columns of B */
+    gemm_acc(out, (size_t)OC, inp, (size_t)C, 1, weight, 1, (size_t)C, N, OC, C, scratch);
 }
 
-void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+void matmul_backward(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout, const float *inp,
                      const float *weight, int N, int C, int OC) {
     if (dinp) {
         memset(dinp, 0, sizeof(float) * (size_t)N * C);
-        gemm_acc(dinp, (size_t)C, dout, (size_t)OC, 1, weight, (size_t)C, N, C, OC);
+        gemm_acc(dinp, (size_t)C, dout, (size_t)OC, 1, weight, (size_t)C, 1, N, C, OC, scratch);
     }
-    gemm_acc(dweight, (size_t)C, dout, 1, (size_t)OC, inp, (size_t)C, OC, C, N);
+    /* A(o, n) = dout[n][o]: dout read column-wise */
+    gemm_acc(dweight, (size_t)C, dout, 1, (size_t)OC, inp, (size_t)C, 1, OC, C, N, scratch);
     if (dbias)
-        for (int n = 0; n < N; n++)
-            for (int o = 0; o < OC; o++) dbias[o] += dout[(size_t)n * OC + o];
+        for (int n = 0; n < N; n++) {
+            const float *d = dout + (size_t)n * OC;
+            for (int o = 0; o < OC; o++) dbias[o] += d[o];
+        }
 }
 
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N, int C,

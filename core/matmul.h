@@ -1,22 +1,26 @@
 /* matmul.h - the matrix products of forward and backward.
  *
  * Every weight W[OC][C] acts as out = inp . W^T + b. These kernels do most of
- * a step's arithmetic, so they are register-blocked and written so the
- * compiler can vectorise them without reassociating float sums: every output
- * is summed in one fixed order, and the result is a function of the inputs
- * alone (bitwise deterministic). matmul_*_ref are the plain triple loops the
+ * a step's arithmetic, so they are packed and register-blocked (matmul.c)
+ * without reassociating float sums: every output is summed in one fixed
+ * order, and the result is a function of the inputs alone (bitwise
+ * deterministic). matmul_*_ref are the plain triple loops the
  * tests hold the fast ones against. */
 #ifndef SB_MATMUL_H
 #define SB_MATMUL_H
 
+/* Floats of scratch the products need for their packed panels, whatever the
+ * sizes (one per thread: each workspace has its own). */
+#define MATMUL_SCRATCH_FLOATS (120 * 256 + 256 * 512)
+
 /* out[N][OC] = inp[N][C] . weight[OC][C]^T + bias[OC] (bias may be NULL).
- * scratch holds OC*C floats (the transposed weight). */
+ * scratch: MATMUL_SCRATCH_FLOATS floats, overwritten. */
 void matmul_forward(float *out, float *scratch, const float *inp, const float *weight, const float *bias, int N,
                     int C, int OC);
 
 /* dinp[N][C] = dout . weight (overwritten; may be NULL to skip),
  * dweight[OC][C] += dout^T . inp, dbias[OC] += column sums of dout (may be NULL). */
-void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+void matmul_backward(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout, const float *inp,
                      const float *weight, int N, int C, int OC);
 
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N, int C,

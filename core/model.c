@@ -32,7 +32,7 @@
     X(probs, (B) * (T) * (V)) X(losses, (B) * (T))                                                      \
     X(dresidual, (B) * (T) * (D)) X(dln, (B) * (T) * (D)) X(datty, (B) * (T) * (D))                    \
     X(dqkv, (B) * (T) * 3 * (D)) X(dfch, (B) * (T) * 4 * (D)) X(dfch_gelu, (B) * (T) * 4 * (D))        \
-    X(dscratch, 2 * (T)) X(wt, ((V) > 4 * (D) ? (V) : 4 * (D)) * (D))
+    X(dscratch, 2 * (T)) X(mm_scratch, MATMUL_SCRATCH_FLOATS)
 
 static size_t workspace_floats(const ModelConfig *c, size_t B, size_t T) {
     size_t D = (size_t)c->D, L = (size_t)c->L, H = (size_t)c->H, V = (size_t)c->V, n = 0;
@@ -166,19 +166,19 @@ float model_forward(Workspace *ws, const float *params, const int *inputs, const
         LayerTensors w = layer_tensors(c, P, l);
         LayerActs a = layer_acts(ws, l);
         layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, x, w.ln1_w, w.ln1_b, N, D);
-        matmul_forward(a.qkv, ws->wt, a.ln1, w.qkv_w, w.qkv_b, N, D, 3 * D);
+        matmul_forward(a.qkv, ws->mm_scratch, a.ln1, w.qkv_w, w.qkv_b, N, D, 3 * D);
         attention_forward(a.atty, a.att, a.qkv, b, t, D, H);
-        matmul_forward(ws->dln, ws->wt, a.atty, w.proj_w, w.proj_b, N, D, D); /* dln: free until backward */
+        matmul_forward(ws->dln, ws->mm_scratch, a.atty, w.proj_w, w.proj_b, N, D, D); /* dln: free until backward */
         residual_forward(a.residual2, x, ws->dln, N * D);
         layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2_w, w.ln2_b, N, D);
-        matmul_forward(a.fch, ws->wt, a.ln2, w.fc_w, w.fc_b, N, D, 4 * D);
+        matmul_forward(a.fch, ws->mm_scratch, a.ln2, w.fc_w, w.fc_b, N, D, 4 * D);
         gelu_forward(a.fch_gelu, a.fch, N * 4 * D);
-        matmul_forward(ws->dln, ws->wt, a.fch_gelu, w.fcproj_w, w.fcproj_b, N, 4 * D, D);
+        matmul_forward(ws->dln, ws->mm_scratch, a.fch_gelu, w.fcproj_w, w.fcproj_b, N, 4 * D, D);
         residual_forward(a.residual3, a.residual2, ws->dln, N * D);
         x = a.residual3;
     }
     layernorm_forward(ws->lnf, ws->lnf_mean, ws->lnf_rstd, x, m.lnf_w, m.lnf_b, N, D);
-    matmul_forward(ws->probs, ws->wt, ws->lnf, m.wte, NULL, N, D, V);
+    matmul_forward(ws->probs, ws->mm_scratch, ws->lnf, m.wte, NULL, N, D, V);
     softmax_crossentropy_forward(ws->probs, ws->losses, targets, N, V);
     if (!targets) return 0.0f;
     double sum = 0.0;
@@ -195,7 +195,7 @@ void model_backward(float *grads, Workspace *ws, const float *params) {
     memset(grads, 0, model_param_count(c) * sizeof(float));
 
     softmax_crossentropy_backward(ws->probs, ws->targets, N, V);
-    matmul_backward(ws->dln, dm.wte, NULL, ws->probs, ws->lnf, m.wte, N, D, V);
+    matmul_backward(ws->dln, dm.wte, NULL, ws->mm_scratch, ws->probs, ws->lnf, m.wte, N, D, V);
     const float *x_last = c->L > 0 ? layer_acts(ws, c->L - 1).residual3 : ws->encoded;
     memset(ws->dresidual, 0, sizeof(float) * (size_t)N * D);
     layernorm_backward(ws->dresidual, dm.lnf_w, dm.lnf_b, ws->dln, x_last, m.lnf_w, ws->lnf_mean,
@@ -208,16 +208,16 @@ void model_backward(float *grads, Workspace *ws, const float *params) {
         const float *x = l > 0 ? layer_acts(ws, l - 1).residual3 : ws->encoded;
         /* dresidual holds d(residual3); it flows unchanged into residual2 and
          * into the MLP branch's output fcproj. */
-        matmul_backward(ws->dfch_gelu, dw.fcproj_w, dw.fcproj_b, ws->dresidual, a.fch_gelu, w.fcproj_w, N,
+        matmul_backward(ws->dfch_gelu, dw.fcproj_w, dw.fcproj_b, ws->mm_scratch, ws->dresidual, a.fch_gelu, w.fcproj_w, N,
                         4 * D, D);
         gelu_backward(ws->dfch, a.fch, ws->dfch_gelu, N * 4 * D);
-        matmul_backward(ws->dln, dw.fc_w, dw.fc_b, ws->dfch, a.ln2, w.fc_w, N, D, 4 * D);
+        matmul_backward(ws->dln, dw.fc_w, dw.fc_b, ws->mm_scratch, ws->dfch, a.ln2, w.fc_w, N, D, 4 * D);
         layernorm_backward(ws->dresidual, dw.ln2_w, dw.ln2_b, ws->dln, a.residual2, w.ln2_w, a.ln2_mean,
                            a.ln2_rstd, N, D);
         /* dresidual now holds d(residual2): into x and the attention branch. */
-        matmul_backward(ws->datty, dw.proj_w, dw.proj_b, ws->dresidual, a.atty, w.proj_w, N, D, D);
+        matmul_backward(ws->datty, dw.proj_w, dw.proj_b, ws->mm_scratch, ws->dresidual, a.atty, w.proj_w, N, D, D);
         attention_backward(ws->dqkv, ws->dscratch, ws->datty, a.qkv, a.att, b, t, D, H);
-        matmul_backward(ws->dln, dw.qkv_w, dw.qkv_b, ws->dqkv, a.ln1, w.qkv_w, N, D, 3 * D);
+        matmul_backward(ws->dln, dw.qkv_w, dw.qkv_b, ws->mm_scratch, ws->dqkv, a.ln1, w.qkv_w, N, D, 3 * D);
         layernorm_backward(ws->dresidual, dw.ln1_w, dw.ln1_b, ws->dln, x, w.ln1_w, a.ln1_mean, a.ln1_rstd,
                            N, D);
     }

@@ -43,7 +43,7 @@ typedef struct {
     float *dqkv;                         /* [B][T][3D] */
     float *dfch, *dfch_gelu;             /* [B][T][4D] each */
     float *dscratch;                     /* [2T] */
-    float *wt;                           /* [max(V, 4D)][D]: a transposed weight, for matmul_forward */
+    float *mm_scratch;                   /* MATMUL_SCRATCH_FLOATS: the matmul's packed panels */
 } Workspace;
 
 /* Bytes a workspace for B x T tokens needs, so a caller can refuse early. */

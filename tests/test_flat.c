@@ -180,7 +180,7 @@ static void test_flat_thread_count_and_hooks(void **state) {
 static void test_flat_accounting(void **state) {
     (void)state;
     ModelConfig mid = {64, 16, 32, 2, 4};
-    uint64_t batches = 300;
+    uint64_t batches = 3000;
     TokenFile tf;
     tf.vocab_size = 64;
     tf.n_tokens = batches * 8 * 16 + 1;

@@ -215,12 +215,12 @@ static void test_matmul_matches_reference(void **state) {
         for (int i = 0; i < N * C; i++) inp[i] = rng_float(&r) - 0.5f;
         for (int i = 0; i < OC * C; i++) w[i] = rng_float(&r) - 0.5f;
         for (int i = 0; i < OC; i++) b[i] = rng_float(&r) - 0.5f;
-        float *scratch = malloc(sizeof(float) * OC * C);
+        float *scratch = malloc(sizeof(float) * MATMUL_SCRATCH_FLOATS);
         matmul_forward(o1, scratch, inp, w, b, N, C, OC);
-        free(scratch);
         matmul_forward_ref(o2, inp, w, b, N, C, OC);
         for (int i = 0; i < N * OC; i++) assert_true(fabsf(o1[i] - o2[i]) <= 1e-5f * (1.0f + fabsf(o2[i])));
-        matmul_backward(di1, dw1, db1, o2, inp, w, N, C, OC);
+        matmul_backward(di1, dw1, db1, scratch, o2, inp, w, N, C, OC);
+        free(scratch);
         matmul_backward_ref(di2, dw2, db2, o2, inp, w, N, C, OC);
         for (int i = 0; i < N * C; i++) assert_true(fabsf(di1[i] - di2[i]) <= 1e-5f * (1.0f + fabsf(di2[i])));
         for (int i = 0; i < OC * C; i++) assert_true(fabsf(dw1[i] - dw2[i]) <= 1e-5f * (1.0f + fabsf(dw2[i])));
