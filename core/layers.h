@@ -28,9 +28,13 @@ void attention_forward(float *out, float *att, const float *inp, int B, int T, i
 void attention_backward(float *dinp, float *scratch, const float *dout, const float *inp, const float *att,
                         int B, int T, int D, int H);
 
-/* GELU, tanh approximation. gelu_backward overwrites dinp. */
+/* GELU, tanh approximation. gelu_backward overwrites dinp. The _ref
+ * versions are the plain libm-based references the fast ones are tested
+ * against (core/gelu.c). */
 void gelu_forward(float *out, const float *inp, int n);
 void gelu_backward(float *dinp, const float *inp, const float *dout, int n);
+void gelu_forward_ref(float *out, const float *inp, int n);
+void gelu_backward_ref(float *dinp, const float *inp, const float *dout, int n);
 
 /* out = a + b */
 void residual_forward(float *out, const float *a, const float *b, int n);
@@ -41,5 +45,8 @@ void residual_forward(float *out, const float *a, const float *b, int n);
 void softmax_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V);
 /* probs become d(mean loss)/d(logits) = (p - onehot) / N, in place. */
 void softmax_crossentropy_backward(float *probs, const int *targets, int N, int V);
+/* The plain references (libm expf, row sums in double) of the two above. */
+void softmax_crossentropy_forward_ref(float *probs, float *losses, const int *targets, int N, int V);
+void softmax_crossentropy_backward_ref(float *probs, const int *targets, int N, int V);
 
 #endif
