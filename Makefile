@@ -11,7 +11,9 @@ CFLAGS  ?= $(OPT) $(ARCH) -g
 # -ffp-contract=fast: -std=c11 would otherwise forbid fusing a*b+c into one
 # FMA, halving the matrix products' speed; a fused result is still a fixed
 # function of the inputs for a given binary.
-WARN    := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -ffp-contract=fast
+# -fno-math-errno: nothing reads errno after a math call, and without it
+# sqrtf cannot be vectorised.
+WARN    := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -ffp-contract=fast -fno-math-errno
 # libpfm4 linked statically: the binary must run on a measurement machine
 # where libpfm4 cannot be installed. Only libpfm goes static; libc stays shared.
 LDLIBS  := -Wl,-Bstatic -lpfm -Wl,-Bdynamic -lm -pthread

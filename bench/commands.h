@@ -15,5 +15,6 @@ int cmd_generate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_peak(int argc, char **argv);
+int cmd_bench_core(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const Command commands[] = {
     {"train", cmd_train, "train a model with one of the trainers (serial, flat, sphere)"},
     {"generate", cmd_generate, "sample text from a checkpoint"},
     {"peak", cmd_peak, "measure this machine's fp32 FMA and memory-bandwidth ceilings"},
+    {"bench-core", cmd_bench_core, "time the training core's kernels on one thread against the measured peak"},
     {"plan", cmd_plan, "print the kissing-sphere tree for N threads"},
     {NULL, NULL, NULL},
 };

@@ -68,11 +68,11 @@ static void check_record(const RunRecord *r) {
 
 static void test_runs_are_consistent(void **state) {
     (void)state;
-    TokenFile tf = random_tokens(200);
+    TokenFile tf = random_tokens(800);
     BenchSetup b = setup_for(&tf);
     static const char *names[] = {"serial", "flat", "sphere"};
     for (int k = 0; k < 3; k++) {
-        RunSpec s = {RUN_SWEEP, variant_find(names[k]), NULL, k == 0 ? 1 : 4, 1, MB, MT, 0, 160, 0};
+        RunSpec s = {RUN_SWEEP, variant_find(names[k]), NULL, k == 0 ? 1 : 4, 1, MB, MT, 0, 640, 0};
         RunRecord r;
         sb_error err;
         if (harness_run(&r, &b, &s, &err)) fail_msg("%s: %s", names[k], err.msg);

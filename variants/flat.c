@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../core/model.h"
+#include "../core/reduce.h"
 #include "step_book.h"
 
 typedef struct FlatState FlatState;
@@ -215,7 +216,7 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
             if (j == 0)
                 memcpy(s->sum, g, sizeof(float) * s->n_params);
             else
-                for (size_t i = 0; i < s->n_params; i++) s->sum[i] += g[i];
+                reduce_add(s->sum, g, s->n_params);
             loss_sum += s->slot_loss[j];
             pthread_mutex_lock(&s->mu);
             s->holding[w] = 0;

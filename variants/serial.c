@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/model.h"
+#include "../core/reduce.h"
 #include "step_book.h"
 
 sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res, sb_error *err) {
@@ -45,7 +46,7 @@ sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res
             clk->batches++;
             if (j > 0) {
                 thread_clock_phase(clk, PHASE_REDUCE);
-                for (size_t i = 0; i < n; i++) sum[i] += grads[i];
+                reduce_add(sum, grads, n);
             }
         }
         thread_clock_phase(clk, PHASE_OPTIMIZER);

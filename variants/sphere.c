@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../core/model.h"
+#include "../core/reduce.h"
 #include "sphere_plan.h"
 #include "step_book.h"
 
@@ -188,7 +189,7 @@ static void consume(SphereState *s, SNode *c, const Contribution *e, int first) 
     if (first)
         memcpy(c->acc, g, sizeof(float) * s->n_params);
     else
-        for (size_t i = 0; i < s->n_params; i++) c->acc[i] += g[i];
+        reduce_add(c->acc, g, s->n_params);
     if (!e->is_child) return; /* a batch's slot is free once read; a control waits for its release */
     SNode *producer = &s->nodes[e->ref];
     pthread_mutex_lock(&producer->mu);

@@ -1,0 +1,320 @@
+/* core_bench.c - single-thread speed of the training core, kernel by kernel;
+ * see core_bench.h.
+ *
+ * One Workspace holds the activations of a real forward pass on random
+ * tokens, so every kernel is timed on the buffers and shapes a training step
+ * gives it (attention on real softmax weights, GELU on real pre-activations).
+ * Kernels that overwrite their input (softmax, AdamW) are timed on what the
+ * previous repetition left, which costs the same. The byte counts are the
+ * least traffic each kernel must move (each input read once, each output
+ * written once); a kernel whose arrays fit in cache can exceed the DRAM
+ * bandwidth it is compared with, which is why the gradient sum uses enough
+ * buffers to leave the caches. */
+#include "core_bench.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/adamw.h"
+#include "../core/layers.h"
+#include "../core/matmul.h"
+#include "../core/model.h"
+#include "../core/reduce.h"
+#include "../core/rng.h"
+
+#define REDUCE_MIN_BYTES (256.0 * 1024 * 1024) /* the gradient sum's working set, as peak's arrays */
+#define REDUCE_MAX_BUFFERS 63                  /* the flat control's worker count at 64 threads */
+
+enum { K_STEP, K_MATMUL, K_ATT_FWD, K_ATT_BWD, K_LN_FWD, K_LN_BWD, K_GELU_FWD, K_GELU_BWD, K_XENT_FWD, K_XENT_BWD,
+       K_ADAMW, K_REDUCE, K_COUNT };
+
+static const char *const kernel_names[K_COUNT] = {
+    "step", "matmul", "attention_forward", "attention_backward", "layernorm_forward", "layernorm_backward",
+    "gelu_forward", "gelu_backward", "crossentropy_forward", "crossentropy_backward", "adamw", "reduce_sum"};
+
+typedef struct {
+    ModelConfig c;
+    int B, T, N;
+    Workspace ws;
+    float *params, *grads, *logits, *att_dout, *ln_dout;
+    int *inputs, *targets;
+    AdamW opt;
+    float **bufs; /* reduce_sum's k gradient-sized buffers */
+    float *sum;
+    int k;
+} Bench;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Every matrix product of one forward and backward, at the model's shapes:
+ * per layer qkv, attention projection, MLP up and down, then the classifier. */
+static void all_matmuls(Bench *b) {
+    const ModelConfig *c = &b->c;
+    int N = b->N, D = c->D;
+    Workspace *ws = &b->ws;
+    float *w = b->params, *dw = b->grads, *db = b->sum, *s = ws->mm_scratch;
+    const int shapes[4][2] = {{D, 3 * D}, {D, D}, {D, 4 * D}, {4 * D, D}};
+    for (int l = 0; l < c->L; l++)
+        for (int i = 0; i < 4; i++) {
+            const float *x = shapes[i][0] == D ? ws->ln1 : ws->fch_gelu;
+            matmul_forward(ws->fch, s, x, w, w, N, shapes[i][0], shapes[i][1]);
+        }
+    matmul_forward(ws->probs, s, ws->lnf, w, NULL, N, D, c->V);
+    matmul_backward(ws->dln, dw, NULL, s, ws->probs, ws->lnf, w, N, D, c->V);
+    for (int l = 0; l < c->L; l++)
+        for (int i = 3; i >= 0; i--) {
+            const float *x = shapes[i][0] == D ? ws->ln1 : ws->fch_gelu;
+            matmul_backward(ws->dfch, dw, db, s, ws->fch, x, w, N, shapes[i][0], shapes[i][1]);
+        }
+}
+
+static double matmul_flops(const Bench *b) {
+    double N = b->N, D = b->c.D, per_layer = 12.0 * D * D;
+    /* forward 2 N C OC, backward 4 N C OC (input and weight gradients) */
+    return 6.0 * N * (per_layer * b->c.L + (double)b->c.V * D);
+}
+
+static void run_kernel(Bench *b, int id) {
+    const ModelConfig *c = &b->c;
+    int N = b->N, D = c->D, V = c->V;
+    Workspace *ws = &b->ws;
+    switch (id) {
+    case K_STEP:
+        model_forward(ws, b->params, b->inputs, b->targets, b->B, b->T);
+        model_backward(b->grads, ws, b->params);
+        adamw_update(&b->opt, b->params, b->grads);
+        break;
+    case K_MATMUL: all_matmuls(b); break;
+    case K_ATT_FWD: attention_forward(ws->atty, ws->att, ws->qkv, b->B, b->T, D, c->H); break;
+    case K_ATT_BWD:
+        attention_backward(ws->dqkv, ws->dscratch, b->att_dout, ws->qkv, ws->att, b->B, b->T, D, c->H);
+        break;
+    case K_LN_FWD: layernorm_forward(ws->ln2, ws->ln2_mean, ws->ln2_rstd, ws->residual2, b->params, b->params, N, D); break;
+    case K_LN_BWD:
+        layernorm_backward(ws->dresidual, b->grads, b->grads + D, b->ln_dout, ws->residual2, b->params, ws->ln2_mean,
+                           ws->ln2_rstd, N, D);
+        break;
+    case K_GELU_FWD: gelu_forward(ws->fch_gelu, ws->fch, N * 4 * D); break;
+    case K_GELU_BWD: gelu_backward(ws->dfch, ws->fch, ws->dfch_gelu, N * 4 * D); break;
+    case K_XENT_FWD:
+        memcpy(ws->probs, b->logits, sizeof(float) * (size_t)N * V); /* fresh logits; copy timed below and subtracted */
+        softmax_crossentropy_forward(ws->probs, ws->losses, b->targets, N, V);
+        break;
+    case K_XENT_BWD: softmax_crossentropy_backward(ws->probs, b->targets, N, V); break;
+    case K_ADAMW: adamw_update(&b->opt, b->params, b->grads); break;
+    case K_REDUCE: reduce_sum(b->sum, (const float *const *)b->bufs, b->k, model_param_count(c)); break;
+    }
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median seconds of `reps` calls after one warm-up; *spread = (max - min) / median. */
+static double time_kernel(Bench *b, int id, int reps, double *spread) {
+    double t[64];
+    if (reps > 64) reps = 64;
+    run_kernel(b, id);
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        run_kernel(b, id);
+        t[r] = now() - t0;
+    }
+    qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+    double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    *spread = med > 0 ? (t[reps - 1] - t[0]) / med : 0;
+    return med;
+}
+
+static void bench_free(Bench *b) {
+    workspace_free(&b->ws);
+    adamw_free(&b->opt);
+    free(b->params);
+    free(b->grads);
+    free(b->logits);
+    free(b->att_dout);
+    free(b->ln_dout);
+    free(b->inputs);
+    free(b->targets);
+    if (b->bufs)
+        for (int i = 0; i < b->k; i++) free(b->bufs[i]);
+    free(b->bufs);
+    free(b->sum);
+}
+
+static sb_status bench_init(Bench *b, const ModelPreset *p, int V, sb_error *err) {
+    memset(b, 0, sizeof *b);
+    b->c = model_config_from_preset(p, V);
+    b->B = p->B;
+    b->T = p->T;
+    b->N = p->B * p->T;
+    sb_status st = workspace_init(&b->ws, &b->c, b->B, b->T, err);
+    if (st) return st;
+    size_t P = model_param_count(&b->c), N = (size_t)b->N, D = (size_t)b->c.D;
+    b->params = malloc(P * sizeof(float));
+    b->grads = malloc(P * sizeof(float));
+    b->logits = malloc(N * (size_t)V * sizeof(float));
+    b->att_dout = malloc(N * D * sizeof(float));
+    b->ln_dout = malloc(N * D * sizeof(float));
+    b->inputs = malloc(N * sizeof(int));
+    b->targets = malloc(N * sizeof(int));
+    b->k = (int)ceil(REDUCE_MIN_BYTES / (P * sizeof(float)));
+    if (b->k < 2) b->k = 2;
+    if (b->k > REDUCE_MAX_BUFFERS) b->k = REDUCE_MAX_BUFFERS;
+    b->bufs = calloc((size_t)b->k, sizeof(float *));
+    b->sum = malloc(P * sizeof(float));
+    int ok = b->params && b->grads && b->logits && b->att_dout && b->ln_dout && b->inputs && b->targets && b->bufs &&
+             b->sum;
+    for (int i = 0; ok && i < b->k; i++) ok = (b->bufs[i] = malloc(P * sizeof(float))) != NULL;
+    if (!ok) {
+        bench_free(b);
+        return sb_fail(err, SB_ENOMEM, "cannot allocate the buffers to benchmark the %s preset", p->name);
+    }
+    if ((st = adamw_init(&b->opt, P, adamw_defaults(), err))) {
+        bench_free(b);
+        return st;
+    }
+    Rng r;
+    rng_seed(&r, 7);
+    model_init(b->params, &b->c, 1);
+    for (size_t i = 0; i < N; i++) {
+        b->inputs[i] = (int)rng_below(&r, (uint32_t)V);
+        b->targets[i] = (int)rng_below(&r, (uint32_t)V);
+    }
+    for (size_t i = 0; i < N * D; i++) {
+        b->att_dout[i] = rng_float(&r) - 0.5f;
+        b->ln_dout[i] = rng_float(&r) - 0.5f;
+    }
+    for (int i = 0; i < b->k; i++)
+        for (size_t j = 0; j < P; j++) b->bufs[i][j] = rng_float(&r) - 0.5f;
+    /* one real pass leaves real activations (layer 0's and the logits) in the workspace */
+    model_forward(&b->ws, b->params, b->inputs, b->targets, b->B, b->T);
+    model_backward(b->grads, &b->ws, b->params);
+    matmul_forward(b->logits, b->ws.mm_scratch, b->ws.lnf, b->params, NULL, b->N, b->c.D, V);
+    return SB_OK;
+}
+
+static void kernel_work(const Bench *b, int id, double *flops, double *bytes) {
+    double N = b->N, D = b->c.D, V = b->c.V, T = b->T, P = (double)model_param_count(&b->c), f = 4.0;
+    double att = 2.0 * b->B * D * T * (T + 1); /* q.k and a.v over (t+1)/2 keys on average, 2 flops each */
+    *flops = 0;
+    *bytes = 0;
+    switch (id) {
+    case K_STEP: *flops = model_flops_per_batch(&b->c, b->B, b->T); break;
+    case K_MATMUL: *flops = matmul_flops(b); break;
+    case K_ATT_FWD: *flops = att; *bytes = f * (N * 3 * D + N * D + b->B * b->c.H * T * T); break;
+    case K_ATT_BWD: *flops = 2 * att; *bytes = f * (2 * N * 3 * D + N * D + b->B * b->c.H * T * T); break;
+    case K_LN_FWD: *bytes = f * 2 * N * D; break;
+    case K_LN_BWD: *bytes = f * 4 * N * D; break; /* dout, inp, dinp read and written */
+    case K_GELU_FWD: *bytes = f * 2 * N * 4 * D; break;
+    case K_GELU_BWD: *bytes = f * 3 * N * 4 * D; break;
+    case K_XENT_FWD: *bytes = f * 2 * N * V; break;
+    case K_XENT_BWD: *bytes = f * 2 * N * V; break;
+    case K_ADAMW: *bytes = f * 7 * P; break; /* params, grads, m, v read; params, m, v written */
+    case K_REDUCE: *bytes = f * (b->k + 1) * P; break;
+    }
+}
+
+sb_status core_bench_run(CoreBench *r, const ModelPreset *preset, int V, int reps, const PeakResult *peak,
+                         sb_error *err) {
+    memset(r, 0, sizeof *r);
+    Bench b;
+    sb_status st = bench_init(&b, preset, V, err);
+    if (st) return st;
+    snprintf(r->preset, sizeof r->preset, "%s", preset->name);
+    r->model = b.c;
+    r->B = b.B;
+    r->T = b.T;
+    r->params = model_param_count(&b.c);
+    r->reps = reps;
+    r->reduce_buffers = b.k;
+    /* softmax forward is timed with a copy of fresh logits in front; the copy alone is subtracted */
+    double copy_s = 0;
+    {
+        double t0 = now();
+        for (int i = 0; i < 3; i++) memcpy(b.ws.probs, b.logits, sizeof(float) * (size_t)b.N * V);
+        copy_s = (now() - t0) / 3;
+    }
+    for (int id = 0; id < K_COUNT; id++) {
+        KernelTiming *k = &r->kernels[r->n_kernels++];
+        k->name = kernel_names[id];
+        k->seconds = time_kernel(&b, id, reps, &k->spread);
+        if (id == K_XENT_FWD) k->seconds = k->seconds > copy_s ? k->seconds - copy_s : k->seconds;
+        kernel_work(&b, id, &k->flops, &k->bytes);
+        k->memory_bound = k->flops == 0;
+        k->gflops = k->flops > 0 ? k->flops / k->seconds / 1e9 : NAN;
+        k->gbs = k->bytes > 0 ? k->bytes / k->seconds / 1e9 : NAN;
+        k->fraction = k->memory_bound ? k->gbs / peak->read_gbs_1t : k->gflops / peak->fma_gflops_1t;
+    }
+    const KernelTiming *step = &r->kernels[K_STEP], *mm = &r->kernels[K_MATMUL], *red = &r->kernels[K_REDUCE];
+    r->step_s = step->seconds;
+    r->step_spread = step->spread;
+    r->step_gflops = step->gflops;
+    r->step_fraction_of_peak = step->fraction;
+    r->matmul_gflops = mm->gflops;
+    r->matmul_fraction_of_peak = mm->fraction;
+    r->reduce_gbs = red->gbs;
+    r->reduce_fraction_of_bandwidth = red->fraction;
+    bench_free(&b);
+    return SB_OK;
+}
+
+void core_bench_print(FILE *f, const CoreBench *r) {
+    const ModelConfig *c = &r->model;
+    fprintf(f, "%s preset: B=%d T=%d D=%d L=%d H=%d V=%d, %zu parameters; median of %d, 1 thread\n", r->preset,
+            r->B, r->T, c->D, c->L, c->H, c->V, r->params, r->reps);
+    fprintf(f, "  %-22s %10s %7s %9s %8s %9s\n", "kernel", "ms/call", "spread", "GFLOP/s", "GB/s", "of peak");
+    for (int i = 0; i < r->n_kernels; i++) {
+        const KernelTiming *k = &r->kernels[i];
+        char gf[32] = "-", gb[32] = "-";
+        if (!isnan(k->gflops)) snprintf(gf, sizeof gf, "%.1f", k->gflops);
+        if (!isnan(k->gbs)) snprintf(gb, sizeof gb, "%.1f", k->gbs);
+        fprintf(f, "  %-22s %10.3f %6.1f%% %9s %8s %8.1f%% %s\n", k->name, k->seconds * 1e3, 100 * k->spread, gf, gb,
+                100 * k->fraction, k->memory_bound ? "of read bw" : "of FMA peak");
+    }
+    fprintf(f, "  step %.1f GFLOP/s = %.1f%% of FMA peak; matmul %.1f%%; gradient sum of %d buffers %.1f%% of read bw\n",
+            r->step_gflops, 100 * r->step_fraction_of_peak, 100 * r->matmul_fraction_of_peak, r->reduce_buffers,
+            100 * r->reduce_fraction_of_bandwidth);
+}
+
+static void num(FILE *f, const char *key, double v, int comma) {
+    if (isnan(v) || isinf(v))
+        fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
+    else
+        fprintf(f, "\"%s\": %.6g%s", key, v, comma ? ", " : "");
+}
+
+void core_bench_json(FILE *f, const CoreBench *r) {
+    const ModelConfig *c = &r->model;
+    fprintf(f, "{\"preset\": \"%s\", \"B\": %d, \"T\": %d, \"D\": %d, \"L\": %d, \"H\": %d, \"V\": %d, \"params\": %zu, "
+               "\"reps\": %d, ",
+            r->preset, r->B, r->T, c->D, c->L, c->H, c->V, r->params, r->reps);
+    num(f, "step_s", r->step_s, 1);
+    num(f, "step_gflops", r->step_gflops, 1);
+    num(f, "step_fraction_of_peak", r->step_fraction_of_peak, 1);
+    num(f, "matmul_gflops", r->matmul_gflops, 1);
+    num(f, "matmul_fraction_of_peak", r->matmul_fraction_of_peak, 1);
+    fprintf(f, "\"reduce_buffers\": %d, ", r->reduce_buffers);
+    num(f, "reduce_gbs", r->reduce_gbs, 1);
+    num(f, "reduce_fraction_of_bandwidth", r->reduce_fraction_of_bandwidth, 1);
+    fprintf(f, "\"kernels\": [");
+    for (int i = 0; i < r->n_kernels; i++) {
+        const KernelTiming *k = &r->kernels[i];
+        fprintf(f, "%s{\"name\": \"%s\", \"bound\": \"%s\", ", i ? ", " : "", k->name,
+                k->memory_bound ? "memory" : "compute");
+        num(f, "seconds", k->seconds, 1);
+        num(f, "spread", k->spread, 1);
+        num(f, "gflops", k->gflops, 1);
+        num(f, "gbs", k->gbs, 1);
+        num(f, "fraction", k->fraction, 0);
+        fprintf(f, "}");
+    }
+    fprintf(f, "]}");
+}

@@ -1,0 +1,56 @@
+/* core_bench.h - how fast the training core runs on one thread, kernel by
+ * kernel, as a fraction of what this machine could do.
+ *
+ * For a model preset, times (median of repetitions after a warm-up, one
+ * thread, wall clock) a whole training step - forward, backward, AdamW - and
+ * each kernel family at the shapes that step uses: the matrix products,
+ * attention, LayerNorm, GELU, softmax cross-entropy, AdamW, and the k-buffer
+ * gradient sum. Compute-bound kernels are reported in GFLOP/s against the
+ * single-thread fp32 FMA peak, memory-bound ones in GB/s against the
+ * single-thread read bandwidth (both from peak.h, measured in the same run).
+ * Speed belongs here, never in the tests. */
+#ifndef SB_CORE_BENCH_H
+#define SB_CORE_BENCH_H
+
+#include <stdio.h>
+
+#include "../core/config.h"
+#include "../core/error.h"
+#include "peak.h"
+
+#define CORE_BENCH_MAX_KERNELS 16
+
+typedef struct {
+    const char *name;  /* "matmul", "attention_forward", ... */
+    int memory_bound;  /* reported against bandwidth rather than FMA peak */
+    double seconds;    /* median time of one call (for matmul: all of a step's products) */
+    double spread;     /* (max - min) / median over the repetitions */
+    double flops;      /* per call, 0 where not meaningful */
+    double bytes;      /* per call: the least traffic the kernel must move */
+    double gflops, gbs;
+    double fraction;   /* gflops / FMA peak, or gbs / read bandwidth */
+} KernelTiming;
+
+typedef struct {
+    char preset[16];
+    ModelConfig model;
+    int B, T;
+    size_t params;
+    int reps;
+    double step_s, step_spread, step_gflops, step_fraction_of_peak;
+    double matmul_gflops, matmul_fraction_of_peak;
+    int reduce_buffers; /* k of the gradient sum: enough buffers to exceed the caches */
+    double reduce_gbs, reduce_fraction_of_bandwidth;
+    KernelTiming kernels[CORE_BENCH_MAX_KERNELS];
+    int n_kernels;
+} CoreBench;
+
+/* Measures one preset with vocabulary V. peak supplies the denominators. */
+sb_status core_bench_run(CoreBench *r, const ModelPreset *preset, int V, int reps, const PeakResult *peak,
+                         sb_error *err);
+
+void core_bench_print(FILE *f, const CoreBench *r);
+/* One preset as a JSON object (no trailing newline). */
+void core_bench_json(FILE *f, const CoreBench *r);
+
+#endif
