@@ -30,7 +30,7 @@ TEST_BINS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 PROGRAM  := $(BUILD)/sphere-bench
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all test tsan bench report report-check clean help deps
+.PHONY: all test tsan bench bench-core report report-check clean help deps
 
 all: $(PROGRAM)
 
@@ -38,6 +38,7 @@ help:
 	@echo "make            build $(PROGRAM)"
 	@echo "make test       build and run every cmocka test (installs missing packages as root)"
 	@echo "make bench      run the benchmark (flat vs sphere), results under results/ (QUICK=1: small)"
+	@echo "make bench-core time the core's kernels on one thread against the measured peak ($(BUILD)/core.json)"
 	@echo "make report     regenerate REPORT.md and its plots from results/ (RUN=results/FOLDER picks one)"
 	@echo "make report-check  fail if REPORT.md differs from what the reference run generates"
 	@echo "make tsan       run the threaded trainers' tests under ThreadSanitizer (build-tsan/)"
@@ -96,6 +97,10 @@ tsan: $(DEPS_OK)
 bench: $(PROGRAM)
 	$(PROGRAM) bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 	@$(MAKE) --no-print-directory report RUN="$$(cat results/LATEST)"
+
+# Single-thread kernel speed (issue: core speed near the machine's limit).
+bench-core: $(PROGRAM)
+	$(PROGRAM) bench-core --json $(BUILD)/core.json $(CORE_ARGS)
 
 # make report: REPORT.md and the plots (PNG, SVG) of one run folder, by
 # scripts/report.py and gnuplot. RUN=results/<folder> picks the run; without

@@ -180,7 +180,7 @@ sb_status peak_measure(PeakResult *p, double array_mb, sb_error *err) {
 void peak_print(FILE *f, const PeakResult *p) {
     fprintf(f, "fp32 FMA, %d-bit vectors: %.1f GFLOP/s on 1 thread, %.1f on %d\n", p->vector_bits, p->fma_gflops_1t,
             p->fma_gflops_all, p->threads_all);
-    fprintf(f, "fp32 FMA, 256-bit vectors (the matmul kernel's): %.1f GFLOP/s on 1 thread, %.1f on %d\n",
+    fprintf(f, "fp32 FMA, 256-bit vectors: %.1f GFLOP/s on 1 thread, %.1f on %d\n",
             p->fma8_gflops_1t, p->fma8_gflops_all, p->threads_all);
     fprintf(f, "memory, %.0f MB arrays (GB/s): read %.1f, write %.1f, c=a+b %.1f on 1 thread; read %.1f, write %.1f, "
                "c=a+b %.1f on %d\n",

@@ -1,9 +1,10 @@
 /* peak.h - what this machine could do: the ceiling every throughput is set against.
  *
  * fp32 FMA throughput from many independent vector multiply-add chains, at
- * the widest vectors the build targets and at the 8 lanes core/matmul.c
- * uses; and memory bandwidth, STREAM-style, on arrays far beyond the caches:
- * read (a sum), write (a fill), and add (c = a + b, the shape of a gradient
+ * the widest vectors the build targets (core/vmath.h's 16 lanes fill them on
+ * an AVX-512 machine) and at 8 lanes (256-bit, what an AVX2 machine has);
+ * and memory bandwidth, STREAM-style, on arrays far beyond the caches: read
+ * (a sum), write (a fill), and add (c = a + b, the shape of a gradient
  * reduce). Each is measured on one thread and on every core, best of a few
  * repetitions, as STREAM reports. */
 #ifndef SB_PEAK_H
@@ -18,7 +19,7 @@ typedef struct {
     int threads_all;              /* threads of the "all" figures: the online cores */
     double array_mb;              /* size of each bandwidth array */
     double fma_gflops_1t, fma_gflops_all;   /* widest vectors */
-    double fma8_gflops_1t, fma8_gflops_all; /* 8-lane vectors, as the matmul kernel */
+    double fma8_gflops_1t, fma8_gflops_all; /* 8-lane (256-bit) vectors */
     double read_gbs_1t, write_gbs_1t, add_gbs_1t;
     double read_gbs_all, write_gbs_all, add_gbs_all;
 } PeakResult;
