@@ -7,6 +7,9 @@
  * gradient to the step's sum; only then may it overwrite its buffer with the
  * next batch. The control consumes slots strictly in batch order, so no
  * gradient is read after its buffer is reused and the sum's order is fixed.
+ * Slots that are already done when the control gets to them are summed
+ * together, up to REDUCE_RUN_MAX in one pass of reduce_sum, which reads each
+ * gradient once instead of re-reading the running sum for every one.
  * With --wait spin the control polls slot_done instead of sleeping, as the
  * original's busy loop did, so its cost can be measured. */
 #include "flat.h"
@@ -20,6 +23,8 @@
 #include "../core/model.h"
 #include "../core/reduce.h"
 #include "step_book.h"
+
+#define REDUCE_RUN_MAX 16 /* gradients summed in one pass at most */
 
 typedef struct FlatState FlatState;
 
@@ -207,21 +212,28 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
             pthread_mutex_unlock(&s->mu);
         }
         double loss_sum = 0.0;
-        for (int j = 0; j < in_step; j++) {
+        for (int j = 0; j < in_step;) {
             thread_clock_phase(clk, PHASE_WAIT);
             wait_for_slot(s, j);
             thread_clock_phase(clk, PHASE_REDUCE);
-            int w = s->slot_worker[j];
-            const float *g = s->grad[w];
-            if (j == 0)
-                memcpy(s->sum, g, sizeof(float) * s->n_params);
-            else
-                reduce_add(s->sum, g, s->n_params);
-            loss_sum += s->slot_loss[j];
+            /* slot j and every slot after it that is already done, summed in
+             * one pass over memory (in slot order: the same bits as one at a
+             * time) */
+            const float *run[REDUCE_RUN_MAX + 1];
+            int m = 0, nb = 0;
+            if (j > 0) run[nb++] = s->sum;
+            do run[nb++] = s->grad[s->slot_worker[j + m++]];
+            while (j + m < in_step && m < REDUCE_RUN_MAX &&
+                   atomic_load_explicit(&s->slot_done[j + m], memory_order_acquire));
+            reduce_sum(s->sum, run, nb, s->n_params);
             pthread_mutex_lock(&s->mu);
-            s->holding[w] = 0;
-            pthread_cond_signal(&s->release_cv[w]);
+            for (int i = j; i < j + m; i++) {
+                loss_sum += s->slot_loss[i];
+                s->holding[s->slot_worker[i]] = 0;
+                pthread_cond_signal(&s->release_cv[s->slot_worker[i]]);
+            }
             pthread_mutex_unlock(&s->mu);
+            j += m;
         }
         thread_clock_phase(clk, PHASE_OPTIMIZER);
         step_book_update(&book, params, s->sum, in_step, loss_sum);
