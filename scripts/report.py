@@ -486,7 +486,8 @@ def section_scaling(run, plots):
             rows.append([v, p, f"{busy} of {nw}" if nw is not None else "n/a",
                          pct(run.busiest_share("sweep", v, p), 0), num(c["tokens_per_s_median"]),
                          pct(c["spread"]), times(c["speedup_vs_serial"]), pct(c["parallel_efficiency"], 0),
-                         num(kf, 2), "yes" if c["oversubscribed"] else ""])
+                         num(kf, 2), num(c.get("gflops")), pct(c.get("fraction_of_peak"), 1),
+                         "yes" if c["oversubscribed"] else ""])
     table_path = plots.derive("scaling.csv", ["variant", "threads", "tokens_per_s", "speedup", "efficiency",
                                               "karp_flatt", "oversubscribed"], derived)
     fit_str = " ".join("NaN" if not isnum(fits[v][0]) else repr(fits[v][0]) for v in variants)
@@ -503,8 +504,15 @@ def section_scaling(run, plots):
             f"{pct(serial['spread'])}). Efficiency is speedup / min(threads, cores); the Karp-Flatt "
             f"metric e = (1/S - 1/p)/(1 - 1/p) is computed with p = min(threads, cores), the processors "
             f"the threads actually had.", ""]
+    peak1 = (run.context.get("peak") or {}).get("fma_gflops_1t")
+    if isnum(peak1):
+        out += [f"Against the machine's ceiling: the serial run does {num(serial.get('gflops'))} GFLOP/s of "
+                f"model arithmetic, {pct(serial.get('fraction_of_peak'))} of one core's fp32 FMA peak "
+                f"({num(peak1)} GFLOP/s, measured by `sphere-bench peak` in this run); 'of peak' below divides "
+                f"by min(threads, cores) × that peak. `sphere-bench bench-core` breaks the single-thread "
+                f"figure down kernel by kernel.", ""]
     out += [table(["trainer", "threads", "workers that computed", "busiest worker's batches", "tokens/s", "spread",
-                   "speedup", "efficiency", "Karp-Flatt e", "oversubscribed"], rows), ""]
+                   "speedup", "efficiency", "Karp-Flatt e", "GFLOP/s", "of peak", "oversubscribed"], rows), ""]
     out += ["'Workers that computed' and 'busiest worker's batches' come from threads.csv (first repetition): "
             "the workers given at least one batch, and the share of all batches the busiest one computed. "
             "If every batch costs the same, 1 / that share bounds the speedup whatever the core count.", ""]
