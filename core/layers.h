@@ -20,6 +20,11 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
 /* dinp += ..., dweight += ..., dbias += ... */
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                         const float *weight, const float *mean, const float *rstd, int N, int D);
+/* The plain references of the two above (core/layernorm.c). */
+void layernorm_forward_ref(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                           const float *bias, int N, int D);
+void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, const float *mean, const float *rstd, int N, int D);
 
 /* Causal multi-head attention. inp is qkv[B][T][3D] (q, k, v); out[B][T][D];
  * att[B][H][T][T] keeps the softmax weights (row t uses columns 0..t). */
@@ -27,6 +32,11 @@ void attention_forward(float *out, float *att, const float *inp, int B, int T, i
 /* dinp (dqkv) is overwritten; scratch holds 2*T floats. */
 void attention_backward(float *dinp, float *scratch, const float *dout, const float *inp, const float *att,
                         int B, int T, int D, int H);
+/* The plain references (libm expf) of the two above (core/attention.c); the
+ * fast backward leaves scratch alone unless it falls back to the reference. */
+void attention_forward_ref(float *out, float *att, const float *inp, int B, int T, int D, int H);
+void attention_backward_ref(float *dinp, float *scratch, const float *dout, const float *inp, const float *att,
+                            int B, int T, int D, int H);
 
 /* GELU, tanh approximation. gelu_backward overwrites dinp. The _ref
  * versions are the plain libm-based references the fast ones are tested
