@@ -19,8 +19,8 @@
  * Every output is its starting value plus the products added one k at a time
  * in increasing k: a stored and reloaded partial sum between K blocks is the
  * same float, so the result does not depend on the blocking, the tile or the
- * vector width - it is bitwise what the plain loop `c += a * b` (fused)
- * gives. That keeps training bitwise reproducible. GCC/Clang vector
+ * vector width - it is bitwise what a plain loop over k of fmaf(a, b, c)
+ * gives (tests/test_matmul.c checks it). That keeps training bitwise reproducible. GCC/Clang vector
  * extensions keep it portable: without 512-bit vectors the compiler splits
  * them. matmul_*_ref are the plain loops the tests hold it against. */
 #include "matmul.h"

@@ -4,10 +4,10 @@
  *
  * matmul.c promises more than closeness: each output is its starting value
  * plus the products added one k at a time, so it must equal, bit for bit, the
- * plain loop `s += a * b` compiled with the same flags (fused into an FMA
- * where the target has one, in both). That is what keeps training bitwise
- * reproducible whatever the blocking; the double-precision references of
- * matmul_*_ref check the values. */
+ * plain loop over k of fused multiply-adds (fmaf) where the target has FMA,
+ * or of a multiply then an add where it has not. That is what keeps training
+ * bitwise reproducible whatever the blocking; the double-precision
+ * references of matmul_*_ref check the values. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,12 +27,22 @@ static float *random_floats(size_t n, Rng *r) {
     return p;
 }
 
+/* s + a * b as the kernel computes it. Written out, because GCC does not
+ * contract a scalar `s += a * b` reliably even with -ffp-contract=fast. */
+static inline float madd(float a, float b, float s) {
+#ifdef __FMA__
+    return fmaf(a, b, s);
+#else
+    return s + a * b;
+#endif
+}
+
 /* The three products as plain float loops in increasing k. */
 static void plain_forward(float *out, const float *inp, const float *w, const float *bias, int N, int C, int OC) {
     for (int n = 0; n < N; n++)
         for (int o = 0; o < OC; o++) {
             float s = bias ? bias[o] : 0.0f;
-            for (int c = 0; c < C; c++) s += inp[(size_t)n * C + c] * w[(size_t)o * C + c];
+            for (int c = 0; c < C; c++) s = madd(inp[(size_t)n * C + c], w[(size_t)o * C + c], s);
             out[(size_t)n * OC + o] = s;
         }
 }
@@ -42,13 +52,13 @@ static void plain_backward(float *dinp, float *dw, const float *dout, const floa
     for (int n = 0; n < N; n++)
         for (int c = 0; c < C; c++) {
             float s = 0.0f;
-            for (int o = 0; o < OC; o++) s += dout[(size_t)n * OC + o] * w[(size_t)o * C + c];
+            for (int o = 0; o < OC; o++) s = madd(dout[(size_t)n * OC + o], w[(size_t)o * C + c], s);
             dinp[(size_t)n * C + c] = s;
         }
     for (int o = 0; o < OC; o++)
         for (int c = 0; c < C; c++) {
             float s = dw[(size_t)o * C + c];
-            for (int n = 0; n < N; n++) s += dout[(size_t)n * OC + o] * inp[(size_t)n * C + c];
+            for (int n = 0; n < N; n++) s = madd(dout[(size_t)n * OC + o], inp[(size_t)n * C + c], s);
             dw[(size_t)o * C + c] = s;
         }
 }
