@@ -571,14 +571,22 @@ def sweep_noise(run):
     return median(c["spread"] for c in run.configs if c["kind"] == "sweep" and c["reps"] > 1)
 
 
-def find_crossover(points):
-    """The first tokens-per-batch where the sphere/flat ratio crosses 1, from
-    (tokens, ratio) sorted by tokens, interpolated linearly in log(tokens); NaN if none."""
+def find_crossovers(points):
+    """Every tokens-per-batch where the sphere/flat ratio crosses 1, from
+    (tokens, ratio) sorted by tokens, interpolated linearly in log(tokens)."""
+    found = []
     for (x0, r0), (x1, r1) in zip(points, points[1:]):
         if isnum(r0) and isnum(r1) and (r0 - 1) * (r1 - 1) < 0:
             t = (1 - r0) / (r1 - r0)
-            return math.exp(math.log(x0) + t * (math.log(x1) - math.log(x0)))
-    return float("nan")
+            found.append(math.exp(math.log(x0) + t * (math.log(x1) - math.log(x0))))
+    return found
+
+
+def find_crossover(points):
+    """The crossover when the ratio crosses 1 exactly once; NaN when it never
+    does or crosses back and forth (then no single crossover exists)."""
+    found = find_crossovers(points)
+    return found[0] if len(found) == 1 else float("nan")
 
 
 def section_batch(run, plots):
@@ -655,6 +663,11 @@ def section_batch(run, plots):
                 out.append(f"But every ratio here ({times(min(rs))}–{times(max(rs))}) lies within the "
                            f"thread sweep's median run-to-run spread ({pct(noise)}) of parity, and each size "
                            f"ran once: this crossing is not distinguishable from noise.")
+        elif len(find_crossovers([(d[0], d[4]) for d in derived])) > 1:
+            xs_ = find_crossovers([(d[0], d[4]) for d in derived])
+            out.append(f"**No single crossover**: the ratio crosses 1 {len(xs_)} times (near "
+                       + ", ".join(num(x) for x in xs_) + " tokens per batch), so it does not change sign once "
+                       f"as batches shrink; its values range {times(min(rs))}–{times(max(rs))}.")
         elif rs and all(r < 1 for r in rs):
             out.append(f"**No crossover measured**: the sphere was slower than flat at every batch size, "
                        f"its ratio ranging {times(min(rs))}–{times(max(rs))}.")
@@ -1046,6 +1059,8 @@ def section_summary(run):
         out.append(f"- sphere / flat throughput against tokens per batch: {times(hi['ratio_vs_flat'])} at "
                    f"{int(hi['batch_tokens'])} tokens, {times(lo['ratio_vs_flat'])} at {int(lo['batch_tokens'])}; "
                    + (f"the ratio crosses 1 near {num(cross)} tokens per batch" if isnum(cross)
+                      else "the ratio crosses 1 more than once: no single crossover"
+                      if len(find_crossovers(sorted((c["batch_tokens"], c["ratio_vs_flat"]) for c in bs))) > 1
                       else "no crossover in the measured range")
                    + (", but every ratio is within the run-to-run spread of parity." if within else "."))
     sym, rr = run.config("route", "sphere", route="symmetry"), run.config("route", "sphere", route="round-robin")
