@@ -11,7 +11,8 @@
  * vexp16 is the Cephes expf polynomial after a Cody-Waite range reduction:
  * relative error within about 2 float ulps on [-87.3, 88.7]; below that it
  * returns 0, above it the value at 88.7 (the callers only pass arguments
- * <= 0, after subtracting a maximum). It is a fixed function of its input, so
+ * <= 0, after subtracting a maximum), and NaN stays NaN, so a diverging run
+ * shows in its loss. It is a fixed function of its input, so
  * every kernel built on it stays bitwise deterministic. Each kernel file
  * keeps a plain reference using libm beside its fast version; the tests hold
  * the two together. */
@@ -78,7 +79,9 @@ SB_INLINE vf16 vminv(vf16 a, vf16 b) {
 
 SB_INLINE vf16 vexp16(vf16 x) {
     const vf16 hi = vsplat(88.7f), lo = vsplat(-87.3f);
-    vi16 keep = x >= lo; /* below lo (or NaN) the result is 0 */
+    vi16 keep = x >= lo; /* below lo the result is 0 */
+    vi16 nan = x != x;   /* NaN passes through, as expf's does */
+    vf16 x0 = x;
     x = vminv(vmaxv(x, lo), hi);
     /* n = round(x / ln 2) with the 1.5 * 2^23 trick, r = x - n ln 2 in two parts */
     const vf16 shifter = vsplat(12582912.0f);
@@ -96,7 +99,7 @@ SB_INLINE vf16 vexp16(vf16 x) {
     /* times 2^n: add n to the exponent field */
     vi16 ni = __builtin_convertvector(n, vi16);
     vi16 bits = (vi16)p + (ni << 23);
-    return (vf16)(bits & keep);
+    return (vf16)((bits & keep) | ((vi16)x0 & nan));
 }
 
 /* tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)); absolute error about 1e-7. */

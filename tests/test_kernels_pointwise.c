@@ -288,6 +288,22 @@ static void test_softmax_backward_matches_ref(void **state) {
     }
 }
 
+/* A NaN logit anywhere in a row must make that row's loss NaN, as libm's
+ * expf makes the reference's: a diverging run has to show in its loss, not
+ * be hidden by a vector exp that maps NaN to 0. Other rows stay finite. */
+static void test_softmax_nan_logit_gives_nan_loss(void **state) {
+    (void)state;
+    const int N = 2, V = 37;
+    float *p = malloc(sizeof(float) * N * V), losses[2];
+    int targets[2] = {0, 5};
+    for (int i = 0; i < N * V; i++) p[i] = 0.01f * (float)(i % 11);
+    p[V + 20] = NAN; /* row 1, not its target */
+    softmax_crossentropy_forward(p, losses, targets, N, V);
+    assert_true(isfinite(losses[0]));
+    assert_true(isnan(losses[1]));
+    free(p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gelu_forward_matches_ref),
@@ -295,6 +311,7 @@ int main(void) {
         cmocka_unit_test(test_gelu_known_values),
         cmocka_unit_test(test_softmax_forward_matches_ref),
         cmocka_unit_test(test_softmax_backward_matches_ref),
+        cmocka_unit_test(test_softmax_nan_logit_gives_nan_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
