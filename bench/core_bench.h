@@ -40,6 +40,7 @@ typedef struct {
     double step_s, step_spread, step_gflops, step_fraction_of_peak;
     double matmul_gflops, matmul_fraction_of_peak;
     int reduce_buffers; /* k of the gradient sum: enough buffers to exceed the caches */
+    int reduce_in_cache; /* its buffers fit in the cache: no bandwidth fraction (NaN) */
     double reduce_gbs, reduce_fraction_of_bandwidth;
     KernelTiming kernels[CORE_BENCH_MAX_KERNELS];
     int n_kernels;
