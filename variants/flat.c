@@ -191,7 +191,7 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
     thread_clock_start(clk, 0, ROLE_CONTROL, 0, PHASE_DISPATCH);
     int started = 0;
     for (; started < s->workers; started++)
-        if (pthread_create(&s->tids[started], NULL, worker_main, &s->args[started]) != 0) break;
+        if (variant_thread_create(&s->tids[started], worker_main, &s->args[started]) != 0) break;
     if (started < s->workers) {
         st = sb_fail(err, SB_ECONFIG, "could only start %d of %d worker threads (system limit)", started, s->workers);
         goto join;

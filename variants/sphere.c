@@ -487,7 +487,7 @@ static sb_status sphere_run(void *state, float *params, uint64_t first_batch, ui
     int started = 1;
     for (; started < N; started++) {
         SNode *n = &s->nodes[started];
-        if (pthread_create(&n->tid, NULL, n->plan.role == ROLE_CONTROL ? control_main : worker_main, n) != 0) break;
+        if (variant_thread_create(&n->tid, n->plan.role == ROLE_CONTROL ? control_main : worker_main, n) != 0) break;
     }
     if (started < N) {
         st = sb_fail(err, SB_ECONFIG, "could only start %d of %d threads (system limit)", started, N);
