@@ -119,7 +119,7 @@ int cmd_bench(int argc, char **argv) {
         {"--batch-reps", 0, "R: repetitions of the tokens-per-batch sweep (default 1)"},
         {"--events", 0, "LIST: counters (default " COUNTERS_DEFAULT_EVENTS ")"},
         {"--no-counters", 1, "record no counters"},
-        {"--pin", 1, "pin thread i to core i mod cores"},
+        {"--pin", 1, "pin thread i to the (i mod cores)-th CPU this process may use"},
         {"--wait", 0, "block|spin: how control threads wait (default block)"},
         {"--quick", 1, "everything small (a check that the bench works, not a measurement)"},
         {"--data-dir", 0, "DIR: where the dataset is kept (default data)"},
@@ -237,7 +237,7 @@ int cmd_bench(int argc, char **argv) {
     }
 
     BenchSetup b = {&tf, model, (int)bps, adamw_defaults(), 1, wait && !strcmp(wait, "spin") ? WAIT_SPIN : WAIT_BLOCK,
-                    use_counters ? &cs : NULL, cli_flag(&a, "--pin"), m.cores, isatty(2) ? 1 : 2};
+                    use_counters ? &cs : NULL, cli_flag(&a, "--pin"), m.cores, m.cpu_ids, isatty(2) ? 1 : 2};
     BenchOptions opt = {preset->name, run_B, preset->T, (int)bps, (int)reps, (int)full_reps, b.pin, quick,
                         cli_get(&a, "--events"), b.wait};
 

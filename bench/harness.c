@@ -1,6 +1,8 @@
 /* harness.c - one measured run; see harness.h. */
 #include "harness.h"
 
+#include <stdatomic.h>
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@ typedef struct {
     ThreadCounters *tc; /* per thread id */
     int n;
     double last_print;
+    atomic_int pin_failures;
+    atomic_int pin_errno; /* the first failure's */
 } HookCtx;
 
 static void hook_begin(void *ctx, int id, ThreadRole role, int level) {
@@ -29,8 +33,13 @@ static void hook_begin(void *ctx, int id, ThreadRole role, int level) {
     if (h->setup->pin) {
         cpu_set_t set;
         CPU_ZERO(&set);
-        CPU_SET(id % h->setup->cores, &set);
-        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+        CPU_SET(h->setup->cpu_ids[id % h->setup->cores], &set);
+        int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+        if (rc) {
+            int none = 0;
+            atomic_compare_exchange_strong(&h->pin_errno, &none, rc);
+            atomic_fetch_add(&h->pin_failures, 1);
+        }
     }
     if (h->tc) counters_thread_begin(h->setup->counters, &h->tc[id]);
 }
@@ -85,7 +94,7 @@ static void derive(RunRecord *r, int cores) {
 sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err) {
     memset(rec, 0, sizeof *rec);
     rec->spec = *spec;
-    HookCtx h = {b, spec, NULL, spec->threads, -1.0};
+    HookCtx h = {b, spec, NULL, spec->threads, -1.0, 0, 0};
     if (b->counters) {
         h.tc = calloc((size_t)spec->threads, sizeof *h.tc);
         if (!h.tc) return sb_fail(err, SB_ENOMEM, "out of memory for %d threads' counters", spec->threads);
@@ -117,6 +126,10 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
     RunResult res;
     if ((st = spec->variant->run(state, params, spec->first_batch, spec->batches, &res, err))) goto out;
     rec->res = res;
+    rec->pin_failures = atomic_load(&h.pin_failures);
+    if (rec->pin_failures)
+        fprintf(stderr, "bench: --pin: %d of %d threads could not be pinned (%s); this run is not pinned as asked\n",
+                rec->pin_failures, spec->threads, strerror(atomic_load(&h.pin_errno)));
     rec->threads = malloc(sizeof(ThreadStats) * (size_t)res.n_threads);
     rec->step_loss = malloc(sizeof(float) * (size_t)(res.steps ? res.steps : 1));
     rec->group_batches = malloc(sizeof(uint64_t) * (size_t)(res.n_groups ? res.n_groups : 1));

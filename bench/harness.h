@@ -37,14 +37,16 @@ typedef struct {
     unsigned long long init_seed;
     WaitMode wait;
     const CounterSet *counters; /* may be NULL: no counters */
-    int pin;                    /* pin thread i to core i % cores */
+    int pin;                    /* pin thread i to cpu_ids[i % cores] */
     int cores;
+    const int *cpu_ids;         /* the usable CPUs (machine.h), for --pin */
     int progress;               /* 0: silent; 1: a live line on a terminal; 2: a line every 30 s (logs) */
 } BenchSetup;
 
 typedef struct {
     RunSpec spec;
     RunResult res;              /* scalars; the pointers below replace its arrays */
+    int pin_failures;           /* threads --pin could not pin (the run is then not pinned as asked) */
     ThreadStats *threads;       /* res.n_threads, owned */
     ThreadCounters *counters;   /* res.n_threads, owned; NULL without counters */
     float *step_loss;           /* res.steps, owned */

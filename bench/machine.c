@@ -1,6 +1,8 @@
 /* machine.c - reading the machine context; see machine.h. */
 #include "machine.h"
 
+#include <sched.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -39,7 +41,15 @@ void machine_info_read(MachineInfo *m) {
             }
         fclose(f);
     }
-    m->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    m->cpus_online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (m->cpus_online < 1) m->cpus_online = 1;
+    m->cores = 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        for (int c = 0; c < CPU_SETSIZE && c < MACHINE_MAX_CPUS; c++)
+            if (CPU_ISSET(c, &set)) m->cpu_ids[m->cores++] = c;
+    if (m->cores == 0) /* no mask to read: every online CPU, numbered from 0 */
+        for (; m->cores < m->cpus_online && m->cores < MACHINE_MAX_CPUS; m->cores++) m->cpu_ids[m->cores] = m->cores;
     m->memory_gb = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0 * 1024.0);
     struct utsname u;
     if (uname(&u) == 0) snprintf(m->kernel, sizeof m->kernel, "%s %s %s", u.sysname, u.release, u.machine);

@@ -8,9 +8,13 @@
 #ifndef SB_MACHINE_H
 #define SB_MACHINE_H
 
+#define MACHINE_MAX_CPUS 1024
+
 typedef struct {
     char cpu_model[128];
-    int cores;              /* online CPUs */
+    int cores;              /* CPUs this process may run on (its affinity mask: a cpuset or taskset counts) */
+    int cpus_online;        /* CPUs the kernel has online, whether or not this process may use them */
+    int cpu_ids[MACHINE_MAX_CPUS]; /* the usable CPUs' ids, ascending: --pin's targets */
     double memory_gb;
     char kernel[200];
     char compiler[128];

@@ -146,7 +146,8 @@ static sb_status write_context(const char *dir, const MachineInfo *m, const Benc
     json_str(f, "date", m->date, 1);
     json_str(f, "hostname", m->hostname, 1);
     json_str(f, "cpu_model", m->cpu_model, 1);
-    fprintf(f, "  \"cores\": %d,\n  \"memory_gb\": %.1f,\n", m->cores, m->memory_gb);
+    fprintf(f, "  \"cores\": %d,\n  \"cpus_online\": %d,\n  \"memory_gb\": %.1f,\n", m->cores, m->cpus_online,
+            m->memory_gb);
     json_str(f, "kernel", m->kernel, 1);
     json_str(f, "compiler", m->compiler, 1);
     json_str(f, "cflags", m->cflags, 1);

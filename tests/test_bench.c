@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,9 +221,33 @@ static void test_bench_cli_refuses(void **state) {
     tu_run_free(&r);
 }
 
+/* The core count is what the process may use, not what the machine has: a
+ * taskset or cpuset of one CPU makes every run above 1 thread oversubscribed,
+ * and --pin must target that CPU. */
+static void test_cores_follow_affinity(void **state) {
+    (void)state;
+    cpu_set_t saved, one;
+    assert_int_equal(sched_getaffinity(0, sizeof saved, &saved), 0);
+    int last = -1;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &saved)) last = c;
+    CPU_ZERO(&one);
+    CPU_SET(last, &one);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    MachineInfo m;
+    machine_info_read(&m);
+    assert_int_equal(sched_setaffinity(0, sizeof saved, &saved), 0);
+    assert_int_equal(m.cores, 1);
+    assert_int_equal(m.cpu_ids[0], last);
+    assert_true(m.cpus_online >= 1);
+    machine_info_read(&m);
+    assert_int_equal(m.cores, CPU_COUNT(&saved));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_are_consistent),
+        cmocka_unit_test(test_cores_follow_affinity),
         cmocka_unit_test(test_results_files_complete),
         cmocka_unit_test(test_dataset_rebuilt_when_corrupt),
         cmocka_unit_test(test_bench_cli_refuses),
