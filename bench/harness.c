@@ -3,6 +3,7 @@
 
 #include <stdatomic.h>
 
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -82,13 +83,15 @@ static void derive(RunRecord *r, int cores) {
             nw++;
         }
     }
-    r->control_cpu_s = r->threads[0].cpu_s;
+    /* NaN, not 0, where a figure is undefined: a serial run has no control
+     * thread, a run with no worker CPU has no imbalance */
+    r->control_cpu_s = r->threads[0].role == ROLE_CONTROL ? r->threads[0].cpu_s : NAN;
     r->n_workers = nw;
-    r->mean_worker_cpu_s = nw ? sum / nw : 0.0;
+    r->mean_worker_cpu_s = nw ? sum / nw : NAN;
     r->max_worker_cpu_s = mx;
-    r->imbalance = r->mean_worker_cpu_s > 0 ? mx / r->mean_worker_cpu_s : 0.0;
+    r->imbalance = nw && r->mean_worker_cpu_s > 0 ? mx / r->mean_worker_cpu_s : NAN;
     int busy = nw < cores ? nw : cores;
-    r->utilisation = r->res.wall_s > 0 && busy ? sum / (r->res.wall_s * busy) : 0.0;
+    r->utilisation = r->res.wall_s > 0 && busy ? sum / (r->res.wall_s * busy) : NAN;
 }
 
 sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err) {

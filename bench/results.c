@@ -29,7 +29,8 @@ static int same_config(const RunRecord *a, const SummaryRow *s) {
            a->spec.B * a->spec.T == s->batch_tokens;
 }
 
-/* Median of one derived field over the runs of a configuration. */
+/* Median of one derived field over the runs of a configuration, NaN where
+ * the field is undefined in every run (a serial run has no control thread). */
 typedef double (*field_fn)(const RunRecord *r);
 static double f_tps(const RunRecord *r) { return r->tokens_per_s; }
 static double f_ctl(const RunRecord *r) { return r->control_cpu_s; }
@@ -43,7 +44,7 @@ static double median_of(const RunRecord *runs, int n, const SummaryRow *s, field
     double *v = malloc(sizeof(double) * (size_t)n);
     int k = 0;
     for (int i = 0; i < n; i++)
-        if (same_config(&runs[i], s)) v[k++] = f(&runs[i]);
+        if (same_config(&runs[i], s) && !isnan(f(&runs[i]))) v[k++] = f(&runs[i]); /* NaN: undefined there */
     if (mn && k) {
         *mn = *mx = v[0];
         for (int i = 1; i < k; i++) {
