@@ -26,6 +26,7 @@
 #include "dataset_cache.h"
 #include "harness.h"
 #include "machine.h"
+#include "core_bench.h"
 #include "peak.h"
 #include "results.h"
 
@@ -291,6 +292,13 @@ int cmd_bench(int argc, char **argv) {
     PeakResult peak;
     if (peak_measure(&peak, quick ? 64 : 256, &err)) goto fail_early;
     peak_print(stderr, &peak);
+    /* the core's own single-thread speed, kernel by kernel, against that peak (core.json) */
+    CoreBench core;
+    int have_core = core_bench_run(&core, preset, model.V, quick ? 3 : 7, &peak, &err) == SB_OK;
+    if (have_core)
+        core_bench_print(stderr, &core);
+    else
+        fprintf(stderr, "sphere-bench: bench: no core timings: %s\n", err.msg);
 
     /* warm-up: one short run per trainer, not recorded */
     for (int v = -1; v < n_variants; v++) {
@@ -327,6 +335,10 @@ int cmd_bench(int argc, char **argv) {
             snprintf(vocab_path, sizeof vocab_path, "%s.vocab", dinfo.tokens_path);
             if (write_samples(out_dir, runs, done, &model, vocab_path, &err))
                 fprintf(stderr, "sphere-bench: bench: no samples: %s\n", err.msg);
+            char core_path[4200];
+            snprintf(core_path, sizeof core_path, "%s/core.json", out_dir);
+            if (have_core && core_bench_write(core_path, &core, 1, &peak, &err))
+                fprintf(stderr, "sphere-bench: bench: no core.json: %s\n", err.msg);
             summary_print(stdout, rows, n_rows, &m);
             printf("bench: %d runs in %.0f s; results in %s\n", done, clock_wall_now() - t0, out_dir);
             /* `make bench` reports on the run it just made: it reads the folder from here */

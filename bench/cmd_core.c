@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/safe_file.h"
 #include "cli.h"
 #include "commands.h"
 #include "core_bench.h"
@@ -57,17 +56,7 @@ int cmd_bench_core(int argc, char **argv) {
     }
     const char *json = cli_get(&a, "--json");
     if (json) {
-        SafeFile sf;
-        if (safe_file_open(&sf, json, "bench-core results", &err)) return cli_error("bench-core", err.msg, 0);
-        fprintf(sf.f, "{\"schema\": 1, \"peak\": ");
-        peak_json(sf.f, &peak);
-        fprintf(sf.f, ", \"presets\": [");
-        for (int i = 0; i < n; i++) {
-            if (i) fprintf(sf.f, ", ");
-            core_bench_json(sf.f, &results[i]);
-        }
-        fprintf(sf.f, "]}\n");
-        if (safe_file_commit(&sf, 1, &err)) return cli_error("bench-core", err.msg, 0);
+        if (core_bench_write(json, results, n, &peak, &err)) return cli_error("bench-core", err.msg, 0);
         printf("bench-core: wrote %s\n", json);
     }
     return 0;

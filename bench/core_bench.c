@@ -25,6 +25,7 @@
 #include "../core/model.h"
 #include "../core/reduce.h"
 #include "../core/rng.h"
+#include "../core/safe_file.h"
 
 #define REDUCE_MIN_BYTES (256.0 * 1024 * 1024) /* the gradient sum's working set, as peak's arrays */
 #define REDUCE_MAX_BUFFERS 63                  /* the flat control's worker count at 64 threads */
@@ -347,4 +348,19 @@ void core_bench_json(FILE *f, const CoreBench *r) {
         fprintf(f, "}");
     }
     fprintf(f, "]}");
+}
+
+sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, sb_error *err) {
+    SafeFile sf;
+    sb_status st = safe_file_open(&sf, path, "core timings", err);
+    if (st) return st;
+    fprintf(sf.f, "{\"schema\": 1, \"peak\": ");
+    peak_json(sf.f, peak);
+    fprintf(sf.f, ", \"presets\": [");
+    for (int i = 0; i < n; i++) {
+        if (i) fprintf(sf.f, ", ");
+        core_bench_json(sf.f, &r[i]);
+    }
+    fprintf(sf.f, "]}\n");
+    return safe_file_commit(&sf, 1, err);
 }

@@ -53,5 +53,7 @@ sb_status core_bench_run(CoreBench *r, const ModelPreset *preset, int V, int rep
 void core_bench_print(FILE *f, const CoreBench *r);
 /* One preset as a JSON object (no trailing newline). */
 void core_bench_json(FILE *f, const CoreBench *r);
+/* {"schema": 1, "peak": {...}, "presets": [...]} into path (atomically). */
+sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, sb_error *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bench/core_bench.h"
 #include "../bench/dataset_cache.h"
 #include "../bench/harness.h"
 #include "../bench/machine.h"
@@ -247,10 +248,54 @@ static void test_cores_follow_affinity(void **state) {
     assert_int_equal(m.cores, CPU_COUNT(&saved));
 }
 
+/* bench-core on the tiny preset: every kernel timed with a positive time,
+ * compute kernels' GFLOP/s = flops / time, fractions against the peak it was
+ * given, and no bandwidth fraction for a gradient sum that fits in cache. The
+ * JSON carries the fields the issue names. No timing is judged here. */
+static void test_core_bench_fields(void **state) {
+    (void)state;
+    PeakResult peak;
+    memset(&peak, 0, sizeof peak);
+    peak.fma_gflops_1t = 100.0;
+    peak.read_gbs_1t = 10.0;
+    CoreBench r;
+    sb_error err;
+    assert_int_equal(core_bench_run(&r, model_preset_find("tiny"), 64, 3, &peak, &err), SB_OK);
+    assert_true(r.n_kernels >= 12);
+    for (int i = 0; i < r.n_kernels; i++) {
+        const KernelTiming *k = &r.kernels[i];
+        if (isnan(k->seconds)) continue; /* cross-entropy no slower than its copy */
+        assert_true(k->seconds > 0);
+        if (!k->memory_bound) {
+            assert_close(k->gflops, k->flops / k->seconds / 1e9, 1e-9 * k->gflops);
+            assert_close(k->fraction, k->gflops / 100.0, 1e-12);
+        } else {
+            assert_close(k->fraction, k->gbs / 10.0, 1e-12);
+        }
+    }
+    assert_string_equal(r.kernels[0].name, "step");
+    assert_close(r.step_fraction_of_peak, r.step_gflops / 100.0, 1e-12);
+    assert_true(r.reduce_in_cache);
+    assert_true(isnan(r.reduce_fraction_of_bandwidth));
+    char path[TU_PATH_MAX];
+    tu_path(path, "core.json");
+    assert_int_equal(core_bench_write(path, &r, 1, &peak, &err), SB_OK);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    const char *keys[] = {"\"step_gflops\"", "\"step_fraction_of_peak\"", "\"matmul_fraction_of_peak\"",
+                          "\"reduce_fraction_of_bandwidth\": null", "\"reduce_in_cache\": true", "\"peak\""};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) assert_non_null(strstr(buf, keys[i]));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_are_consistent),
         cmocka_unit_test(test_cores_follow_affinity),
+        cmocka_unit_test(test_core_bench_fields),
         cmocka_unit_test(test_results_files_complete),
         cmocka_unit_test(test_dataset_rebuilt_when_corrupt),
         cmocka_unit_test(test_bench_cli_refuses),
