@@ -179,6 +179,14 @@ class Run:
         self.threads = read_csv(os.path.join(self.path, "threads.csv")) or []
         self.groups = read_csv(os.path.join(self.path, "groups.csv")) or []
         self.loss = read_csv(os.path.join(self.path, "loss.csv")) or []
+        self.core = None  # core.json: single-thread kernel timings (runs before bench-core have none)
+        cp = os.path.join(self.path, "core.json")
+        if os.path.exists(cp):
+            try:
+                with open(cp) as f:
+                    self.core = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ReportError(f"'{path}': cannot parse core.json: {e}")
         sp = os.path.join(self.path, "samples.txt")
         self.samples = open(sp, encoding="utf-8", errors="replace").read() if os.path.exists(sp) else None
         self.configs = [self._clean(c) for c in self.summary.get("configurations", [])]
@@ -941,11 +949,48 @@ def section_counters(run, plots):
     return out
 
 
+def section_core(run, plots):
+    """8. The training core on one thread against the machine's measured ceilings (core.json)."""
+    out = ["## 8. The core against the machine's ceiling", ""]
+    presets = (run.core or {}).get("presets") or []
+    peak = (run.core or {}).get("peak") or {}
+    if not presets or not isnum(peak.get("fma_gflops_1t")):
+        return out + [not_measured("single-thread kernel timings (core.json, written by `make bench` since "
+                                   "`sphere-bench bench-core` exists)"), ""]
+    p = presets[0]
+    ks = [k for k in p.get("kernels", []) if isnum(k.get("seconds"))]
+    derived = [[k["name"], 1 if k["bound"] == "memory" else 0, 100.0 * k["fraction"] if isnum(k.get("fraction"))
+                else float("nan")] for k in ks]
+    table_path = plots.derive("core.csv", ["kernel", "memory_bound", "percent_of_ceiling"], derived)
+    out.append(plots.add("core.gp", "core", table=table_path, n=len(derived), preset=p["preset"],
+                         peak=peak["fma_gflops_1t"], bw=peak.get("read_gbs_1t")))
+    out += ["", f"*Each kernel of one training step of the `{p['preset']}` preset on one thread, at the step's "
+            f"shapes (median of {p['reps']}), as a share of its ceiling: compute-bound kernels of the fp32 FMA "
+            f"peak ({num(peak['fma_gflops_1t'])} GFLOP/s, {peak.get('vector_bits')}-bit vectors), memory-bound "
+            f"ones of the read bandwidth ({num(peak.get('read_gbs_1t'))} GB/s), both measured by `sphere-bench "
+            f"peak` in this run, on {run.machine}. A bar above 100 % is a kernel whose arrays stay in the "
+            f"cache, where DRAM bandwidth is not its ceiling. Timed by `sphere-bench bench-core`; the numbers "
+            f"are in `core.json`.*", ""]
+    rows = []
+    for k in ks:
+        rows.append([f"`{k['name']}`", num(1e3 * k["seconds"]), pct(k.get("spread")), num(k.get("gflops")),
+                     num(k.get("gbs")), pct(k.get("fraction")), "memory" if k["bound"] == "memory" else "compute"])
+    out += [table(["kernel", "ms per call", "spread", "GFLOP/s", "GB/s", "of ceiling", "bound"], rows), ""]
+    red = ("fits in the cache, so it gives no bandwidth figure" if p.get("reduce_in_cache")
+           else f"reads at {pct(p.get('reduce_fraction_of_bandwidth'))} of the single-thread read bandwidth")
+    out += [f"A whole step (forward, backward, AdamW) runs at {num(p.get('step_gflops'))} GFLOP/s, "
+            f"{pct(p.get('step_fraction_of_peak'))} of one core's FMA peak; the matrix products at "
+            f"{pct(p.get('matmul_fraction_of_peak'))}. The gradient sum of {p.get('reduce_buffers')} "
+            f"gradient-sized buffers (the flat control's work per step) {red}. GB/s counts the least traffic "
+            f"a kernel must move; a kernel whose arrays partly stay in cache can exceed the DRAM figure.", ""]
+    return out
+
+
 def section_context(run, plots):
     """8. Machine, build, dataset, model, repetitions and spread; what was not measured."""
     ctx = run.context
     m, d, o = ctx.get("model", {}), ctx.get("dataset", {}), ctx.get("options", {})
-    out = ["## 8. Context", ""]
+    out = ["## 9. Context", ""]
     rows = [
         ["machine", f"{ctx.get('cpu_model')}, {ctx.get('cores')} cores, {num(ctx.get('memory_gb'))} GB, "
                     f"host `{ctx.get('hostname')}`"],
@@ -1106,7 +1151,7 @@ def build_report(run, plots):
              "from the run folder.", ""]
     lines += section_summary(run)
     for section in (section_cpu_threads, section_scaling, section_batch, section_routing,
-                    section_convergence, section_sixty, section_counters, section_context):
+                    section_convergence, section_sixty, section_counters, section_core, section_context):
         lines += section(run, plots)
     text = "\n".join(lines)
     while "\n\n\n" in text:
