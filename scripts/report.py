@@ -683,8 +683,11 @@ def section_batch(run, plots):
             out.append(f"**No crossover measured**: the sphere was faster than flat at every batch size, "
                        f"its ratio ranging {times(min(rs))}–{times(max(rs))}.")
         if isnum(noise) and not (isnum(crossover) and within):
+            reps = sorted({int(f["reps"]) for _, f, _ in pairs})
             out.append(f"For scale: the thread sweep's median run-to-run spread is {pct(noise)}; ratios "
-                       f"within that distance of 1 are not a difference.")
+                       f"within that distance of 1 are not a difference"
+                       + (f", and each size here ran once, so a single ratio a little beyond it is weak "
+                          f"evidence." if reps == [1] else "."))
         out.append("")
 
     out += ["**The cost model** (DESIGN.md). Per step the flat control reads W gradients of P floats, "
