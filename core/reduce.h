@@ -12,6 +12,11 @@
 
 #include <stddef.h>
 
+/* The most buffers a trainer passes to one reduce_sum: it sums the gradients
+ * that are ready together, up to this many, so no worker waits long for its
+ * release. */
+#define REDUCE_RUN_MAX 16
+
 /* acc[i] += g[i] */
 void reduce_add(float *acc, const float *g, size_t n);
 

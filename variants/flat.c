@@ -24,8 +24,6 @@
 #include "../core/reduce.h"
 #include "step_book.h"
 
-#define REDUCE_RUN_MAX 16 /* gradients summed in one pass at most */
-
 typedef struct FlatState FlatState;
 
 typedef struct {

@@ -182,32 +182,43 @@ static int contribution_ready(SphereState *s, const Contribution *e) {
     return atomic_load_explicit(&s->slots[e->ref].done, memory_order_acquire);
 }
 
-/* Adds contribution e into c's sum (first one copies) and, for a control
- * child, releases it. Called without c->mu; sum_ready was cleared under it. */
-static void consume(SphereState *s, SNode *c, const Contribution *e, int first) {
-    const float *g = e->is_child ? s->nodes[e->ref].acc : s->slot_grad + (size_t)e->ref * s->n_params;
-    if (first)
-        memcpy(c->acc, g, sizeof(float) * s->n_params);
-    else
-        reduce_add(c->acc, g, s->n_params);
-    if (!e->is_child) return; /* a batch's slot is free once read; a control waits for its release */
-    SNode *producer = &s->nodes[e->ref];
-    pthread_mutex_lock(&producer->mu);
-    producer->holding = 0;
-    pthread_cond_signal(&producer->cv);
-    pthread_mutex_unlock(&producer->mu);
+/* Adds contributions e[0..m) into c's sum in one reduce_sum pass (the first
+ * of the step starts the sum) and releases each control child among them.
+ * Called without c->mu; their sum_ready flags were cleared under it. */
+static void consume_run(SphereState *s, SNode *c, const Contribution *e, int m, int first) {
+    const float *bufs[REDUCE_RUN_MAX + 1];
+    int nb = 0;
+    if (!first) bufs[nb++] = c->acc;
+    for (int i = 0; i < m; i++)
+        bufs[nb++] = e[i].is_child ? s->nodes[e[i].ref].acc : s->slot_grad + (size_t)e[i].ref * s->n_params;
+    reduce_sum(c->acc, bufs, nb, s->n_params);
+    for (int i = 0; i < m; i++) {
+        if (!e[i].is_child) continue; /* a batch's slot is free once read; a control waits for its release */
+        SNode *producer = &s->nodes[e[i].ref];
+        pthread_mutex_lock(&producer->mu);
+        producer->holding = 0;
+        pthread_cond_signal(&producer->cv);
+        pthread_mutex_unlock(&producer->mu);
+    }
 }
 
-/* Sums every contribution of c's list from *next on that is ready, waiting
- * when `wait` is set until all are in. Caller holds c->mu; returns with it. */
+/* Sums every contribution of c's list from *next on that is ready, in list
+ * order, up to REDUCE_RUN_MAX per pass over memory (the same bits as one at a
+ * time). Caller holds c->mu; returns with it. */
 static void reduce_ready(SphereState *s, SNode *c, int *next, ThreadClock *clk) {
     while (*next < c->n_list && contribution_ready(s, &c->list[*next])) {
-        Contribution e = c->list[*next];
-        if (e.is_child) s->nodes[e.ref].sum_ready = 0;
+        Contribution run[REDUCE_RUN_MAX];
+        int m = 0;
+        do {
+            run[m] = c->list[*next + m];
+            if (run[m].is_child) s->nodes[run[m].ref].sum_ready = 0;
+            m++;
+        } while (m < REDUCE_RUN_MAX && *next + m < c->n_list && contribution_ready(s, &c->list[*next + m]));
+        int first = *next == 0;
         pthread_mutex_unlock(&c->mu);
         thread_clock_phase(clk, PHASE_REDUCE);
-        consume(s, c, &e, *next == 0);
-        (*next)++;
+        consume_run(s, c, run, m, first);
+        *next += m;
         pthread_mutex_lock(&c->mu);
     }
 }
