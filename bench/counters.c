@@ -288,7 +288,19 @@ void counters_thread_end(const CounterSet *cs, ThreadCounters *tc) {
 }
 
 const char *counters_status(const CounterSet *cs, const ThreadCounters *tc, int i) {
-    if (i < 0 || i >= cs->n || !cs->ev[i].usable || !tc->ok[i]) return "unsupported";
+    if (i < 0 || i >= cs->n || !cs->ev[i].usable) return "unsupported";
+    if (!tc->ok[i]) {
+        /* usable on this machine, but this thread's open or read failed: say
+         * which error (a name, so the CSV field has no spaces or commas) */
+        static _Thread_local char buf[48];
+        if (!tc->err[i]) return "not-counted"; /* never opened on this thread */
+        const char *name = strerrorname_np(tc->err[i]);
+        if (name)
+            snprintf(buf, sizeof buf, "failed:%s", name);
+        else
+            snprintf(buf, sizeof buf, "failed:errno%d", tc->err[i]);
+        return buf;
+    }
     /* 0.999 rather than 1: enabled and running are read at slightly
      * different instants even for an event that never left its counter. */
     if (tc->running_ratio[i] < 0.999) return "multiplexed";

@@ -69,7 +69,11 @@ void counters_thread_begin(const CounterSet *cs, ThreadCounters *tc);
 /* On the same thread: reads, scales and closes. */
 void counters_thread_end(const CounterSet *cs, ThreadCounters *tc);
 
-/* "ok", "unsupported", "multiplexed" for a thread's event i, for CSV status columns. */
+/* A thread's event i for CSV status columns: "ok", "multiplexed",
+ * "unsupported" (the machine cannot count it: context.json says why), or
+ * "failed:ENAME" (countable here, but this thread's open or read failed with
+ * that errno), or "not-counted" (never opened on this thread). The string is
+ * valid until the calling thread's next call. */
 const char *counters_status(const CounterSet *cs, const ThreadCounters *tc, int i);
 
 /* A multiplexed count extrapolated to the whole enabled time:

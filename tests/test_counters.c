@@ -321,6 +321,10 @@ static void test_scale(void **state) {
     tc.running_ratio[0] = 0.5;
     assert_string_equal(counters_status(&cs, &tc, 0), "multiplexed");
     tc.ok[0] = 0;
+    assert_string_equal(counters_status(&cs, &tc, 0), "not-counted");
+    tc.err[0] = EBADF;
+    assert_string_equal(counters_status(&cs, &tc, 0), "failed:EBADF");
+    cs.ev[0].usable = 0;
     assert_string_equal(counters_status(&cs, &tc, 0), "unsupported");
     assert_string_equal(counters_status(&cs, &tc, 1), "unsupported"); /* out of range */
 }
@@ -356,12 +360,44 @@ static void test_real_machine(void **state) {
     counters_teardown(&cs);
 }
 
+/* An event the machine can count (setup succeeds) whose open then fails on
+ * one thread, as when a process runs out of file descriptors: that thread's
+ * status names the error, the event stays usable, the other events count. */
+static int fail_on_thread;
+static int open_fails_later(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd, unsigned long flags) {
+    if (fail_on_thread && attr->type == PERF_TYPE_SOFTWARE && attr->config == PERF_COUNT_SW_CONTEXT_SWITCHES) {
+        errno = EMFILE;
+        return -1;
+    }
+    return open_no_pmu(attr, pid, cpu, group_fd, flags);
+}
+
+static void test_thread_failure_names_errno(void **state) {
+    (void)state;
+    CounterSet cs;
+    sb_error err;
+    fail_on_thread = 0;
+    assert_int_equal(counters_setup(&cs, NULL, open_fails_later, &err), SB_OK);
+    assert_true(cs.ev[EV_CS].usable);
+    fail_on_thread = 1;
+    Measured m;
+    measure(&cs, &m);
+    fail_on_thread = 0;
+    assert_false(m.tc.ok[EV_CS]);
+    assert_int_equal(m.tc.err[EV_CS], EMFILE);
+    assert_string_equal(counters_status(&cs, &m.tc, EV_CS), "failed:EMFILE");
+    assert_string_equal(counters_status(&cs, &m.tc, EV_CYCLES), "unsupported");
+    assert_string_equal(counters_status(&cs, &m.tc, EV_TASK_CLOCK), "ok");
+    counters_teardown(&cs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_pmu_fallback), cmocka_unit_test(test_nothing_opens),
         cmocka_unit_test(test_paranoid_user_only), cmocka_unit_test(test_malformed_lists),
         cmocka_unit_test(test_unknown_event), cmocka_unit_test(test_scale),
         cmocka_unit_test(test_real_machine),
+        cmocka_unit_test(test_thread_failure_names_errno),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
