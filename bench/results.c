@@ -280,24 +280,26 @@ static sb_status write_groups_and_loss(const char *dir, const RunRecord *runs, i
     SafeFile sf;
     sb_status st = safe_file_open(&sf, path, "groups CSV", err);
     if (st) return st;
-    fprintf(sf.f, "kind,variant,route,threads,rep,group,batches\n");
+    /* batch_tokens tells the tokens-per-batch sweep's runs apart (same kind, threads and rep) */
+    fprintf(sf.f, "kind,variant,route,threads,rep,batch_tokens,group,batches\n");
     for (int i = 0; i < n; i++)
         for (int g = 0; g < runs[i].res.n_groups; g++)
-            fprintf(sf.f, "%s,%s,%s,%d,%d,%d,%llu\n", run_kind_name(runs[i].spec.kind), runs[i].spec.variant->name,
-                    route_of(&runs[i]), runs[i].spec.threads, runs[i].spec.rep, g,
+            fprintf(sf.f, "%s,%s,%s,%d,%d,%d,%d,%llu\n", run_kind_name(runs[i].spec.kind), runs[i].spec.variant->name,
+                    route_of(&runs[i]), runs[i].spec.threads, runs[i].spec.rep, runs[i].spec.B * runs[i].spec.T, g,
                     (unsigned long long)runs[i].group_batches[g]);
     if ((st = safe_file_commit(&sf, 1, err))) return st;
     snprintf(path, sizeof path, "%s/loss.csv", dir);
     if ((st = safe_file_open(&sf, path, "loss CSV", err))) return st;
-    fprintf(sf.f, "kind,variant,route,threads,rep,step,tokens,loss\n");
+    fprintf(sf.f, "kind,variant,route,threads,rep,batch_tokens,step,tokens,loss\n");
     for (int i = 0; i < n; i++) {
         const RunRecord *r = &runs[i];
         uint64_t per_step = (uint64_t)r->res.batches_per_step * (uint64_t)(r->spec.B * r->spec.T);
         for (long s = 0; s < r->res.steps; s++) {
             uint64_t tokens = (uint64_t)(s + 1) * per_step;
             if (tokens > r->res.tokens) tokens = r->res.tokens;
-            fprintf(sf.f, "%s,%s,%s,%d,%d,%ld,%llu,%.6f\n", run_kind_name(r->spec.kind), r->spec.variant->name,
-                    route_of(r), r->spec.threads, r->spec.rep, s + 1, (unsigned long long)tokens, r->step_loss[s]);
+            fprintf(sf.f, "%s,%s,%s,%d,%d,%d,%ld,%llu,%.6f\n", run_kind_name(r->spec.kind), r->spec.variant->name,
+                    route_of(r), r->spec.threads, r->spec.rep, r->spec.B * r->spec.T, s + 1, (unsigned long long)tokens,
+                    r->step_loss[s]);
         }
     }
     return safe_file_commit(&sf, 1, err);

@@ -153,6 +153,13 @@ static void test_results_files_complete(void **state) {
     assert_int_equal(count_rows(path, "sweep,"), 4);
     snprintf(path, sizeof path, "%s/groups.csv", dir);
     assert_int_equal(count_rows(path, "sweep,sphere,round-robin,5,1,"), 4); /* the root's four children */
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "sweep,sphere,round-robin,5,1,%d,", MB * MT); /* batch_tokens tells sizes apart */
+    assert_int_equal(count_rows(path, prefix), 4);
+    snprintf(path, sizeof path, "%s/loss.csv", dir);
+    assert_int_equal(count_rows(path, "kind,variant,route,threads,rep,batch_tokens,step,tokens,loss"), 1);
+    snprintf(prefix, sizeof prefix, "sweep,serial,none,1,1,%d,1,", MB * MT);
+    assert_int_equal(count_rows(path, prefix), 1);
     static const char *files[] = {"context.json", "summary.json", "loss.csv"};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
