@@ -95,11 +95,15 @@ out:
 typedef struct {
     RunSpec specs[MAX_RUNS];
     int n;
+    int overflow; /* runs that did not fit: the plan is refused, never cut short */
 } RunList;
 
 static void add_run(RunList *l, RunKind kind, const Variant *v, const char *route, int threads, int rep, int B, int T,
                     uint64_t batches) {
-    if (l->n >= MAX_RUNS) return;
+    if (l->n >= MAX_RUNS) {
+        l->overflow++;
+        return;
+    }
     RunSpec *s = &l->specs[l->n++];
     *s = (RunSpec){kind, v, route, threads, rep, B, T, 0, batches, kind == RUN_FULL && rep == 1};
 }
@@ -244,7 +248,7 @@ int cmd_bench(int argc, char **argv) {
 
     /* the plan of runs */
     static RunList plan;
-    plan.n = 0;
+    plan.n = plan.overflow = 0;
     for (int r = 1; r <= full_reps; r++)
         for (int v = 0; v < n_variants; v++)
             add_run(&plan, RUN_FULL, variants[v], NULL, (int)full_threads, r, run_B, preset->T,
@@ -275,6 +279,12 @@ int cmd_bench(int argc, char **argv) {
             for (int v = 0; v < n_variants; v++)
                 add_run(&plan, RUN_BATCH, variants[v], NULL, (int)full_threads, r, B, T, nb);
         }
+
+    if (plan.overflow) {
+        sb_fail(&err, SB_ECONFIG, "the plan has %d runs, more than the %d one bench can hold: use fewer --reps, "
+                "--threads or --batch-tokens", plan.n + plan.overflow, MAX_RUNS);
+        goto fail_early;
+    }
 
     char out_dir[4096];
     if (cli_get(&a, "--out"))
@@ -312,6 +322,12 @@ int cmd_bench(int argc, char **argv) {
 
     RunRecord *runs = calloc((size_t)plan.n, sizeof *runs);
     SummaryRow *rows = calloc((size_t)plan.n, sizeof *rows);
+    if (!runs || !rows) {
+        free(runs);
+        free(rows);
+        sb_fail(&err, SB_ENOMEM, "out of memory for %d runs' records", plan.n);
+        goto fail_early;
+    }
     int done = 0;
     double t0 = clock_wall_now();
     for (; done < plan.n; done++) {
