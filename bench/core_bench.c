@@ -17,7 +17,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../core/adamw.h"
 #include "../core/layers.h"
@@ -26,6 +25,8 @@
 #include "../core/reduce.h"
 #include "../core/rng.h"
 #include "../core/safe_file.h"
+#include "../core/thread_clock.h"
+#include "results.h"
 
 #define REDUCE_MIN_BYTES (256.0 * 1024 * 1024) /* the gradient sum's working set, as peak's arrays */
 #define REDUCE_MAX_BUFFERS 63                  /* the flat control's worker count at 64 threads */
@@ -62,12 +63,6 @@ static double last_level_cache_bytes(void) {
         fclose(f);
     }
     return bytes;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* Every matrix product of one forward and backward, at the model's shapes:
@@ -136,23 +131,17 @@ static void run_kernel(Bench *b, int id) {
     }
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Median seconds of `reps` calls after one warm-up; *spread = (max - min) / median. */
 static double time_kernel(Bench *b, int id, int reps, double *spread) {
     double t[64];
     if (reps > 64) reps = 64;
     run_kernel(b, id);
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = clock_wall_now();
         run_kernel(b, id);
-        t[r] = now() - t0;
+        t[r] = clock_wall_now() - t0;
     }
-    qsort(t, (size_t)reps, sizeof t[0], cmp_double);
-    double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    double med = results_median(t, reps); /* sorts t */
     *spread = med > 0 ? (t[reps - 1] - t[0]) / med : 0;
     return med;
 }
@@ -314,37 +303,30 @@ void core_bench_print(FILE *f, const CoreBench *r) {
                 100 * r->reduce_fraction_of_bandwidth);
 }
 
-static void num(FILE *f, const char *key, double v, int comma) {
-    if (isnan(v) || isinf(v))
-        fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
-    else
-        fprintf(f, "\"%s\": %.6g%s", key, v, comma ? ", " : "");
-}
-
 void core_bench_json(FILE *f, const CoreBench *r) {
     const ModelConfig *c = &r->model;
     fprintf(f, "{\"preset\": \"%s\", \"B\": %d, \"T\": %d, \"D\": %d, \"L\": %d, \"H\": %d, \"V\": %d, \"params\": %zu, "
                "\"reps\": %d, ",
             r->preset, r->B, r->T, c->D, c->L, c->H, c->V, r->params, r->reps);
-    num(f, "step_s", r->step_s, 1);
-    num(f, "step_gflops", r->step_gflops, 1);
-    num(f, "step_fraction_of_peak", r->step_fraction_of_peak, 1);
-    num(f, "matmul_gflops", r->matmul_gflops, 1);
-    num(f, "matmul_fraction_of_peak", r->matmul_fraction_of_peak, 1);
+    results_json_num(f, "step_s", r->step_s, 1);
+    results_json_num(f, "step_gflops", r->step_gflops, 1);
+    results_json_num(f, "step_fraction_of_peak", r->step_fraction_of_peak, 1);
+    results_json_num(f, "matmul_gflops", r->matmul_gflops, 1);
+    results_json_num(f, "matmul_fraction_of_peak", r->matmul_fraction_of_peak, 1);
     fprintf(f, "\"reduce_buffers\": %d, \"reduce_in_cache\": %s, ", r->reduce_buffers,
             r->reduce_in_cache ? "true" : "false");
-    num(f, "reduce_gbs", r->reduce_gbs, 1);
-    num(f, "reduce_fraction_of_bandwidth", r->reduce_fraction_of_bandwidth, 1);
+    results_json_num(f, "reduce_gbs", r->reduce_gbs, 1);
+    results_json_num(f, "reduce_fraction_of_bandwidth", r->reduce_fraction_of_bandwidth, 1);
     fprintf(f, "\"kernels\": [");
     for (int i = 0; i < r->n_kernels; i++) {
         const KernelTiming *k = &r->kernels[i];
         fprintf(f, "%s{\"name\": \"%s\", \"bound\": \"%s\", ", i ? ", " : "", k->name,
                 k->memory_bound ? "memory" : "compute");
-        num(f, "seconds", k->seconds, 1);
-        num(f, "spread", k->spread, 1);
-        num(f, "gflops", k->gflops, 1);
-        num(f, "gbs", k->gbs, 1);
-        num(f, "fraction", k->fraction, 0);
+        results_json_num(f, "seconds", k->seconds, 1);
+        results_json_num(f, "spread", k->spread, 1);
+        results_json_num(f, "gflops", k->gflops, 1);
+        results_json_num(f, "gbs", k->gbs, 1);
+        results_json_num(f, "fraction", k->fraction, 0);
         fprintf(f, "}");
     }
     fprintf(f, "]}");

@@ -15,7 +15,7 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n) {
+double results_median(double *v, int n) {
     if (n == 0) return NAN;
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
@@ -52,7 +52,7 @@ static double median_of(const RunRecord *runs, int n, const SummaryRow *s, field
             if (v[i] > *mx) *mx = v[i];
         }
     }
-    double m = median(v, k);
+    double m = results_median(v, k);
     free(v);
     return m;
 }
@@ -305,7 +305,7 @@ static sb_status write_groups_and_loss(const char *dir, const RunRecord *runs, i
     return safe_file_commit(&sf, 1, err);
 }
 
-static void json_num(FILE *f, const char *key, double v, int comma) {
+void results_json_num(FILE *f, const char *key, double v, int comma) {
     if (isnan(v) || isinf(v))
         fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
     else
@@ -330,22 +330,22 @@ static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, c
                    "\"batch_tokens\": %d, \"reps\": %d, \"oversubscribed\": %s, ",
                 i ? "," : "", run_kind_name(s->kind), s->variant, s->route, s->threads, s->batch_tokens, s->n,
                 s->oversubscribed ? "true" : "false");
-        json_num(f, "tokens_per_s_median", s->median_tps, 1);
-        json_num(f, "tokens_per_s_min", s->min_tps, 1);
-        json_num(f, "tokens_per_s_max", s->max_tps, 1);
-        json_num(f, "spread", s->spread, 1);
-        json_num(f, "speedup_vs_serial", s->speedup_vs_serial, 1);
-        json_num(f, "parallel_efficiency", s->efficiency, 1);
-        json_num(f, "ratio_vs_flat", s->ratio_vs_flat, 1);
-        json_num(f, "control_cpu_s", s->control_cpu_s, 1);
-        json_num(f, "mean_worker_cpu_s", s->mean_worker_cpu_s, 1);
-        json_num(f, "worker_to_control_cpu", s->control_to_worker, 1);
-        json_num(f, "imbalance", s->imbalance, 1);
-        json_num(f, "utilisation", s->utilisation, 1);
-        json_num(f, "process_cpu_s", s->process_cpu_s, 1);
-        json_num(f, "gflops", s->gflops, 1);
-        json_num(f, "fraction_of_peak", s->fraction_of_peak, 1);
-        json_num(f, "loss", s->loss, 0);
+        results_json_num(f, "tokens_per_s_median", s->median_tps, 1);
+        results_json_num(f, "tokens_per_s_min", s->min_tps, 1);
+        results_json_num(f, "tokens_per_s_max", s->max_tps, 1);
+        results_json_num(f, "spread", s->spread, 1);
+        results_json_num(f, "speedup_vs_serial", s->speedup_vs_serial, 1);
+        results_json_num(f, "parallel_efficiency", s->efficiency, 1);
+        results_json_num(f, "ratio_vs_flat", s->ratio_vs_flat, 1);
+        results_json_num(f, "control_cpu_s", s->control_cpu_s, 1);
+        results_json_num(f, "mean_worker_cpu_s", s->mean_worker_cpu_s, 1);
+        results_json_num(f, "worker_to_control_cpu", s->control_to_worker, 1);
+        results_json_num(f, "imbalance", s->imbalance, 1);
+        results_json_num(f, "utilisation", s->utilisation, 1);
+        results_json_num(f, "process_cpu_s", s->process_cpu_s, 1);
+        results_json_num(f, "gflops", s->gflops, 1);
+        results_json_num(f, "fraction_of_peak", s->fraction_of_peak, 1);
+        results_json_num(f, "loss", s->loss, 0);
         fprintf(f, "}");
     }
     fprintf(f, "\n]}\n");

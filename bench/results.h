@@ -56,4 +56,9 @@ sb_status results_write(const char *dir, const MachineInfo *m, const BenchOption
 
 void summary_print(FILE *f, const SummaryRow *rows, int n_rows, const MachineInfo *m);
 
+/* The median of v[0..n) (sorts v); NaN for n = 0. */
+double results_median(double *v, int n);
+/* "key": value (null for NaN or infinity), then ", " when comma is set: one JSON member. */
+void results_json_num(FILE *f, const char *key, double v, int comma);
+
 #endif
