@@ -35,36 +35,21 @@
 
 #include "../core/layers.h"
 #include "../core/rng.h"
+#include "support/kernel_buffers.h"
 
-#define GUARD 16 /* NaN floats after every output */
 #define TOL 1e-5f
 
-static float uniform(Rng *r, float lo, float hi) { return lo + (hi - lo) * rng_float(r); }
-
-/* n floats, then GUARD NaNs, the whole thing NaN; one extra float so the
- * caller can shift the start by one. */
-static float *nan_buffer(size_t n) {
-    float *p = malloc((n + GUARD + 1) * sizeof(float));
-    assert_non_null(p);
-    for (size_t i = 0; i < n + GUARD + 1; i++) p[i] = NAN;
-    return p;
-}
-
-static void assert_guard_intact(const float *p, size_t n) {
-    for (size_t i = n; i < n + GUARD; i++) assert_true(isnan(p[i]));
-}
-
 static float *random_buffer(size_t n, float lo, float hi, uint64_t seed) {
-    float *p = nan_buffer(n);
+    float *p = kb_nan_buffer(n);
     Rng r;
     rng_seed(&r, seed);
-    for (size_t i = 0; i < n; i++) p[i] = uniform(&r, lo, hi);
+    for (size_t i = 0; i < n; i++) p[i] = kb_uniform(&r, lo, hi);
     return p;
 }
 
 /* A copy of n floats starting `shift` floats into a fresh buffer. */
 static float *shifted_copy(const float *p, size_t n, int shift) {
-    float *q = nan_buffer(n + (size_t)shift);
+    float *q = kb_nan_buffer(n + (size_t)shift);
     memcpy(q + shift, p, n * sizeof(float));
     return q;
 }
@@ -109,14 +94,14 @@ static void check_attention_forward(AttShape s, uint64_t seed, float *worst) {
     int B = s.B, T = s.T, D = s.D, H = s.H;
     size_t nin = (size_t)B * T * 3 * D, nout = (size_t)B * T * D, natt = (size_t)B * H * T * T;
     float *inp = random_buffer(nin, -2.0f, 2.0f, seed);
-    float *out_ref = nan_buffer(nout), *att_ref = nan_buffer(natt);
-    float *out = nan_buffer(nout), *att = nan_buffer(natt);
+    float *out_ref = kb_nan_buffer(nout), *att_ref = kb_nan_buffer(natt);
+    float *out = kb_nan_buffer(nout), *att = kb_nan_buffer(natt);
     attention_forward_ref(out_ref, att_ref, inp, B, T, D, H);
     attention_forward(out, att, inp, B, T, D, H);
     check_close("attention_forward att", att, att_ref, natt, worst);
     check_close("attention_forward out", out, out_ref, nout, worst);
-    assert_guard_intact(out, nout);
-    assert_guard_intact(att, natt);
+    kb_assert_guard_intact(out, nout);
+    kb_assert_guard_intact(att, natt);
     for (size_t row = 0; row < (size_t)B * H * T; row++) {
         int t = (int)(row % (size_t)T);
         const float *a = att + row * T;
@@ -126,7 +111,7 @@ static void check_attention_forward(AttShape s, uint64_t seed, float *worst) {
         for (int j = t + 1; j < T; j++) assert_true(a[j] == 0.0f);
     }
     /* determinism: again, and with every buffer one float further on */
-    float *out2 = nan_buffer(nout + 1), *att2 = nan_buffer(natt + 1);
+    float *out2 = kb_nan_buffer(nout + 1), *att2 = kb_nan_buffer(natt + 1);
     attention_forward(out2, att2, inp, B, T, D, H);
     assert_memory_equal(out, out2, nout * sizeof(float));
     assert_memory_equal(att, att2, natt * sizeof(float));
@@ -156,16 +141,16 @@ static void check_attention_backward(AttShape s, uint64_t seed, float *worst) {
     size_t nin = (size_t)B * T * 3 * D, nout = (size_t)B * T * D, natt = (size_t)B * H * T * T;
     float *inp = random_buffer(nin, -2.0f, 2.0f, seed);
     float *dout = random_buffer(nout, -1.0f, 1.0f, seed + 7);
-    float *out = nan_buffer(nout), *att = nan_buffer(natt);
+    float *out = kb_nan_buffer(nout), *att = kb_nan_buffer(natt);
     attention_forward_ref(out, att, inp, B, T, D, H); /* both backwards see the same att */
-    float *scratch = nan_buffer(2 * (size_t)T);
-    float *dinp_ref = nan_buffer(nin), *dinp = nan_buffer(nin);
+    float *scratch = kb_nan_buffer(2 * (size_t)T);
+    float *dinp_ref = kb_nan_buffer(nin), *dinp = kb_nan_buffer(nin);
     attention_backward_ref(dinp_ref, scratch, dout, inp, att, B, T, D, H);
     attention_backward(dinp, scratch, dout, inp, att, B, T, D, H);
     check_close("attention_backward dinp", dinp, dinp_ref, nin, worst);
-    assert_guard_intact(dinp, nin);
-    assert_guard_intact(scratch, 2 * (size_t)T);
-    float *dinp2 = nan_buffer(nin + 3);
+    kb_assert_guard_intact(dinp, nin);
+    kb_assert_guard_intact(scratch, 2 * (size_t)T);
+    float *dinp2 = kb_nan_buffer(nin + 3);
     attention_backward(dinp2, scratch, dout, inp, att, B, T, D, H);
     assert_memory_equal(dinp, dinp2, nin * sizeof(float));
     float *inp_s = shifted_copy(inp, nin, 1), *dout_s = shifted_copy(dout, nout, 2),
@@ -200,7 +185,7 @@ static void test_attention_causal_uniform(void **state) {
     const int T = 21, D = 21;
     float *inp = calloc((size_t)T * 3 * D, sizeof(float));
     for (int t = 0; t < T; t++) inp[(size_t)t * 3 * D + 2 * D + t] = 1.0f;
-    float *out = nan_buffer((size_t)T * D), *att = nan_buffer((size_t)T * T);
+    float *out = kb_nan_buffer((size_t)T * D), *att = kb_nan_buffer((size_t)T * T);
     attention_forward(out, att, inp, 1, T, D, 1);
     for (int t = 0; t < T; t++)
         for (int j = 0; j < D; j++) {
@@ -222,12 +207,12 @@ static const int LN_NS[] = {1, 3, 7};
 
 /* rows with a nonzero mean and varying spread */
 static float *ln_inputs(int N, int D, uint64_t seed) {
-    float *x = nan_buffer((size_t)(unsigned)N * (unsigned)D);
+    float *x = kb_nan_buffer((size_t)(unsigned)N * (unsigned)D);
     Rng r;
     rng_seed(&r, seed);
     for (int n = 0; n < N; n++) {
-        float mu = uniform(&r, -3.0f, 3.0f), sd = uniform(&r, 0.1f, 4.0f);
-        for (int i = 0; i < D; i++) x[(size_t)n * D + i] = mu + sd * uniform(&r, -1.7f, 1.7f);
+        float mu = kb_uniform(&r, -3.0f, 3.0f), sd = kb_uniform(&r, 0.1f, 4.0f);
+        for (int i = 0; i < D; i++) x[(size_t)n * D + i] = mu + sd * kb_uniform(&r, -1.7f, 1.7f);
     }
     return x;
 }
@@ -242,18 +227,18 @@ static void test_layernorm_forward_matches_ref(void **state) {
             uint64_t seed = 3000 + (uint64_t)(D * 10 + N);
             float *x = ln_inputs(N, D, seed);
             float *w = random_buffer(Dz, 0.5f, 1.5f, seed + 1), *bias = random_buffer(Dz, -1, 1, seed + 2);
-            float *o_ref = nan_buffer(nx), *m_ref = nan_buffer(Nz), *s_ref = nan_buffer(Nz);
-            float *o = nan_buffer(nx), *m = nan_buffer(Nz), *s = nan_buffer(Nz);
+            float *o_ref = kb_nan_buffer(nx), *m_ref = kb_nan_buffer(Nz), *s_ref = kb_nan_buffer(Nz);
+            float *o = kb_nan_buffer(nx), *m = kb_nan_buffer(Nz), *s = kb_nan_buffer(Nz);
             layernorm_forward_ref(o_ref, m_ref, s_ref, x, w, bias, N, D);
             layernorm_forward(o, m, s, x, w, bias, N, D);
             check_close("layernorm_forward out", o, o_ref, nx, &worst);
             check_close("layernorm_forward mean", m, m_ref, Nz, &worst);
             check_close("layernorm_forward rstd", s, s_ref, Nz, &worst);
-            assert_guard_intact(o, nx);
-            assert_guard_intact(m, Nz);
-            assert_guard_intact(s, Nz);
+            kb_assert_guard_intact(o, nx);
+            kb_assert_guard_intact(m, Nz);
+            kb_assert_guard_intact(s, Nz);
             /* again, and with shifted buffers */
-            float *o2 = nan_buffer(nx + 1), *m2 = nan_buffer(Nz + 1), *s2 = nan_buffer(Nz + 1);
+            float *o2 = kb_nan_buffer(nx + 1), *m2 = kb_nan_buffer(Nz + 1), *s2 = kb_nan_buffer(Nz + 1);
             layernorm_forward(o2, m2, s2, x, w, bias, N, D);
             assert_memory_equal(o, o2, nx * sizeof(float));
             assert_memory_equal(m, m2, Nz * sizeof(float));
@@ -281,7 +266,7 @@ static void test_layernorm_backward_matches_ref(void **state) {
             float *x = ln_inputs(N, D, seed);
             float *w = random_buffer(Dz, 0.5f, 1.5f, seed + 1), *bias = random_buffer(Dz, -1, 1, seed + 2);
             float *dout = random_buffer(nx, -1.0f, 1.0f, seed + 3);
-            float *o = nan_buffer(nx), *m = nan_buffer(Nz), *s = nan_buffer(Nz);
+            float *o = kb_nan_buffer(nx), *m = kb_nan_buffer(Nz), *s = kb_nan_buffer(Nz);
             layernorm_forward_ref(o, m, s, x, w, bias, N, D);
             /* nonzero initial gradients: backward adds into all three */
             float *dx0 = random_buffer(nx, -1, 1, seed + 4), *dw0 = random_buffer(Dz, -1, 1, seed + 5),
@@ -295,9 +280,9 @@ static void test_layernorm_backward_matches_ref(void **state) {
             check_close("layernorm_backward dinp", dx, dx_ref, nx, &worst);
             check_close("layernorm_backward dweight", dw, dw_ref, Dz, &worst);
             check_close("layernorm_backward dbias", db, db_ref, Dz, &worst);
-            assert_guard_intact(dx, nx);
-            assert_guard_intact(dw, Dz);
-            assert_guard_intact(db, Dz);
+            kb_assert_guard_intact(dx, nx);
+            kb_assert_guard_intact(dw, Dz);
+            kb_assert_guard_intact(db, Dz);
             /* again from the same start, and with shifted buffers */
             float *dx2 = shifted_copy(dx0, nx, 0), *dw2 = shifted_copy(dw0, Dz, 0),
                   *db2 = shifted_copy(db0, Dz, 0);

@@ -33,23 +33,10 @@
 
 #include "../core/layers.h"
 #include "../core/rng.h"
+#include "support/kernel_buffers.h"
 
 static const int SIZES[] = {1, 3, 15, 16, 17, 33, 5005};
 #define NSIZES ((int)(sizeof(SIZES) / sizeof(SIZES[0])))
-#define GUARD 16 /* NaN floats after every output */
-
-static float uniform(Rng *r, float lo, float hi) { return lo + (hi - lo) * rng_float(r); }
-
-static float *nan_buffer(size_t n) {
-    float *p = malloc((n + GUARD + 1) * sizeof(float));
-    assert_non_null(p);
-    for (size_t i = 0; i < n + GUARD + 1; i++) p[i] = NAN;
-    return p;
-}
-
-static void assert_guard_intact(const float *p, size_t n) {
-    for (size_t i = n; i < n + GUARD; i++) assert_true(isnan(p[i]));
-}
 
 /* GELU inputs: mostly in [-6, 6], some +-20 and beyond, a few exact values. */
 static void gelu_inputs(float *x, int n, uint64_t seed) {
@@ -58,9 +45,9 @@ static void gelu_inputs(float *x, int n, uint64_t seed) {
     static const float special[] = {0.0f, -0.0f, 1e-4f, -1e-4f, 20.0f, -20.0f, 3.0f, -3.0f, 50.0f, -50.0f};
     for (int i = 0; i < n; i++) {
         uint32_t k = rng_below(&r, 8);
-        if (k == 0) x[i] = uniform(&r, -25.0f, 25.0f);
+        if (k == 0) x[i] = kb_uniform(&r, -25.0f, 25.0f);
         else if (k == 1) x[i] = special[rng_below(&r, 10)];
-        else x[i] = uniform(&r, -6.0f, 6.0f);
+        else x[i] = kb_uniform(&r, -6.0f, 6.0f);
     }
 }
 
@@ -80,12 +67,12 @@ static void test_gelu_forward_matches_ref(void **state) {
     for (int s = 0; s < NSIZES; s++) {
         int n = SIZES[s];
         float *x = malloc((size_t)n * sizeof(float));
-        float *ref = nan_buffer((size_t)n), *fast = nan_buffer((size_t)n), *again = nan_buffer((size_t)n);
+        float *ref = kb_nan_buffer((size_t)n), *fast = kb_nan_buffer((size_t)n), *again = kb_nan_buffer((size_t)n);
         gelu_inputs(x, n, 100 + (uint64_t)n);
         gelu_forward_ref(ref, x, n);
         gelu_forward(fast, x, n);
         check_close(fast, ref, n, 1e-6f, 1e-6f, &worst);
-        assert_guard_intact(fast, (size_t)n);
+        kb_assert_guard_intact(fast, (size_t)n);
         /* bitwise the same on a second call and from/to shifted buffers */
         gelu_forward(again, x, n);
         assert_memory_equal(fast, again, (size_t)n * sizeof(float));
@@ -108,11 +95,11 @@ static void test_gelu_backward_matches_ref(void **state) {
     for (int s = 0; s < NSIZES; s++) {
         int n = SIZES[s];
         float *x = malloc((size_t)n * sizeof(float)), *dout = malloc((size_t)n * sizeof(float));
-        float *ref = nan_buffer((size_t)n), *fast = nan_buffer((size_t)n), *again = nan_buffer((size_t)n);
+        float *ref = kb_nan_buffer((size_t)n), *fast = kb_nan_buffer((size_t)n), *again = kb_nan_buffer((size_t)n);
         gelu_inputs(x, n, 200 + (uint64_t)n);
         Rng r;
         rng_seed(&r, 300 + (uint64_t)n);
-        for (int i = 0; i < n; i++) dout[i] = uniform(&r, -2.0f, 2.0f);
+        for (int i = 0; i < n; i++) dout[i] = kb_uniform(&r, -2.0f, 2.0f);
         gelu_backward_ref(ref, x, dout, n);
         gelu_backward(fast, x, dout, n);
         for (int i = 0; i < n; i++) {
@@ -124,7 +111,7 @@ static void test_gelu_backward_matches_ref(void **state) {
                          ref[i], err, tol);
             if (err / tol > worst) worst = (float)(err / tol);
         }
-        assert_guard_intact(fast, (size_t)n);
+        kb_assert_guard_intact(fast, (size_t)n);
         gelu_backward(again, x, dout, n);
         assert_memory_equal(fast, again, (size_t)n * sizeof(float));
         float *xs = malloc(((size_t)n + 3) * sizeof(float)), *ds = malloc(((size_t)n + 3) * sizeof(float));
@@ -171,11 +158,11 @@ static void softmax_inputs(float *logits, int *targets, int N, int V, uint64_t s
         int kind = n % 5;
         for (int v = 0; v < V; v++) {
             switch (kind) {
-            case 0: row[v] = uniform(&r, -30.0f, 30.0f); break;
-            case 1: row[v] = uniform(&r, -1.0f, 1.0f); break;
-            case 2: row[v] = uniform(&r, -1030.0f, -1000.0f); break;
+            case 0: row[v] = kb_uniform(&r, -30.0f, 30.0f); break;
+            case 1: row[v] = kb_uniform(&r, -1.0f, 1.0f); break;
+            case 2: row[v] = kb_uniform(&r, -1030.0f, -1000.0f); break;
             case 3: row[v] = 0.0f; break;
-            default: row[v] = uniform(&r, -3.0f, 3.0f); break;
+            default: row[v] = kb_uniform(&r, -3.0f, 3.0f); break;
             }
         }
         if (kind == 4) row[rng_below(&r, (uint32_t)V)] = 40.0f;
@@ -194,14 +181,14 @@ static void test_softmax_forward_matches_ref(void **state) {
             float *logits = malloc(total * sizeof(float));
             int *targets = malloc((size_t)N * sizeof(int));
             softmax_inputs(logits, targets, N, V, 1000 + (uint64_t)(V * 10 + N));
-            float *ref = nan_buffer(total), *fast = nan_buffer(total), *again = nan_buffer(total + 1);
-            float *lref = nan_buffer((size_t)N), *lfast = nan_buffer((size_t)N), *lagain = nan_buffer((size_t)N);
+            float *ref = kb_nan_buffer(total), *fast = kb_nan_buffer(total), *again = kb_nan_buffer(total + 1);
+            float *lref = kb_nan_buffer((size_t)N), *lfast = kb_nan_buffer((size_t)N), *lagain = kb_nan_buffer((size_t)N);
             memcpy(ref, logits, total * sizeof(float));
             memcpy(fast, logits, total * sizeof(float));
             softmax_crossentropy_forward_ref(ref, lref, targets, N, V);
             softmax_crossentropy_forward(fast, lfast, targets, N, V);
-            assert_guard_intact(fast, total);
-            assert_guard_intact(lfast, (size_t)N);
+            kb_assert_guard_intact(fast, total);
+            kb_assert_guard_intact(lfast, (size_t)N);
             for (int n = 0; n < N; n++) {
                 const float *pf = fast + (size_t)n * V, *pr = ref + (size_t)n * V;
                 double rowsum = 0;
@@ -231,11 +218,11 @@ static void test_softmax_forward_matches_ref(void **state) {
             assert_memory_equal(fast, again, total * sizeof(float));
             assert_memory_equal(lfast, lagain, (size_t)N * sizeof(float));
             /* without targets: the same probabilities, losses untouched */
-            float *nolos = nan_buffer((size_t)N);
+            float *nolos = kb_nan_buffer((size_t)N);
             memcpy(again, logits, total * sizeof(float));
             softmax_crossentropy_forward(again, nolos, NULL, N, V);
             assert_memory_equal(fast, again, total * sizeof(float));
-            assert_guard_intact(nolos, 0);
+            kb_assert_guard_intact(nolos, 0);
             free(nolos);
             free(logits);
             free(targets);
@@ -262,7 +249,7 @@ static void test_softmax_backward_matches_ref(void **state) {
             float *losses = malloc((size_t)N * sizeof(float));
             softmax_inputs(probs, targets, N, V, 2000 + (uint64_t)(V * 10 + N));
             softmax_crossentropy_forward(probs, losses, targets, N, V);
-            float *ref = nan_buffer(total), *fast = nan_buffer(total), *again = nan_buffer(total + 1);
+            float *ref = kb_nan_buffer(total), *fast = kb_nan_buffer(total), *again = kb_nan_buffer(total + 1);
             memcpy(ref, probs, total * sizeof(float));
             memcpy(fast, probs, total * sizeof(float));
             memcpy(again + 1, probs, total * sizeof(float));
@@ -271,7 +258,7 @@ static void test_softmax_backward_matches_ref(void **state) {
             softmax_crossentropy_backward(again + 1, targets, N, V);
             assert_memory_equal(fast, ref, total * sizeof(float));
             assert_memory_equal(fast, again + 1, total * sizeof(float));
-            assert_guard_intact(fast, total);
+            kb_assert_guard_intact(fast, total);
             /* each row of the gradient sums to 0 (probabilities sum to 1) */
             for (int n = 0; n < N; n++) {
                 double sum = 0;
