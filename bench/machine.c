@@ -22,6 +22,21 @@ static void command_line(char *out, size_t n, const char *cmd) {
     if (pclose(p) != 0) out[0] = 0;
 }
 
+int machine_usable_cpus(int *ids) {
+    int n = 0, online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        for (int c = 0; c < CPU_SETSIZE && n < MACHINE_MAX_CPUS; c++)
+            if (CPU_ISSET(c, &set)) {
+                if (ids) ids[n] = c;
+                n++;
+            }
+    if (n == 0) /* no mask to read: every online CPU, numbered from 0 */
+        for (; n < (online > 0 ? online : 1) && n < MACHINE_MAX_CPUS; n++)
+            if (ids) ids[n] = n;
+    return n;
+}
+
 void machine_info_read(MachineInfo *m) {
     memset(m, 0, sizeof *m);
     snprintf(m->cpu_model, sizeof m->cpu_model, "unknown");
@@ -43,13 +58,7 @@ void machine_info_read(MachineInfo *m) {
     }
     m->cpus_online = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (m->cpus_online < 1) m->cpus_online = 1;
-    m->cores = 0;
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        for (int c = 0; c < CPU_SETSIZE && c < MACHINE_MAX_CPUS; c++)
-            if (CPU_ISSET(c, &set)) m->cpu_ids[m->cores++] = c;
-    if (m->cores == 0) /* no mask to read: every online CPU, numbered from 0 */
-        for (; m->cores < m->cpus_online && m->cores < MACHINE_MAX_CPUS; m->cores++) m->cpu_ids[m->cores] = m->cores;
+    m->cores = machine_usable_cpus(m->cpu_ids);
     m->memory_gb = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0 * 1024.0);
     struct utsname u;
     if (uname(&u) == 0) snprintf(m->kernel, sizeof m->kernel, "%s %s %s", u.sysname, u.release, u.machine);

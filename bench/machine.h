@@ -28,4 +28,9 @@ typedef struct {
 
 void machine_info_read(MachineInfo *m);
 
+/* The CPUs this process may run on (its affinity mask: a taskset or cpuset
+ * counts), their ids ascending into ids (MACHINE_MAX_CPUS; may be NULL);
+ * returns how many. The bench and peak both count cores with it. */
+int machine_usable_cpus(int *ids);
+
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../core/thread_clock.h"
+#include "machine.h"
 
 #if defined(__AVX512F__)
 #define PEAK_WIDE_BYTES 64
@@ -130,8 +131,7 @@ sb_status peak_measure(PeakResult *p, double array_mb, sb_error *err) {
     if (array_mb <= 0) array_mb = 256;
     p->array_mb = array_mb;
     p->vector_bits = PEAK_WIDE_BYTES * 8;
-    p->threads_all = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (p->threads_all < 1) p->threads_all = 1;
+    p->threads_all = machine_usable_cpus(NULL); /* every core this process may use, as the bench counts them */
     size_t n = (size_t)(array_mb * 1024 * 1024 / sizeof(float));
     float *a = aligned_alloc(64, n * sizeof(float)), *b = aligned_alloc(64, n * sizeof(float)),
           *c = aligned_alloc(64, n * sizeof(float));

@@ -16,7 +16,7 @@
 
 typedef struct {
     int vector_bits;              /* widest vectors of this build: 512, 256 or 128 */
-    int threads_all;              /* threads of the "all" figures: the online cores */
+    int threads_all;              /* threads of the "all" figures: the cores this process may use */
     double array_mb;              /* size of each bandwidth array */
     double fma_gflops_1t, fma_gflops_all;   /* widest vectors */
     double fma8_gflops_1t, fma8_gflops_all; /* 8-lane (256-bit) vectors */
