@@ -17,13 +17,7 @@
 #define REDUCE_CHUNK 32768 /* floats: 128 KB of the output, kept in L2 across the passes */
 #define REDUCE_GROUP 4     /* buffers streamed at once, so the prefetchers see long streams */
 
-static void add_into(float *restrict acc, const float *restrict g, size_t n) {
-    size_t i = 0;
-    for (; i + VLEN <= n; i += VLEN) VSTORE(acc + i, VLOAD(acc + i) + VLOAD(g + i));
-    for (; i < n; i++) acc[i] += g[i];
-}
-
-/* acc[i] = (((acc[i] + g[0][i]) + g[1][i]) + ...) for m <= REDUCE_GROUP buffers */
+/* acc[i] = (((acc[i] + g[0][c0 + i]) + g[1][c0 + i]) + ...) for m buffers */
 static void add_group(float *restrict acc, const float *const *g, int m, size_t c0, size_t n) {
     size_t i = 0;
     for (; i + VLEN <= n; i += VLEN) {
@@ -39,7 +33,7 @@ static void add_group(float *restrict acc, const float *const *g, int m, size_t 
 }
 
 void reduce_add(float *acc, const float *g, size_t n) {
-    add_into(acc, g, n);
+    add_group(acc, &g, 1, 0, n);
 }
 
 void reduce_sum(float *out, const float *const *bufs, int k, size_t n) {
