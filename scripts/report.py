@@ -590,13 +590,6 @@ def find_crossovers(points):
     return found
 
 
-def find_crossover(points):
-    """The crossover when the ratio crosses 1 exactly once; NaN when it never
-    does or crosses back and forth (then no single crossover exists)."""
-    found = find_crossovers(points)
-    return found[0] if len(found) == 1 else float("nan")
-
-
 def section_batch(run, plots):
     """3. sphere/flat against tokens per batch; measured crossover and the cost model."""
     out = ["## 3. Where the tree wins: tokens per batch", ""]
@@ -629,7 +622,8 @@ def section_batch(run, plots):
         derived = [[bt, ser[bt]["tokens_per_s_median"] if bt in ser else float("nan"), f["tokens_per_s_median"],
                     s["tokens_per_s_median"], ratio(s["tokens_per_s_median"], f["tokens_per_s_median"])]
                    for bt, f, s in pairs]
-        crossover = find_crossover([(d[0], d[4]) for d in derived])
+        crossings = find_crossovers([(d[0], d[4]) for d in derived])
+        crossover = crossings[0] if len(crossings) == 1 else float("nan")
         table_path = plots.derive("batch.csv", ["batch_tokens", "serial_tokens_per_s", "flat_tokens_per_s",
                                                 "sphere_tokens_per_s", "sphere_over_flat"], derived)
         xs = [d[0] for d in derived] + ([min(est.values()), max(est.values())] if isnum(F) else [])
@@ -671,10 +665,9 @@ def section_batch(run, plots):
                 out.append(f"But every ratio here ({times(min(rs))}–{times(max(rs))}) lies within the "
                            f"thread sweep's median run-to-run spread ({pct(noise)}) of parity, and each size "
                            f"ran once: this crossing is not distinguishable from noise.")
-        elif len(find_crossovers([(d[0], d[4]) for d in derived])) > 1:
-            xs_ = find_crossovers([(d[0], d[4]) for d in derived])
-            out.append(f"**No single crossover**: the ratio crosses 1 {len(xs_)} times (near "
-                       + ", ".join(num(x) for x in xs_) + " tokens per batch), so it does not change sign once "
+        elif len(crossings) > 1:
+            out.append(f"**No single crossover**: the ratio crosses 1 {len(crossings)} times (near "
+                       + ", ".join(num(x) for x in crossings) + " tokens per batch), so it does not change sign once "
                        f"as batches shrink; its values range {times(min(rs))}–{times(max(rs))}.")
         elif rs and all(r < 1 for r in rs):
             out.append(f"**No crossover measured**: the sphere was slower than flat at every batch size, "
@@ -1101,14 +1094,15 @@ def section_summary(run):
     if bs:
         lo = min(bs, key=lambda c: c["batch_tokens"])
         hi = max(bs, key=lambda c: c["batch_tokens"])
-        cross = find_crossover(sorted((c["batch_tokens"], c["ratio_vs_flat"]) for c in bs))
+        crossings = find_crossovers(sorted((c["batch_tokens"], c["ratio_vs_flat"]) for c in bs))
+        cross = crossings[0] if len(crossings) == 1 else float("nan")
         rs = [c["ratio_vs_flat"] for c in bs]
         within = isnum(noise) and all(abs(r - 1) <= noise for r in rs)
         out.append(f"- sphere / flat throughput against tokens per batch: {times(hi['ratio_vs_flat'])} at "
                    f"{int(hi['batch_tokens'])} tokens, {times(lo['ratio_vs_flat'])} at {int(lo['batch_tokens'])}; "
                    + (f"the ratio crosses 1 near {num(cross)} tokens per batch" if isnum(cross)
                       else "the ratio crosses 1 more than once: no single crossover"
-                      if len(find_crossovers(sorted((c["batch_tokens"], c["ratio_vs_flat"]) for c in bs))) > 1
+                      if len(crossings) > 1
                       else "no crossover in the measured range")
                    + (", but every ratio is within the run-to-run spread of parity." if within else "."))
     sym, rr = run.config("route", "sphere", route="symmetry"), run.config("route", "sphere", route="round-robin")
