@@ -1,8 +1,9 @@
 # sphere-bench - build, test, bench, report. `make help` lists the targets.
 #
 # One program, build/sphere-bench, is made from every .c file under core/,
-# variants/, scripts/ and bench/. Each tests/test_*.c is one cmocka binary
-# linked with the same objects (all but bench/main.c) and tests/support/*.c.
+# dataset/, variants/, bench/ and cli/ (docs/DESIGN.md, "Layout"). Each
+# tests/test_*.c is one cmocka binary linked with the same objects (all but
+# cli/main.c) and tests/support/*.c.
 
 CC      ?= gcc
 ARCH    ?= -march=native
@@ -19,9 +20,9 @@ WARN    := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -ffp-contract=f
 LDLIBS  := -Wl,-Bstatic -lpfm -Wl,-Bdynamic -lm -pthread
 BUILD   ?= build
 
-SRC_DIRS := core variants scripts bench
+SRC_DIRS := core dataset variants bench cli
 SRCS     := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
-MAIN_SRC := bench/main.c
+MAIN_SRC := cli/main.c
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 TEST_SRCS    := $(wildcard tests/test_*.c)
@@ -57,7 +58,7 @@ $(BUILD)/%.o: %.c $(DEPS_OK)
 
 # The corpus must be the same bytes on every machine: no fused multiply-adds
 # there, whatever the CPU offers (the last -ffp-contract on the line wins).
-$(BUILD)/scripts/corpus.o: CFLAGS += -ffp-contract=off
+$(BUILD)/dataset/corpus.o: CFLAGS += -ffp-contract=off
 
 # The bench records how it was built.
 $(BUILD)/bench/machine.o: CFLAGS += -DSB_BUILD_FLAGS='"$(CC) $(WARN) $(OPT) $(ARCH)"'
@@ -103,7 +104,7 @@ bench-core: $(PROGRAM)
 	$(PROGRAM) bench-core --json $(BUILD)/core.json $(CORE_ARGS)
 
 # make report: REPORT.md and the plots (PNG, SVG) of one run folder, by
-# scripts/report.py and gnuplot. RUN=results/<folder> picks the run; without
+# report/report.py and gnuplot. RUN=results/<folder> picks the run; without
 # it, the folder named in results/REFERENCE, else the newest complete run.
 # make report-check: regenerates the text of REPORT.md (no plots) from the
 # same run into a temporary file and fails, showing the diff, if it differs.
@@ -111,13 +112,13 @@ report:
 	@command -v gnuplot >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get install -y gnuplot-nox >/dev/null || exit 1; \
 		else echo "make report: gnuplot is missing: sudo apt-get install -y gnuplot-nox" >&2; exit 1; fi; }
-	python3 scripts/report.py $(RUN)
+	python3 report/report.py $(RUN)
 
 report-check:
 	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && \
-	python3 scripts/report.py $(RUN) --no-plots --out "$$tmp" >/dev/null && \
+	python3 report/report.py $(RUN) --no-plots --out "$$tmp" >/dev/null && \
 	if diff -u REPORT.md "$$tmp"; then echo "make report-check: REPORT.md matches its run"; \
-	else echo "make report-check: REPORT.md differs from what scripts/report.py writes (run make report)" >&2; exit 1; fi
+	else echo "make report-check: REPORT.md differs from what report/report.py writes (run make report)" >&2; exit 1; fi
 
 clean:
 	rm -rf $(BUILD) build-tsan

@@ -14,7 +14,7 @@
 
 #include <stdio.h>
 
-#include "dataset_cache.h"
+#include "../dataset/cache.h"
 #include "harness.h"
 #include "machine.h"
 #include "peak.h"

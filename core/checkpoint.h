@@ -1,7 +1,7 @@
 /* checkpoint.h - the parameter and gradient file.
  *
  * Eight little-endian int32: magic 20261124, version 1, V, T, D, L, H, 0;
- * then model_param_count() little-endian float32 in DESIGN.md's order. The
+ * then model_param_count() little-endian float32 in docs/DESIGN.md's order. The
  * same format holds parameters (a checkpoint) or gradients (`grad`'s output):
  * both are buffers of the parameter layout. */
 #ifndef SB_CHECKPOINT_H

@@ -3,7 +3,7 @@
  * A ModelConfig is exactly what a checkpoint header stores (V, T, D, L, H);
  * the batch size B is a property of a run, not of a model, so it lives in the
  * preset beside the shape. The parameter buffer is one float array in
- * DESIGN.md's order; layer_tensors() and model_tensors() give pointers into
+ * docs/DESIGN.md's order; layer_tensors() and model_tensors() give pointers into
  * it without copying, and work equally on a gradient buffer of the same
  * layout. */
 #ifndef SB_CONFIG_H

@@ -1,4 +1,4 @@
-/* model.h - the GPT-style transformer of DESIGN.md: init, forward, backward.
+/* model.h - the GPT-style transformer of docs/DESIGN.md: init, forward, backward.
  *
  * The parameters are one flat float buffer (config.h gives its layout); the
  * gradients are a buffer of the same layout. Everything a forward and

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "../bench/core_bench.h"
-#include "../bench/dataset_cache.h"
+#include "../dataset/cache.h"
 #include "../bench/harness.h"
 #include "../bench/machine.h"
 #include "../bench/results.h"

@@ -123,7 +123,7 @@ static void test_on_disk_format(void **state) {
 }
 
 /* The parameter count the file size is judged by, written out tensor by
- * tensor from DESIGN.md rather than taken from the closed form. */
+ * tensor from docs/DESIGN.md rather than taken from the closed form. */
 static void test_file_size_matches_layout(void **state) {
     (void)state;
     const ModelConfig c = {.V = 10, .T = 6, .D = 8, .L = 3, .H = 4};

@@ -19,7 +19,7 @@
 
 #include "../core/tokenizer.h"
 #include "../core/tokens.h"
-#include "../scripts/corpus.h"
+#include "../dataset/corpus.h"
 
 #define SAMPLE_BYTES 2000000ull
 /* The seed dataset: 73 MB give 9.3 M tokens, within 5%. */

@@ -1,7 +1,7 @@
 /* test_model.c - the float32 model against the double-precision reference.
  *
  * The reference (tests/support/ref_model.c) is an independent reading of
- * DESIGN.md in double. Here the fast model must (1) lay out its parameters
+ * docs/DESIGN.md in double. Here the fast model must (1) lay out its parameters
  * exactly as the reference does, (2) compute the same loss, and (3) produce,
  * for every single parameter, the gradient that central finite differences
  * of the reference give. Finite differences are taken in double (h = 1e-4 on

@@ -1,5 +1,5 @@
 /* Tests of the double-precision reference model (tests/support/ref_model.*) on its own, before it
- * is trusted to judge core/'s float32 model: the buffer layout (count, offsets in DESIGN.md order),
+ * is trusted to judge core/'s float32 model: the buffer layout (count, offsets in docs/DESIGN.md order),
  * values that can be worked out by hand (all-zero weights give ln V; a zero-layer model), and
  * properties the spec implies without fixing numbers (causality, a lone position ignoring q and k,
  * heads being contiguous feature blocks, unused wpe rows having exactly zero gradient). */

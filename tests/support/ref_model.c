@@ -1,4 +1,4 @@
-/* Reference model in double precision: the forward pass of DESIGN.md's GPT-style model, one
+/* Reference model in double precision: the forward pass of docs/DESIGN.md's GPT-style model, one
  * sequence at a time, with plain loops and no cleverness, so that a reader can check it line by
  * line against the spec. It exists only to judge the fast float32 model in core/; speed is not a
  * goal, and it shares no code with core/. See ref_model.h for the API. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Per-layer tensors in DESIGN.md order, with their sizes as multiples of D*D and D.
+/* Per-layer tensors in docs/DESIGN.md order, with their sizes as multiples of D*D and D.
  * Keeping the layout in one table means count and offsets cannot disagree. */
 static const struct {
     const char *name;

@@ -1,9 +1,9 @@
 /* Reference model for the tests: a second, independent reading of the GPT-style model fixed in
- * DESIGN.md ("The shared training core"), written in double precision for obviousness, not speed.
+ * docs/DESIGN.md ("The training core"), written in double precision for obviousness, not speed.
  * The fast float32 model in core/ is checked against it: its loss against ref_model_loss, its
  * gradients against ref_model_fd_grad (central finite differences of this loss). Nothing here
  * shares code with core/, so a misreading of the spec would have to be made twice to go unseen.
- * Parameters are one flat double buffer in the DESIGN.md order; ref_param_offset names its parts. */
+ * Parameters are one flat double buffer in the docs/DESIGN.md order; ref_param_offset names its parts. */
 #ifndef REF_MODEL_H
 #define REF_MODEL_H
 

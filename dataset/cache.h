@@ -1,4 +1,4 @@
-/* dataset_cache.h - the bench's corpus and token file, made once and checked every time.
+/* cache.h - the bench's corpus and token file, made once and checked every time.
  *
  * `make bench` keeps the 73 MB corpus and its token file under a git-ignored
  * folder. Before every bench they are checked against the corpus's JSON
@@ -13,7 +13,7 @@
 
 #include "../core/error.h"
 #include "../core/tokens.h"
-#include "../scripts/corpus.h"
+#include "corpus.h"
 
 typedef struct {
     char text_path[4096], tokens_path[4096];

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "../core/tokenizer.h"
-#include "../scripts/corpus.h"
+#include "../dataset/corpus.h"
 #include "cli.h"
 #include "commands.h"
 

@@ -14,7 +14,7 @@
 #include "../variants/variant.h"
 #include "cli.h"
 #include "commands.h"
-#include "run_output.h"
+#include "../bench/run_output.h"
 
 typedef struct {
     long every; /* print one line every this many steps */

@@ -1,5 +1,5 @@
-/* dataset_cache.c - checking and regenerating the bench's dataset; see dataset_cache.h. */
-#include "dataset_cache.h"
+/* cache.c - checking and regenerating the bench's dataset; see cache.h. */
+#include "cache.h"
 
 #include <errno.h>
 #include <stdio.h>

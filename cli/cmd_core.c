@@ -5,8 +5,8 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "core_bench.h"
-#include "peak.h"
+#include "../bench/core_bench.h"
+#include "../bench/peak.h"
 
 #define MAX_PRESETS 8
 

@@ -22,13 +22,13 @@
 #include "../variants/sphere_plan.h"
 #include "cli.h"
 #include "commands.h"
-#include "counters.h"
-#include "dataset_cache.h"
-#include "harness.h"
-#include "machine.h"
-#include "core_bench.h"
-#include "peak.h"
-#include "results.h"
+#include "../bench/counters.h"
+#include "../dataset/cache.h"
+#include "../bench/harness.h"
+#include "../bench/machine.h"
+#include "../bench/core_bench.h"
+#include "../bench/peak.h"
+#include "../bench/results.h"
 
 #define MAX_LIST 32
 #define MAX_RUNS 4096

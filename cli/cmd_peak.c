@@ -3,7 +3,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "peak.h"
+#include "../bench/peak.h"
 
 int cmd_peak(int argc, char **argv) {
     static const CliOptSpec specs[] = {

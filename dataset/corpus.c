@@ -248,7 +248,7 @@ static double det_exp(double y) { /* |y| < 700 */
 }
 
 /* ---------------------------------------------------------------------------
- * The model: words, their classes, A, E, and sampling tables. */
+ * The grammar: words, their classes, A, E, and sampling tables. */
 
 typedef struct {
     int n_words;                    /* all types, all classes */
@@ -262,9 +262,9 @@ typedef struct {
     double pi[K][K];                /* stationary pair distribution */
     int pi_iters;
     double entropy, unigram_entropy, bytes_per_token;
-} Model;
+} Grammar;
 
-static void model_free(Model *m) {
+static void grammar_free(Grammar *m) {
     free(m->word);
     free(m->word_len);
     free(m->E);
@@ -278,7 +278,7 @@ static uint64_t str_hash(const char *s) {
     return h ^ (h >> 29);
 }
 
-static int set_insert(int *slots, size_t n_slots, const Model *m, int idx) {
+static int set_insert(int *slots, size_t n_slots, const Grammar *m, int idx) {
     size_t s = (size_t)str_hash(m->word[idx]) & (n_slots - 1);
     for (; slots[s] >= 0; s = (s + 1) & (n_slots - 1))
         if (strcmp(m->word[slots[s]], m->word[idx]) == 0) return 0;
@@ -328,7 +328,7 @@ static int synth_len(const ClassSpec *cs, int k, Rng *r) {
     return len > CORPUS_WORD_MAX ? CORPUS_WORD_MAX : len;
 }
 
-static sb_status model_words(Model *m, uint64_t seed, sb_error *err) {
+static sb_status grammar_words(Grammar *m, uint64_t seed, sb_error *err) {
     int total = 0;
     for (int c = 0; c < K; c++) {
         m->class_first[c] = total;
@@ -398,7 +398,7 @@ static sb_status model_words(Model *m, uint64_t seed, sb_error *err) {
     return SB_OK;
 }
 
-static void model_grammar(Model *m, uint64_t seed) {
+static void grammar_classes(Grammar *m, uint64_t seed) {
     Rng r;
     rng_seed(&r, seed ^ STREAM_GRAMMAR);
     for (int a = 0; a < K; a++)
@@ -422,7 +422,7 @@ static void model_grammar(Model *m, uint64_t seed) {
 /* Stationary pair distribution, entropy rate (see the top of the file), the
  * stationary unigram entropy and the expected bytes per token (word + one
  * separator), all computed from A and E alone. */
-static void model_stationary(Model *m) {
+static void grammar_stationary(Grammar *m) {
     double (*pi)[K] = m->pi, next[K][K];
     for (int a = 0; a < K; a++)
         for (int b = 0; b < K; b++) pi[a][b] = 1.0 / (K * K);
@@ -474,15 +474,15 @@ static void model_stationary(Model *m) {
     m->bytes_per_token = 1.0 + len;
 }
 
-static sb_status model_build(Model *m, uint64_t seed, sb_error *err) {
+static sb_status grammar_build(Grammar *m, uint64_t seed, sb_error *err) {
     memset(m, 0, sizeof *m);
-    sb_status st = model_words(m, seed, err);
+    sb_status st = grammar_words(m, seed, err);
     if (st != SB_OK) {
-        model_free(m);
+        grammar_free(m);
         return st;
     }
-    model_grammar(m, seed);
-    model_stationary(m);
+    grammar_classes(m, seed);
+    grammar_stationary(m);
     return SB_OK;
 }
 
@@ -496,7 +496,7 @@ static int sample_class(const double *cum, Rng *r) {
     return c;
 }
 
-static int sample_word(const Model *m, int c, Rng *r) {
+static int sample_word(const Grammar *m, int c, Rng *r) {
     double u = rng_double(r);
     int lo = m->class_first[c], hi = m->class_first[c + 1] - 1; /* first i with u < cumE[i] */
     while (lo < hi) {
@@ -509,7 +509,7 @@ static int sample_word(const Model *m, int c, Rng *r) {
     return lo;
 }
 
-static sb_status write_json(const char *path, const CorpusStats *s, const Model *m, sb_error *err) {
+static sb_status write_json(const char *path, const CorpusStats *s, const Grammar *m, sb_error *err) {
     size_t n = strlen(path) + sizeof ".json";
     char *jpath = malloc(n);
     if (!jpath) return sb_fail(err, SB_ENOMEM, "out of memory naming %s.json", path);
@@ -537,9 +537,9 @@ sb_status corpus_write(const char *path, uint64_t target_bytes, uint64_t seed, C
         return sb_fail(err, SB_ECONFIG, "corpus size %llu bytes is too small; ask for at least %d bytes",
                        (unsigned long long)target_bytes, CORPUS_MIN_BYTES);
     /* The model is ~130 kB of tables: on the heap, so a caller's thread stack never matters. */
-    Model *m = malloc(sizeof *m);
+    Grammar *m = malloc(sizeof *m);
     if (!m) return sb_fail(err, SB_ENOMEM, "out of memory building the corpus model for %s", path);
-    sb_status st = model_build(m, seed, err);
+    sb_status st = grammar_build(m, seed, err);
     if (st != SB_OK) {
         free(m);
         return st;
@@ -611,7 +611,7 @@ sb_status corpus_write(const char *path, uint64_t target_bytes, uint64_t seed, C
 done:
     free(seen);
     free(buf);
-    model_free(m);
+    grammar_free(m);
     free(m);
     return st;
 }
