@@ -70,7 +70,7 @@ $(PROGRAM): $(BUILD)/$(MAIN_SRC:.c=.o) $(LIB_OBJS)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 	$(CC) $(WARN) $(CFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
-.SECONDARY: $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
+.SECONDARY: $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS)) $(TEST_SUPPORT)
 
 # Each binary runs from the top of the tree with SPHERE_BENCH pointing at the
 # program, so CLI tests exercise exactly what users run. A failing binary fails
