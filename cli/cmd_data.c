@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/path.h"
+#include "../core/safe_file.h"
 #include "../core/tokenizer.h"
 #include "../dataset/corpus.h"
 #include "cli.h"
@@ -24,6 +26,12 @@ int cmd_corpus(int argc, char **argv) {
     if (cli_require(&a, "--out", &out, &err) || cli_get_long(&a, "--bytes", 1000, 1LL << 40, &bytes, &err) ||
         cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err))
         return cli_error("corpus", err.msg, 1);
+    char json[SB_PATH_MAX];
+    if (safe_output_check("--out", out, &err) || path_suffix(json, sizeof json, out, ".json", &err) ||
+        safe_output_check("--out (its .json)", json, &err))
+        return cli_error("corpus", err.msg, 1);
+    const SafeRole roles[] = {{"--out", out, 1}, {"--out (its .json)", json, 1}};
+    if (safe_files_distinct(roles, 2, &err)) return cli_error("corpus", err.msg, 1);
     CorpusStats st;
     if (corpus_write(out, (uint64_t)bytes, (uint64_t)seed, &st, &err)) return cli_error("corpus", err.msg, 0);
     printf("corpus %s: %llu bytes, %llu tokens, %llu types, entropy rate %.4f nats/token (seed %llu)\n", out,
@@ -49,6 +57,12 @@ int cmd_tokenize(int argc, char **argv) {
         cli_get_long(&a, "--vocab", TOKENIZER_MIN_VOCAB, TOKENIZER_MAX_VOCAB, &vocab, &err))
         return cli_error("tokenize", err.msg, 1);
     if (a.n_positional != 1) return cli_error("tokenize", "the text file to tokenize is required", 1);
+    char vocab_out[SB_PATH_MAX];
+    if (safe_output_check("--out", out, &err) || path_suffix(vocab_out, sizeof vocab_out, out, ".vocab", &err) ||
+        safe_output_check("--out (its .vocab)", vocab_out, &err))
+        return cli_error("tokenize", err.msg, 1);
+    const SafeRole roles[] = {{"TEXT", a.positional[0], 0}, {"--out", out, 1}, {"--out (its .vocab)", vocab_out, 1}};
+    if (safe_files_distinct(roles, 3, &err)) return cli_error("tokenize", err.msg, 1);
     TokenizeStats st;
     if (tokenize_file(a.positional[0], out, (uint32_t)vocab, &st, &err))
         return cli_error("tokenize", err.msg, 0);

@@ -1,9 +1,11 @@
 /* cmd_model.c - `init` and `grad`: a model's checkpoint and one batch's gradient. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "../core/checkpoint.h"
 #include "../core/model.h"
+#include "../core/safe_file.h"
 #include "../core/tokenizer.h"
 #include "../core/tokens.h"
 #include "cli.h"
@@ -26,7 +28,7 @@ int cmd_init(int argc, char **argv) {
     long long vocab = 0, seed = 1;
     if (cli_require(&a, "--model", &preset_name, &err) || cli_require(&a, "--out", &out, &err) ||
         cli_get_long(&a, "--vocab", TOKENIZER_MIN_VOCAB, MODEL_MAX_V, &vocab, &err) ||
-        cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err))
+        cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err) || safe_output_check("--out", out, &err))
         return cli_error("init", err.msg, 1);
     if (!cli_get(&a, "--vocab")) return cli_error("init", "--vocab is required", 1);
     const ModelPreset *p = model_preset_find(preset_name);
@@ -67,8 +69,10 @@ int cmd_grad(int argc, char **argv) {
     long long offset = 0, batch = 1;
     if (cli_require(&a, "--ckpt", &ckpt, &err) || cli_require(&a, "--data", &data, &err) ||
         cli_require(&a, "--out", &out, &err) || cli_get_long(&a, "--offset", 0, 1LL << 62, &offset, &err) ||
-        cli_get_long(&a, "--batch", 1, MODEL_MAX_B, &batch, &err))
+        cli_get_long(&a, "--batch", 1, MODEL_MAX_B, &batch, &err) || safe_output_check("--out", out, &err))
         return cli_error("grad", err.msg, 1);
+    const SafeRole roles[] = {{"--ckpt", ckpt, 0}, {"--data", data, 0}, {"--out", out, 1}};
+    if (safe_files_distinct(roles, 3, &err)) return cli_error("grad", err.msg, 1);
     ModelConfig c;
     float *params = NULL, *grads = NULL;
     TokenFile tf = {0};
@@ -93,8 +97,12 @@ int cmd_grad(int argc, char **argv) {
         workspace_init(&ws, &c, (int)batch, c.T, &err))
         goto fail;
     float loss = model_forward(&ws, params, inputs, targets, (int)batch, c.T);
+    if (!isfinite(loss)) {
+        snprintf(err.msg, sizeof err.msg, "the loss of %s on this window is %g; nothing written", ckpt, (double)loss);
+        goto fail;
+    }
     model_backward(grads, &ws, params);
-    if (checkpoint_save(out, &c, grads, &err)) goto fail;
+    if (checkpoint_check_finite("the gradient", &c, grads, &err) || checkpoint_save(out, &c, grads, &err)) goto fail;
     printf("loss %.9g\n", loss);
     rc = 0;
 fail:

@@ -4,12 +4,14 @@
  * model's shape comes from a preset (or from --init CKPT to continue a saved
  * model) and its vocabulary from the token file. At the end it prints the
  * per-thread table and, with --json, writes the run. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/checkpoint.h"
 #include "../core/model.h"
+#include "../core/safe_file.h"
 #include "../core/tokens.h"
 #include "../variants/variant.h"
 #include "cli.h"
@@ -19,10 +21,20 @@
 typedef struct {
     long every; /* print one line every this many steps */
     uint64_t tokens_per_batch;
+    int quiet;
+    long diverged_step; /* first step whose loss is not finite, 0: none */
+    float diverged_loss;
 } PrintCtx;
 
 static void print_progress(const TrainProgress *p, void *ctx) {
-    const PrintCtx *pc = ctx;
+    PrintCtx *pc = ctx;
+    if (!isfinite(p->loss) && !pc->diverged_step) {
+        pc->diverged_step = p->step;
+        pc->diverged_loss = p->loss;
+        fprintf(stderr, "train: the loss is %g at step %ld: training diverged (a lower --lr or --weight-decay?)\n",
+                (double)p->loss, p->step);
+    }
+    if (pc->quiet) return;
     if (p->step % pc->every != 0 && p->step != p->steps && p->step != 1) return;
     double tps = p->elapsed_s > 0 ? (double)(p->batches_done * pc->tokens_per_batch) / p->elapsed_s : 0.0;
     printf("step %6ld/%ld  batches %8llu/%llu  loss %.4f  %.0f tokens/s  %.1f s\n", p->step, p->steps,
@@ -70,7 +82,7 @@ int cmd_train(int argc, char **argv) {
         cli_get_long(&a, "--first-batch", 0, 1LL << 40, &first, &err) ||
         cli_get_long(&a, "--batch", 1, MODEL_MAX_B, &batch_b, &err) ||
         cli_get_long(&a, "--fanout", 1, VARIANT_MAX_THREADS, &fanout, &err) ||
-        cli_check_output("--save", save, &err) || cli_check_output("--json", json, &err) ||
+        safe_output_check("--save", save, &err) || safe_output_check("--json", json, &err) ||
         cli_get_long(&a, "--batches-per-step", 1, 1 << 20, &bps, &err) ||
         cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err) ||
         cli_get_long(&a, "--print-every", 1, 1LL << 40, &every, &err) ||
@@ -96,6 +108,10 @@ int cmd_train(int argc, char **argv) {
         snprintf(err.msg, sizeof err.msg, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
         return cli_error("train", err.msg, 1);
     }
+
+    const SafeRole roles[] = {{"--data", data_path, 0}, {"--init", init_path, 0}, {"--save", save, 1},
+                              {"--json", json, 1}};
+    if (safe_files_distinct(roles, 4, &err)) return cli_error("train", err.msg, 1);
 
     TokenFile tf = {0};
     float *params = NULL;
@@ -137,10 +153,10 @@ int cmd_train(int argc, char **argv) {
     AdamWConfig ac = adamw_defaults();
     ac.lr = (float)lr;
     ac.weight_decay = (float)wd;
-    PrintCtx pc = {every, (uint64_t)B * (uint64_t)T};
     int quiet = cli_flag(&a, "--quiet");
+    PrintCtx pc = {.every = every, .tokens_per_batch = (uint64_t)B * (uint64_t)T, .quiet = quiet};
     VariantConfig vc = {&tf, c, B, T, (int)threads, (int)bps, ac, wait_mode, route, (int)fanout, {NULL, NULL, NULL},
-                        quiet ? NULL : print_progress, &pc};
+                        print_progress, &pc};
     if (variant->create(&state, &vc, &err)) goto fail;
     if (!pc.every) {
         /* the trainer resolves its default batches per step; a guess is fine for pacing output */
@@ -152,6 +168,18 @@ int cmd_train(int argc, char **argv) {
     fflush(stdout);
     RunResult res;
     if (variant->run(state, params, (uint64_t)first, (uint64_t)batches, &res, &err)) goto fail;
+    /* A diverged run is a failure: nothing written, nothing saved. */
+    for (long s = 0; s < res.steps && res.step_loss && !pc.diverged_step; s++)
+        if (!isfinite(res.step_loss[s])) pc.diverged_step = s + 1, pc.diverged_loss = res.step_loss[s];
+    if (!pc.diverged_step && !isfinite(res.last_loss)) pc.diverged_step = res.steps, pc.diverged_loss = res.last_loss;
+    if (pc.diverged_step) {
+        snprintf(err.msg, sizeof err.msg,
+                 "training diverged: the loss is %g at step %ld of %ld; nothing written or saved (a lower --lr or "
+                 "--weight-decay?)",
+                 (double)pc.diverged_loss, pc.diverged_step, res.steps);
+        goto fail;
+    }
+    if (checkpoint_check_finite("the trained model", &c, params, &err)) goto fail;
     double flops = model_flops_per_batch(&c, B, T) * (double)res.batches;
     if (!quiet) run_print_table(stdout, variant->name, &res);
     printf("done: %llu batches (%d per step, %ld steps), %llu tokens in %.2f s: %.0f tokens/s, %.2f GFLOP/s, "

@@ -21,9 +21,13 @@
  * sums over keys t2 or queries t in increasing order (plus exact zeros for
  * masked keys), softmax row sums in 16 lanes then vsum. Tiles and buffers
  * depend on the sizes only, never on pointer alignment, so the result is a
- * fixed function of the inputs and the sizes. The local buffers live on the
- * stack (ATT_BUF_FLOATS, 256 KB); a shape whose blocks do not fit goes
- * through the reference instead, again a choice made from the sizes alone:
+ * fixed function of the inputs and the sizes. The local blocks are one heap
+ * allocation per call, of the size the shape needs (8 KB forward and 20 KB
+ * backward for the bench preset), never the caller's stack: a thread with a
+ * small stack runs the kernels too. A shape whose blocks exceed
+ * ATT_BUF_FLOATS (256 KB) goes through the reference instead, again a choice
+ * made from the sizes alone (as is the reference under memory exhaustion,
+ * the one case where the result depends on more than the sizes):
  * backward needs about 4 T hs floats (T = 128 fits hs <= 112, T = 256
  * hs <= 51), forward half that; the presets use at most T = 128, hs = 32.
  * The fast backward does not use scratch (only its fallback does).
@@ -32,6 +36,7 @@
 #include "vmath.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void attention_forward_ref(float *out, float *att, const float *inp, int B, int T, int D, int H) {
@@ -114,7 +119,10 @@ void attention_backward_ref(float *dinp, float *scratch, const float *dout, cons
 
 /* ---- the fast versions ---------------------------------------------------- */
 
-#define ATT_BUF_FLOATS 65536 /* 256 KB of stack per call */
+#define ATT_BUF_FLOATS 65536 /* 256 KB: the largest block the fast versions allocate */
+
+/* n floats, 64-byte aligned, rounded up to whole cache lines; NULL when out of memory. */
+static float *att_block(size_t n) { return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64); }
 
 static int pad16(int n) { return (n + VLEN - 1) / VLEN * VLEN; }
 
@@ -395,11 +403,11 @@ static void attention_forward_head(float *out, float *att, const float *inp, con
 
 void attention_forward(float *out, float *att, const float *inp, int B, int T, int D, int H) {
     int hs = D / H;
-    if (fwd_buf_floats(T, hs) > ATT_BUF_FLOATS) {
+    float *buf = fwd_buf_floats(T, hs) > ATT_BUF_FLOATS ? NULL : att_block(fwd_buf_floats(T, hs));
+    if (!buf) {
         attention_forward_ref(out, att, inp, B, T, D, H);
         return;
     }
-    float buf[ATT_BUF_FLOATS] __attribute__((aligned(64)));
     float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = 3 * (size_t)D;
     for (int b = 0; b < B; b++)
@@ -409,6 +417,7 @@ void attention_forward(float *out, float *att, const float *inp, int B, int T, i
             attention_forward_head(out + (size_t)b * T * D + (size_t)h * hs, att + ((size_t)b * H + h) * T * T, head,
                                    next, buf, T, D, hs, scale);
         }
+    free(buf);
 }
 
 /* g[0..t] = a * (g - <a, g>) * scale, zeros in g[t+1..ncol-1]; a is the att
@@ -502,11 +511,11 @@ static void attention_backward_head(float *dinp, const float *dout, const float 
 void attention_backward(float *dinp, float *scratch, const float *dout, const float *inp, const float *att,
                         int B, int T, int D, int H) {
     int hs = D / H;
-    if (bwd_buf_floats(T, hs) > ATT_BUF_FLOATS) {
+    float *buf = bwd_buf_floats(T, hs) > ATT_BUF_FLOATS ? NULL : att_block(bwd_buf_floats(T, hs));
+    if (!buf) {
         attention_backward_ref(dinp, scratch, dout, inp, att, B, T, D, H);
         return;
     }
-    float buf[ATT_BUF_FLOATS] __attribute__((aligned(64)));
     float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = 3 * (size_t)D;
     for (int b = 0; b < B; b++)
@@ -519,4 +528,5 @@ void attention_backward(float *dinp, float *scratch, const float *dout, const fl
                                     last ? NULL : dinp + in2, last ? NULL : dout + o2, last ? NULL : inp + in2, buf, T,
                                     D, hs, scale);
         }
+    free(buf);
 }

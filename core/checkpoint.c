@@ -5,6 +5,7 @@
 #include "checkpoint.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,17 +26,57 @@ sb_status checkpoint_save(const char *path, const ModelConfig *c, const float *b
     return safe_file_commit(&sf, ok, err);
 }
 
+/* Where flat index i of the parameter layout falls: tensor name (with its
+ * layer) and the index inside that tensor. */
+static void tensor_of(char *name, size_t cap, size_t *in, const ModelConfig *c, size_t i) {
+    size_t V = (size_t)c->V, T = (size_t)c->T, D = (size_t)c->D;
+    static const char *const layer_names[12] = {"ln1_w", "ln1_b", "qkv_w", "qkv_b", "proj_w", "proj_b",
+                                                "ln2_w", "ln2_b", "fc_w", "fc_b", "fcproj_w", "fcproj_b"};
+    const size_t layer_sizes[12] = {D, D, 3 * D * D, 3 * D, D * D, D, D, D, 4 * D * D, 4 * D, 4 * D * D, D};
+    if (i < V * D) {
+        snprintf(name, cap, "wte");
+        *in = i;
+        return;
+    }
+    i -= V * D;
+    if (i < T * D) {
+        snprintf(name, cap, "wpe");
+        *in = i;
+        return;
+    }
+    i -= T * D;
+    for (int l = 0; l < c->L; l++)
+        for (int k = 0; k < 12; k++) {
+            if (i < layer_sizes[k]) {
+                snprintf(name, cap, "layer %d %s", l, layer_names[k]);
+                *in = i;
+                return;
+            }
+            i -= layer_sizes[k];
+        }
+    snprintf(name, cap, i < D ? "lnf_w" : "lnf_b");
+    *in = i < D ? i : i - D;
+}
+
+sb_status checkpoint_check_finite(const char *path, const ModelConfig *c, const float *buf, sb_error *err) {
+    size_t n = model_param_count(c);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(buf[i])) {
+            char name[64];
+            size_t in;
+            tensor_of(name, sizeof name, &in, c, i);
+            return sb_fail(err, SB_EFORMAT, "%s: %s[%zu] (value %zu of %zu) is %g; the model diverged or the file is corrupt",
+                           path, name, in, i, n, (double)buf[i]);
+        }
+    return SB_OK;
+}
+
 sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_error *err) {
     *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return sb_fail(err, SB_EIO, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    FILE *f;
+    sb_status st = safe_input_open(&f, path, "checkpoint", NULL, err);
+    if (st != SB_OK) return st;
     int32_t h[CHECKPOINT_HEADER_INTS];
-    sb_status st = SB_OK;
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = sb_fail(err, SB_EIO, "%s: not a regular file", path);
-        goto done;
-    }
     if (fread(h, sizeof h, 1, f) != 1) {
         st = sb_fail(err, SB_EFORMAT, "%s: too short for a checkpoint header (%d bytes needed)", path,
                      (int)sizeof h);
@@ -82,6 +123,10 @@ sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_erro
     if (fread(p, sizeof(float), n, f) != n) {
         free(p);
         st = sb_fail(err, SB_EIO, "%s: read failed", path);
+        goto done;
+    }
+    if ((st = checkpoint_check_finite(path, &cfg, p, err))) {
+        free(p);
         goto done;
     }
     *c = cfg;

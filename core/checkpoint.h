@@ -19,7 +19,14 @@
 sb_status checkpoint_save(const char *path, const ModelConfig *c, const float *buf, sb_error *err);
 
 /* Reads and validates the header (magic, version, a sane shape, a file size
- * that matches it exactly), then allocates *buf (caller frees). */
+ * that matches it exactly), then allocates *buf (caller frees) and refuses a
+ * value that is not finite (checkpoint_check_finite). The file must be a
+ * regular one; a FIFO is refused without blocking. */
 sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_error *err);
+
+/* Fails naming the first value of buf (a buffer of the parameter layout)
+ * that is NaN or infinite: its tensor, layer and index. path names the file
+ * (or the run) in the message. */
+sb_status checkpoint_check_finite(const char *path, const ModelConfig *c, const float *buf, sb_error *err);
 
 #endif

@@ -29,12 +29,14 @@ sb_status generate_text(FILE *f, const float *params, const ModelConfig *c, cons
         while (*p && isspace((unsigned char)*p)) p++;
         size_t w = 0;
         while (*p && !isspace((unsigned char)*p)) {
-            if (w + 1 < sizeof word) word[w++] = *p;
-            p++;
+            if (w + 1 < sizeof word) word[w] = *p;
+            w++, p++;
         }
         if (!w) break;
-        word[w] = 0;
-        ctx[len++] = (int)vocab_lookup(vocab, word);
+        /* the tokenizer's rule: a word longer than the vocabulary's longest
+         * (255 bytes) is UNK, never its truncated prefix */
+        word[w < sizeof word ? w : sizeof word - 1] = 0;
+        ctx[len++] = w < sizeof word ? (int)vocab_lookup(vocab, word) : TOKEN_UNK;
     }
     if (len == 0) {
         st = sb_fail(err, SB_EARG, "the prompt has no words; give at least one");

@@ -6,9 +6,16 @@
 #include "tokenizer.h"
 
 int sample_token(const float *probs, float *scratch, int V, float temperature, int top_k, Rng *r) {
-    double total = 0.0;
+    /* Log space: w = exp((log p - log p_max) / T), so the likeliest word
+     * weighs 1 whatever the temperature and nothing underflows to an all-zero
+     * distribution; as T falls this tends to the greedy choice. */
+    double max_log = -INFINITY, total = 0.0;
+    for (int v = TOKEN_FIRST_WORD; v < V; v++)
+        if (probs[v] > 0.0f && log((double)probs[v]) > max_log) max_log = log((double)probs[v]);
     for (int v = 0; v < V; v++) {
-        double p = v < TOKEN_FIRST_WORD ? 0.0 : pow((double)probs[v], 1.0 / temperature);
+        double p = v < TOKEN_FIRST_WORD || !(probs[v] > 0.0f) || max_log == -INFINITY
+                       ? 0.0
+                       : exp((log((double)probs[v]) - max_log) / (double)temperature);
         scratch[v] = (float)p;
     }
     if (top_k > 0 && top_k < V) {

@@ -1,6 +1,8 @@
 /* sample.h - choosing the next token from the model's probabilities.
  *
- * Temperature reshapes the distribution (p^(1/temperature), renormalised);
+ * Temperature reshapes the distribution (p^(1/temperature), renormalised),
+ * computed in log space with the likeliest word's log subtracted, so any
+ * positive temperature works and a low one tends to the greedy choice;
  * top_k > 0 keeps only the k likeliest tokens. Special tokens (ids below
  * TOKEN_FIRST_WORD) are never produced: they are not words of the text. The
  * draw uses rng.h, so a seed fixes the generated text. */

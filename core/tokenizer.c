@@ -33,9 +33,12 @@
 
 static const char *const special_words[TOKEN_FIRST_WORD] = {"<pad>", "<unk>", "<bos>", "<eos>", "<mask>"};
 
-/* The whitespace of isspace() in the C locale, as a table so the hot loop
- * does not depend on the process locale. */
-static int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+/* What separates words: the whitespace of isspace() in the C locale (so the
+ * hot loop does not depend on the process locale) and NUL, which no line of
+ * a vocabulary can hold. The one rule both tokenize_file and vocab_load
+ * apply: a word is a run of 1..TOKENIZER_MAX_WORD bytes that are not
+ * separators, lower-cased. */
+static int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || c == '\0'; }
 
 static unsigned char ascii_lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
 
@@ -152,19 +155,24 @@ static int rank_cmp(const void *pa, const void *pb) {
 /* ---------------------------------------------------------------------------
  * Vocabulary file: one word per line, written through safe_file.h. */
 
-static sb_status vocab_write(const char *path, const WordTable *t, const RankEntry *ranked, uint32_t n_words,
-                             sb_error *err) {
-    SafeFile sf;
-    sb_status st = safe_file_open(&sf, path, "vocabulary", err);
+/* Writes the vocabulary into sf's temporary, left open for the caller to
+ * commit with the token file; on failure nothing is left on disk. */
+static sb_status vocab_write(SafeFile *sf, const char *path, const WordTable *t, const RankEntry *ranked,
+                             uint32_t n_words, sb_error *err) {
+    sb_status st = safe_file_open(sf, path, "vocabulary", err);
     if (st != SB_OK) return st;
-    FILE *f = sf.f;
+    FILE *f = sf->f;
     int ok = 1;
     for (int i = 0; i < TOKEN_FIRST_WORD && ok; i++) ok = fputs(special_words[i], f) >= 0 && fputc('\n', f) != EOF;
     for (uint32_t i = 0; i < n_words && ok; i++) {
         const WordType *wt = &t->types[ranked[i].type];
         ok = fwrite(t->pool + wt->off, 1, wt->len, f) == wt->len && fputc('\n', f) != EOF;
     }
-    return safe_file_commit(&sf, ok, err);
+    if (ok && fflush(f) == 0 && !ferror(f)) return SB_OK;
+    int e = errno;
+    safe_file_abort(sf);
+    return sb_fail(err, SB_EIO, "%s: cannot write the vocabulary: %s; check free disk space and permissions", path,
+                   e ? strerror(e) : "short write");
 }
 
 /* ---------------------------------------------------------------------------
@@ -192,10 +200,9 @@ sb_status tokenize_file(const char *text_path, const char *out_path, uint32_t vo
     if (vocab_size < TOKENIZER_MIN_VOCAB || vocab_size > TOKENIZER_MAX_VOCAB)
         return sb_fail(err, SB_ECONFIG, "vocab size %u is out of range: it must be between %d and %d (5 specials + words)",
                        vocab_size, TOKENIZER_MIN_VOCAB, TOKENIZER_MAX_VOCAB);
-    FILE *f = fopen(text_path, "rb");
-    if (!f)
-        return sb_fail(err, SB_EIO, "cannot open text file %s: %s; check the path (`sphere-bench corpus` writes one)",
-                       text_path, strerror(errno));
+    FILE *f;
+    sb_status opened = safe_input_open(&f, text_path, "text file", "check the path (`sphere-bench corpus` writes one)", err);
+    if (opened != SB_OK) return opened;
 
     sb_status st = SB_OK;
     WordTable t;
@@ -282,11 +289,26 @@ sb_status tokenize_file(const char *text_path, const char *out_path, uint32_t vo
                                 .count = t.types[i].count};
     qsort(ranked, t.n_types, sizeof *ranked, rank_cmp);
 
-    uint32_t max_words = vocab_size - TOKEN_FIRST_WORD;
-    uint32_t n_words = t.n_types < max_words ? (uint32_t)t.n_types : max_words;
-    /* Reuse WordType.count as the type -> token id map once ranking is done. */
-    for (size_t r = 0; r < t.n_types; r++)
-        t.types[ranked[r].type].count = r < n_words ? TOKEN_FIRST_WORD + r : TOKEN_UNK;
+    uint32_t max_words = vocab_size - TOKEN_FIRST_WORD, n_words = 0;
+    /* Reuse WordType.count as the type -> token id map once ranking is done;
+     * ranked[0..n_words) becomes the vocabulary's words. A word spelled like
+     * a special ("<unk>") is UNK: a vocabulary cannot hold it twice. */
+    for (size_t r = 0; r < t.n_types; r++) {
+        WordType *wt = &t.types[ranked[r].type];
+        int special = 0;
+        for (int k = 0; k < TOKEN_FIRST_WORD; k++)
+            special |= wt->len == strlen(special_words[k]) && memcmp(t.pool + wt->off, special_words[k], wt->len) == 0;
+        if (special || n_words == max_words) {
+            wt->count = TOKEN_UNK;
+            continue;
+        }
+        wt->count = TOKEN_FIRST_WORD + n_words;
+        ranked[n_words++] = ranked[r];
+    }
+    if (n_words == 0) {
+        st = sb_fail(err, SB_EFORMAT, "text file %s has no words but the specials' spellings (<unk>, ...)", text_path);
+        goto done;
+    }
     uint64_t unknown = 0;
     for (size_t i = 0; i < ids.n; i++) {
         uint32_t id = ids.v[i] == TYPE_TOO_LONG ? TOKEN_UNK : (uint32_t)t.types[ids.v[i]].count;
@@ -302,10 +324,17 @@ sb_status tokenize_file(const char *text_path, const char *out_path, uint32_t vo
         goto done;
     }
     snprintf(vocab_path, vp_len, "%s.vocab", out_path);
-    /* Vocabulary first: a token file that exists always has its vocabulary. */
-    st = vocab_write(vocab_path, &t, ranked, n_words, err);
+    /* Both files are written in full, then renamed into place together: the
+     * old pair or the new pair, never one of each. */
+    SafeFile pair[2];
+    st = vocab_write(&pair[0], vocab_path, &t, ranked, n_words, err);
     if (st != SB_OK) goto done;
-    st = tokens_save(out_path, ids.v, ids.n, final_vocab, err);
+    st = tokens_save_open(&pair[1], out_path, ids.v, ids.n, final_vocab, err);
+    if (st != SB_OK) {
+        safe_file_abort(&pair[0]);
+        goto done;
+    }
+    st = safe_file_commit_all(pair, 2, 1, err);
     if (st != SB_OK) goto done;
 
     if (stats) {
@@ -337,11 +366,9 @@ void vocab_free(Vocab *v) {
 
 sb_status vocab_load(Vocab *v, const char *path, sb_error *err) {
     memset(v, 0, sizeof *v);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sb_fail(err, SB_EIO, "cannot open vocabulary %s: %s; it is written by `sphere-bench tokenize` as OUT.vocab",
-                       path, strerror(errno));
-    sb_status st = SB_OK;
+    FILE *f;
+    sb_status st = safe_input_open(&f, path, "vocabulary", "it is written by `sphere-bench tokenize` as OUT.vocab", err);
+    if (st != SB_OK) return st;
     char *line = NULL;
     size_t line_cap = 0, cap = 0;
     WordTable seen; /* to refuse duplicate lines, which would make ids ambiguous */
@@ -368,9 +395,14 @@ sb_status vocab_load(Vocab *v, const char *path, sb_error *err) {
             st = sb_fail(err, SB_EFORMAT, "vocabulary %s line %u is empty; every line must hold one word", path, i);
             break;
         }
+        if (len > TOKENIZER_MAX_WORD) {
+            st = sb_fail(err, SB_EFORMAT, "vocabulary %s line %u is %zd bytes; a word has at most %d", path, i, len,
+                         TOKENIZER_MAX_WORD);
+            break;
+        }
         for (ssize_t k = 0; k < len && st == SB_OK; k++) {
             unsigned char c = (unsigned char)line[k];
-            if (is_space(c) || c == '\0')
+            if (is_space(c))
                 st = sb_fail(err, SB_EFORMAT,
                              "vocabulary %s line %u contains whitespace or NUL at byte %zd; words cannot (a Windows line "
                              "ending?)",

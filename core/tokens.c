@@ -61,15 +61,14 @@ static void ids_swap_to_host(uint32_t *ids, size_t n) {
 
 sb_status tokens_load(TokenFile *tf, const char *path, sb_error *err) {
     memset(tf, 0, sizeof *tf);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sb_fail(err, SB_EIO, "cannot open token file %s: %s; check the path or run `sphere-bench tokenize` first",
-                       path, strerror(errno));
+    FILE *f;
+    sb_status opened = safe_input_open(&f, path, "token file",
+                                       "check the path or run `sphere-bench tokenize` first", err);
+    if (opened != SB_OK) return opened;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return sb_fail(err, SB_EIO, "token file %s is not a regular file; pass the .tok file written by `sphere-bench tokenize`",
-                       path);
+        return sb_fail(err, SB_EIO, "cannot read token file %s: %s", path, strerror(errno));
     }
     uint64_t actual = (uint64_t)st.st_size;
     unsigned char h[TOKENS_HEADER_BYTES];
@@ -160,6 +159,17 @@ sb_status tokens_load(TokenFile *tf, const char *path, sb_error *err) {
 }
 
 sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, uint32_t vocab_size, sb_error *err) {
+    SafeFile sf;
+    sb_status st = tokens_save_open(&sf, path, ids, n_tokens, vocab_size, err);
+    if (st != SB_OK) return st;
+    return safe_file_commit(&sf, 1, err);
+}
+
+sb_status tokens_save_open(SafeFile *sf, const char *path, const uint32_t *ids, uint64_t n_tokens,
+                           uint32_t vocab_size, sb_error *err) {
+    sf->f = NULL;
+    sf->tmp[0] = '\0';
+    sf->slot = -1;
     if (vocab_size == 0 || vocab_size > (uint32_t)INT32_MAX)
         return sb_fail(err, SB_ECONFIG, "cannot write token file %s with vocab size %u; it must be 1..%d", path,
                        vocab_size, INT32_MAX);
@@ -170,10 +180,9 @@ sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, 
             return sb_fail(err, SB_ERANGE, "cannot write token file %s: token %llu has id %u, not below the vocab size %u",
                            path, (unsigned long long)i, ids[i], vocab_size);
 
-    SafeFile sf;
-    sb_status st = safe_file_open(&sf, path, "token file", err);
+    sb_status st = safe_file_open(sf, path, "token file", err);
     if (st != SB_OK) return st;
-    FILE *f = sf.f;
+    FILE *f = sf->f;
     unsigned char h[TOKENS_HEADER_BYTES];
     le32_put(h, TOKENS_MAGIC);
     le32_put(h + 4, TOKENS_VERSION);
@@ -200,7 +209,11 @@ sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, 
     free(buf);
     errno = write_errno;
 #endif
-    return safe_file_commit(&sf, ok, err);
+    if (ok && fflush(f) == 0 && !ferror(f)) return SB_OK;
+    int e = errno;
+    safe_file_abort(sf);
+    return sb_fail(err, SB_EIO, "%s: cannot write the token file: %s; check free disk space and permissions", path,
+                   e ? strerror(e) : "short write");
 }
 
 void tokens_free(TokenFile *tf) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "safe_file.h"
 
 #define TOKENS_MAGIC 20261125u
 #define TOKENS_VERSION 1u
@@ -34,6 +35,12 @@ sb_status tokens_load(TokenFile *tf, const char *path, sb_error *err);
  * failed write never leaves a half file under `path`. */
 sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, uint32_t vocab_size,
                       sb_error *err);
+
+/* The same, left open: every byte written to sf's temporary, nothing
+ * renamed, so the caller commits it together with other files
+ * (safe_file_commit_all) or aborts it. On failure nothing is left on disk. */
+sb_status tokens_save_open(SafeFile *sf, const char *path, const uint32_t *ids, uint64_t n_tokens,
+                           uint32_t vocab_size, sb_error *err);
 
 void tokens_free(TokenFile *tf);
 

@@ -43,7 +43,9 @@ static float *awkward_params(const ModelConfig *c, size_t *n_out) {
     float *p = malloc(n * sizeof(float));
     assert_non_null(p);
     for (size_t i = 0; i < n; i++) p[i] = (float)((double)i * 0.37 - 50.0) / 7.0f;
-    const uint32_t special[] = {0x80000000u, 0x00000001u, 0x807fffffu, 0x7fc12345u, 0x7f800000u, 0xff800000u};
+    /* -0, the smallest subnormal, the largest negative subnormal, the smallest
+     * normal, +-FLT_MAX: finite, so a checkpoint may hold them */
+    const uint32_t special[] = {0x80000000u, 0x00000001u, 0x807fffffu, 0x00800000u, 0x7f7fffffu, 0xff7fffffu};
     for (size_t k = 0; k < sizeof special / sizeof special[0] && k < n; k++) memcpy(&p[k * 5], &special[k], 4);
     *n_out = n;
     return p;
@@ -357,8 +359,37 @@ static void test_save_replaces_existing(void **state) {
     free(b);
 }
 
-/* A save whose rename cannot succeed (the target is a directory) fails with
- * SB_EIO and removes its temporary file. */
+/* A NaN or an infinity anywhere is refused on load, naming the tensor (and
+ * layer) and the index inside it. */
+static void test_nonfinite_refused(void **state) {
+    (void)state;
+    char path[TU_PATH_MAX];
+    tu_path(path, "nonfinite.ckpt");
+    size_t n;
+    float *p = awkward_params(&small, &n);
+    const struct { size_t at; float v; const char *name; } cases[] = {
+        {0, NAN, "wte[0]"},
+        {n - 1, INFINITY, "lnf_b["},
+        {(size_t)small.V * small.D + (size_t)small.T * small.D + (size_t)small.D + 1, -INFINITY, "layer 0 ln1_b[1]"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        float keep = p[cases[k].at];
+        p[cases[k].at] = cases[k].v;
+        save_ok(path, &small, p);
+        ModelConfig c;
+        float *q = NULL;
+        sb_error err;
+        assert_int_equal(checkpoint_load(path, &c, &q, &err), SB_EFORMAT);
+        assert_null(q);
+        assert_contains(err.msg, cases[k].name);
+        assert_contains(err.msg, path);
+        p[cases[k].at] = keep;
+    }
+    free(p);
+}
+
+/* A save onto a directory is refused before anything is written, with no
+ * temporary left. */
 static void test_failed_rename_leaves_no_temporary(void **state) {
     (void)state;
     char dir[TU_PATH_MAX], target[TU_PATH_MAX];
@@ -444,6 +475,7 @@ int main(void) {
         cmocka_unit_test(test_no_temporary_left_after_save),
         cmocka_unit_test(test_save_replaces_existing),
         cmocka_unit_test(test_failed_rename_leaves_no_temporary),
+        cmocka_unit_test(test_nonfinite_refused),
         cmocka_unit_test(test_failed_write_keeps_old_file),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_all);
