@@ -59,12 +59,22 @@ static void show_progress(const TrainProgress *p, void *ctx) {
     if (!live && p->step == p->steps) return; /* a log gets one line per run from the bench already */
     h->last_print = now;
     const RunSpec *s = h->spec;
-    double tps = now > 0 ? (double)p->batches_done * s->B * s->T / now : 0.0;
+    uint64_t tokens = p->batches_done * (uint64_t)s->B * (uint64_t)s->T;
+    double tps = now > 0 ? (double)tokens / now : 0.0;
     double eta = p->batches_done ? now * (double)(p->batches - p->batches_done) / (double)p->batches_done : 0.0;
-    fprintf(stderr, "%s  %-6s %-6s %-11s %4d threads rep %d: %6llu/%llu batches  %8.0f tokens/s  ETA %4.0f s%s",
-            live ? "\r" : "",
+    char run[48] = "", bench_eta[64] = "";
+    const BenchPosition *pos = h->setup->position;
+    if (pos) {
+        char d[24];
+        progress_format_duration(d, sizeof d, progress_bench_eta(pos, pos->tokens_done + tokens, clock_wall_now()));
+        snprintf(run, sizeof run, "run %d of %d ", pos->run, pos->runs);
+        snprintf(bench_eta, sizeof bench_eta, "  bench ETA %s", d);
+    }
+    fprintf(stderr, "%s  %s%-6s %-6s %-11s %4d threads rep %d: %6llu/%llu batches  %8.0f tokens/s  ETA %4.0f s%s%s",
+            live ? "\r" : "", run,
             run_kind_name(s->kind), s->variant->name, s->route ? s->route : "", s->threads, s->rep,
-            (unsigned long long)p->batches_done, (unsigned long long)p->batches, tps, eta, live ? " " : "\n");
+            (unsigned long long)p->batches_done, (unsigned long long)p->batches, tps, eta, bench_eta,
+            live ? "   " : "\n");
     if (live && p->step == p->steps) fprintf(stderr, "\n");
     fflush(stderr);
 }

@@ -13,6 +13,7 @@
 
 #include "../variants/variant.h"
 #include "counters.h"
+#include "progress.h"
 
 typedef enum { RUN_FULL = 0, RUN_SWEEP, RUN_ROUTE, RUN_BATCH, RUN_KIND_COUNT } RunKind;
 
@@ -41,6 +42,7 @@ typedef struct {
     int cores;
     const int *cpu_ids;         /* the usable CPUs (machine.h), for --pin */
     int progress;               /* 0: silent; 1: a live line on a terminal; 2: a line every 30 s (logs) */
+    const BenchPosition *position; /* run k of N and the bench's ETA on the progress line; may be NULL */
 } BenchSetup;
 
 typedef struct {

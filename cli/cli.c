@@ -1,6 +1,8 @@
 /* cli.c - option parsing for the subcommands; see cli.h. */
 #include "cli.h"
 
+#include "../core/safe_file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -9,11 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static int spec_index(const CliOptSpec *specs, const char *name) {
+static int spec_index_n(const CliOptSpec *specs, const char *name, size_t len) {
     for (int i = 0; specs[i].name; i++)
-        if (strcmp(specs[i].name, name) == 0) return i;
+        if (strlen(specs[i].name) == len && strncmp(specs[i].name, name, len) == 0) return i;
     return -1;
 }
+
+static int spec_index(const CliOptSpec *specs, const char *name) { return spec_index_n(specs, name, strlen(name)); }
 
 sb_status cli_parse(CliArgs *a, const char *command, const CliOptSpec *specs, int max_positional, int argc,
                     char **argv, sb_error *err) {
@@ -23,11 +27,20 @@ sb_status cli_parse(CliArgs *a, const char *command, const CliOptSpec *specs, in
     for (int i = 0; i < argc; i++) {
         const char *w = argv[i];
         if (w[0] == '-' && w[1] && !isdigit((unsigned char)w[1]) && w[1] != '.') {
-            int k = spec_index(specs, w);
+            /* "--opt=value" is "--opt value" */
+            const char *eq = w[1] == '-' ? strchr(w, '=') : NULL;
+            size_t len = eq ? (size_t)(eq - w) : strlen(w);
+            int k = spec_index_n(specs, w, len);
             if (k < 0)
-                return sb_fail(err, SB_EARG, "unknown option '%s' (see 'sphere-bench help %s')", w, command);
+                return sb_fail(err, SB_EARG, "unknown option '%.*s' (see 'sphere-bench help %s')", (int)len, w,
+                               command);
+            if (a->values[k])
+                return sb_fail(err, SB_EARG, "option %s is given twice; give it once", specs[k].name);
             if (specs[k].is_flag) {
+                if (eq) return sb_fail(err, SB_EARG, "option %s takes no value (got '%s')", specs[k].name, w);
                 a->values[k] = "1";
+            } else if (eq) {
+                a->values[k] = eq + 1;
             } else {
                 if (i + 1 >= argc) return sb_fail(err, SB_EARG, "option %s needs a value", w);
                 a->values[k] = argv[++i];
@@ -107,16 +120,17 @@ int cli_parse_command(CliArgs *a, const char *command, const char *synopsis, con
 }
 
 sb_status cli_check_output(const char *option, const char *path, sb_error *err) {
-    if (!path) return SB_OK;
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
+    return path ? safe_output_check(option, path, err) : SB_OK;
+}
+
+sb_status cli_get_wait(const CliArgs *a, WaitMode *out, sb_error *err) {
+    const char *v = cli_get(a, "--wait");
+    if (!v) return SB_OK;
+    if (strcmp(v, "block") == 0)
+        *out = WAIT_BLOCK;
+    else if (strcmp(v, "spin") == 0)
+        *out = WAIT_SPIN;
     else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (access(dir, W_OK) != 0)
-        return sb_fail(err, SB_EIO, "%s %s: directory '%s' does not exist or is not writable", option, path, dir);
+        return sb_fail(err, SB_EARG, "--wait takes block or spin, got '%s'", v);
     return SB_OK;
 }

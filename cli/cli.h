@@ -1,7 +1,8 @@
 /* cli.h - command-line parsing shared by the subcommands.
  *
  * Each subcommand declares the options it takes; parsing refuses anything
- * else by name, and the typed getters refuse malformed or out-of-range
+ * else by name, and any option given twice. "--opt value" and "--opt=value"
+ * are the same. The typed getters refuse malformed or out-of-range
  * numbers with a message that names the option, so no subcommand ever runs
  * with a value it did not understand. */
 #ifndef SB_CLI_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "../core/error.h"
+#include "../variants/variant.h"
 
 #define CLI_MAX_OPTS 32
 #define CLI_MAX_POSITIONAL 4
@@ -41,6 +43,8 @@ sb_status cli_get_long(const CliArgs *a, const char *name, long long min, long l
                        sb_error *err);
 sb_status cli_get_double(const CliArgs *a, const char *name, double min, double max, double *out, sb_error *err);
 int cli_flag(const CliArgs *a, const char *name);
+/* --wait block|spin: absent leaves *out unchanged (the default). */
+sb_status cli_get_wait(const CliArgs *a, WaitMode *out, sb_error *err);
 
 /* Prints "sphere-bench: <command>: <message>" to stderr and returns the exit
  * status: 2 for a usage error, 1 for a failure of the work. */

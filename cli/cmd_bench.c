@@ -1,87 +1,278 @@
 /* cmd_bench.c - `bench`: the main job. Runs every trainer, records every thread.
  *
- * Order of work: make or check the dataset; probe the counters; one warm-up
- * run per trainer (not recorded); the full-epoch runs at the original's
- * shape (64 threads, every batch, each trainer at least once); the thread
- * sweep (serial at 1 thread, the others at 2.. threads) on a fixed subset of
- * batches, repeated; the routing runs (sphere under each policy); and, with
- * --batch-tokens, the batch-size sweep. Within each repetition the trainers
- * run one after another at the same configuration (A B A B ...), so slow
- * drift of the machine hits all of them alike. Everything lands in a run
- * folder under results/ (see results.h) and a summary table is printed. */
+ * Each stage is one short function, in the order they run (Google
+ * Benchmark's runner is the model):
+ *   read_options   the command line -> the plan's options and the set-up
+ *   plan_build     the list of runs (bench/plan.c: pure, tested on its own)
+ *   prepare        the dataset, the counters, the run folder's name
+ *   measure_machine  the machine's ceilings (peak) and the core's kernels
+ *   warm_up        one short unrecorded run per trainer
+ *   run_plan       every run of the plan, with run k of N and the bench's ETA
+ *   write_results  the run folder, the samples, core.json and the summary
+ * Everything lands in a run folder under results/ (see results.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../bench/core_bench.h"
+#include "../bench/counters.h"
+#include "../bench/harness.h"
+#include "../bench/machine.h"
+#include "../bench/peak.h"
+#include "../bench/plan.h"
+#include "../bench/results.h"
 #include "../core/checkpoint.h"
 #include "../core/generate.h"
 #include "../core/model.h"
+#include "../core/path.h"
 #include "../core/safe_file.h"
 #include "../core/tokenizer.h"
-#include "../variants/sphere_plan.h"
+#include "../dataset/cache.h"
 #include "cli.h"
 #include "commands.h"
-#include "../bench/counters.h"
-#include "../dataset/cache.h"
-#include "../bench/harness.h"
-#include "../bench/machine.h"
-#include "../bench/core_bench.h"
-#include "../bench/peak.h"
-#include "../bench/results.h"
 
-#define MAX_LIST 32
-#define MAX_RUNS 4096
+/* What --quick sets beside the plan's own defaults (plan.h). */
+#define PEAK_MB(quick) ((quick) ? 64 : 256)
+#define CORE_REPS(quick) ((quick) ? 3 : 7)
 
-/* Parses "1,2,64" into v (at most MAX_LIST positive ints). */
-static sb_status parse_int_list(const char *s, int *v, int *n, long lo, long hi, const char *opt, sb_error *err) {
-    *n = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        long x = strtol(p, &end, 10);
-        if (end == p || (*end && *end != ',') || x < lo || x > hi || *n >= MAX_LIST)
-            return sb_fail(err, SB_EARG, "%s wants a comma-separated list of up to %d integers in %ld..%ld, got '%s'",
-                           opt, MAX_LIST, lo, hi, s);
-        v[(*n)++] = (int)x;
-        p = *end ? end + 1 : end;
+typedef struct {
+    /* options */
+    PlanOptions po;
+    const ModelPreset *preset;
+    const char *data_dir, *out, *events;
+    WaitMode wait;
+    int pin, use_counters, list;
+    /* the bench */
+    MachineInfo m;
+    Plan plan;
+    DatasetInfo dinfo;
+    TokenFile tf;
+    ModelConfig model;
+    CounterSet cs;
+    BenchSetup setup;
+    PeakResult peak;
+    CoreBench core;
+    int have_core;
+    char out_dir[SB_PATH_MAX];
+    RunRecord *runs; /* plan.n */
+    int done;
+    double t0;
+} Bench;
+
+static const CliOptSpec specs[] = {
+    {"--variants", 0, "LIST: trainers to compare (default: every trainer but serial, which is the baseline)"},
+    {"--threads", 0, "LIST: thread counts of the sweep (default 1,2,4,8,16,32,64 and the core count)"},
+    {"--full-threads", 0, "N: threads of the full-epoch runs (default 64, the original's shape)"},
+    {"--batches", 0, "K: batches of the full-epoch runs (default: all of the dataset)"},
+    {"--sweep-batches", 0, "K: batches of each sweep run (default 48)"},
+    {"--reps", 0, "R: repetitions of each sweep configuration (default 3)"},
+    {"--full-reps", 0, "R: repetitions of each full-epoch run (default 1)"},
+    {"--batches-per-step", 0, "S: batches per AdamW step, the same for every trainer (default 63)"},
+    {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
+    {"--batch-tokens", 0, "LIST: tokens per batch (B x T) swept at --full-threads (default 4096,1024,256,64; "
+                           "0: none)"},
+    {"--batch-reps", 0, "R: repetitions of the tokens-per-batch sweep (default 1)"},
+    {"--events", 0, "LIST: counters (default " COUNTERS_DEFAULT_EVENTS ")"},
+    {"--no-counters", 1, "record no counters"},
+    {"--pin", 1, "pin thread i to the (i mod cores)-th CPU this process may use"},
+    {"--wait", 0, "block|spin: how control threads wait (default block)"},
+    {"--quick", 1, "everything small (a check that the bench works, not a measurement; see below)"},
+    {"--list", 1, "print the runs these options give, in order, and exit (no dataset, nothing measured)"},
+    {"--data-dir", 0, "DIR: where the dataset is kept (default data)"},
+    {"--out", 0, "DIR: run folder (default results/DATE-REVISION[-dirty][-quick])"},
+    {"--help", 1, "print this"},
+    {NULL, 0, NULL},
+};
+
+static void print_notes(void) {
+    PlanOptions q;
+    plan_defaults(&q, 1, 1, 4, 1);
+    printf("\n--quick sets: --sweep-batches %lld, --reps %lld, --threads 1,2,CORES, --batch-tokens 0 (no batch sweep), "
+           "--batches 2 x --batches-per-step, the batch B at a quarter of the preset's, peak arrays of %d MB "
+           "(else %d), core kernel timings the median of %d (else %d).\n",
+           q.sweep_batches, q.reps, PEAK_MB(1), PEAK_MB(0), CORE_REPS(1), CORE_REPS(0));
+    printf("\nA run writes into its folder (--out):\n"
+           "  context.json        machine, build, model, dataset, options, counters\n"
+           "  runs.csv            one row per run\n"
+           "  threads.csv         one row per thread per run, with its counters\n"
+           "  groups.csv          batches per level-1 sphere, per run\n"
+           "  loss.csv            loss per step, per run\n"
+           "  summary.json        per configuration: medians, spread, speedups, efficiency\n"
+           "  samples.txt         text sampled from each full run's model\n"
+           "  model-TRAINER.ckpt  each full run's trained model\n"
+           "  core.json           the core's kernels on one thread against the peak\n"
+           "and writes the folder's name into results/LATEST.\n"
+           "\nexit status: 0 success, 1 the work failed, 2 usage (a bad option)\n");
+}
+
+/* The command line -> b's options; the exit status on failure, else -1. */
+static int read_options(Bench *b, int argc, char **argv) {
+    CliArgs a;
+    int rc = cli_parse_command(&a, "bench", "[options]", specs, 0, argc, argv);
+    if (rc >= 0) {
+        if (rc == 0) print_notes();
+        return rc;
     }
-    if (*n == 0) return sb_fail(err, SB_EARG, "%s is empty", opt);
+    sb_error err;
+    const char *preset_name = cli_get(&a, "--model") ? cli_get(&a, "--model") : "bench";
+    if (!(b->preset = model_preset_find(preset_name))) {
+        snprintf(err.msg, sizeof err.msg, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
+        return cli_error("bench", err.msg, 1);
+    }
+    machine_info_read(&b->m);
+    PlanOptions *o = &b->po;
+    plan_defaults(o, cli_flag(&a, "--quick"), b->m.cores, b->preset->B, b->preset->T);
+    o->variants = cli_get(&a, "--variants");
+    o->threads = cli_get(&a, "--threads");
+    o->batch_tokens = cli_get(&a, "--batch-tokens");
+    /* the plan checks the ranges, so the ones here only parse */
+    const long long lo = -(1LL << 62), hi = 1LL << 62;
+    if (cli_get_long(&a, "--full-threads", lo, hi, &o->full_threads, &err) ||
+        cli_get_long(&a, "--batches", 1, 1LL << 40, &o->full_batches, &err) || /* 0 is the plan's "all" */
+        cli_get_long(&a, "--sweep-batches", lo, hi, &o->sweep_batches, &err) ||
+        cli_get_long(&a, "--reps", lo, hi, &o->reps, &err) || cli_get_long(&a, "--full-reps", lo, hi, &o->full_reps, &err) ||
+        cli_get_long(&a, "--batch-reps", lo, hi, &o->batch_reps, &err) ||
+        cli_get_long(&a, "--batches-per-step", lo, hi, &o->batches_per_step, &err) || cli_get_wait(&a, &b->wait, &err))
+        return cli_error("bench", err.msg, 1);
+    b->data_dir = cli_get(&a, "--data-dir") ? cli_get(&a, "--data-dir") : "data";
+    b->out = cli_get(&a, "--out");
+    b->events = cli_get(&a, "--events");
+    b->pin = cli_flag(&a, "--pin");
+    b->use_counters = !cli_flag(&a, "--no-counters");
+    b->list = cli_flag(&a, "--list");
+    return -1;
+}
+
+/* --list: the plan, one run a line. */
+static void print_plan(const Plan *p) {
+    printf("%d runs (%llu tokens)\n", p->n, (unsigned long long)p->tokens);
+    for (int i = 0; i < p->n; i++) {
+        const RunSpec *s = &p->runs[i];
+        char batches[32];
+        if (s->batches)
+            snprintf(batches, sizeof batches, "%llu", (unsigned long long)s->batches);
+        else
+            snprintf(batches, sizeof batches, "all");
+        printf("%4d  %-5s %-8s %-11s %4d threads  rep %d  %d x %d  %s batches\n", i + 1, run_kind_name(s->kind),
+               s->variant->name, s->route ? s->route : "-", s->threads, s->rep, s->B, s->T, batches);
+    }
+}
+
+/* The run folder: named, made with its parents, and refused when it holds
+ * another run's files, before the dataset is made or anything measured. */
+static sb_status make_run_folder(Bench *b, sb_error *err) {
+    sb_status st;
+    if (b->out) {
+        st = path_join(b->out_dir, sizeof b->out_dir, "", b->out, err);
+    } else {
+        char name[256];
+        snprintf(name, sizeof name, "%s-%s%s%s", b->m.date_compact, b->m.git_revision, b->m.git_dirty ? "-dirty" : "",
+                 b->po.quick ? "-quick" : "");
+        st = path_join(b->out_dir, sizeof b->out_dir, "results", name, err);
+    }
+    return st ? st : safe_dir_prepare(b->out_dir, err);
+}
+
+/* The run folder, the dataset, the plan against it and the counters. */
+static sb_status prepare(Bench *b, sb_error *err) {
+    sb_status st = make_run_folder(b, err);
+    if (st) return st;
+    st = dataset_ensure(&b->dinfo, &b->tf, b->data_dir, CORPUS_DEFAULT_BYTES, CORPUS_DEFAULT_SEED, 8192, err);
+    if (st) return st;
+    b->model = model_config_from_preset(b->preset, (int)b->tf.vocab_size);
+    b->po.data_batches = tokens_batch_count(&b->tf, b->plan.B, b->plan.T);
+    plan_free(&b->plan);
+    if ((st = plan_build(&b->plan, &b->po, err))) return st;
+    if (b->use_counters && (st = counters_setup(&b->cs, b->events, NULL, err))) {
+        b->use_counters = 0;
+        return st;
+    }
     return SB_OK;
 }
 
-static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+/* The machine's ceilings, so every throughput can be read as a fraction of
+ * them, and the core's own single-thread speed kernel by kernel (core.json). */
+static sb_status measure_machine(Bench *b, sb_error *err) {
+    fprintf(stderr, "bench: %s, %d cores; model %s (V=%d, %zu parameters), %d runs; results in %s\n", b->m.cpu_model,
+            b->m.cores, b->preset->name, b->model.V, model_param_count(&b->model), b->plan.n, b->out_dir);
+    if (b->use_counters)
+        for (int i = 0; i < b->cs.n; i++)
+            fprintf(stderr, "bench: counter %-16s %s\n", b->cs.ev[i].name,
+                    b->cs.ev[i].usable ? "counts" : b->cs.ev[i].why);
+    sb_status st = peak_measure(&b->peak, PEAK_MB(b->po.quick), err);
+    if (st) return st;
+    peak_print(stderr, &b->peak);
+    b->have_core = core_bench_run(&b->core, b->preset, b->model.V, CORE_REPS(b->po.quick), &b->peak, err) == SB_OK;
+    if (b->have_core)
+        core_bench_print(stderr, &b->core);
+    else
+        fprintf(stderr, "sphere-bench: bench: no core timings: %s\n", err->msg);
+    return SB_OK;
+}
 
-static int sort_unique(int *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_int);
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (k == 0 || v[i] != v[k - 1]) v[k++] = v[i];
-    return k;
+/* One short run per trainer, not recorded. */
+static sb_status warm_up(const Bench *b, sb_error *err) {
+    BenchSetup quiet = b->setup;
+    quiet.progress = 0;
+    quiet.position = NULL;
+    for (int i = 0; i < b->plan.n_warmup; i++) {
+        RunRecord rec;
+        sb_status st = harness_run(&rec, &quiet, &b->plan.warmup[i], err);
+        if (st) return st;
+        run_record_free(&rec);
+    }
+    return SB_OK;
+}
+
+/* Every run of the plan, in order; stops at the first failure (b->done says
+ * how many finished). */
+static sb_status run_plan(Bench *b, sb_error *err) {
+    BenchPosition pos = {.runs = b->plan.n, .start_s = clock_wall_now(), .tokens_total = b->plan.tokens};
+    BenchSetup setup = b->setup;
+    setup.position = &pos;
+    b->t0 = pos.start_s;
+    for (b->done = 0; b->done < b->plan.n; b->done++) {
+        const RunSpec *s = &b->plan.runs[b->done];
+        pos.run = b->done + 1;
+        if (setup.progress != 1) { /* a log: one plain line per run */
+            char eta[24];
+            progress_format_duration(eta, sizeof eta, progress_bench_eta(&pos, pos.tokens_done, clock_wall_now()));
+            fprintf(stderr, "  run %d of %d: %s %s %s %d threads, %llu batches; bench ETA %s\n", pos.run, pos.runs,
+                    run_kind_name(s->kind), s->variant->name, s->route ? s->route : "", s->threads,
+                    (unsigned long long)s->batches, eta);
+        }
+        sb_status st = harness_run(&b->runs[b->done], &setup, s, err);
+        if (st) return st;
+        pos.tokens_done += run_spec_tokens(s);
+    }
+    return SB_OK;
 }
 
 /* The models the full runs trained: saved beside the results (git-ignored),
  * and a few lines sampled from each into samples.txt, for the report. */
-static sb_status write_samples(const char *dir, const RunRecord *runs, int n, const ModelConfig *model,
-                               const char *vocab_path, sb_error *err) {
+static sb_status write_samples(const Bench *b, sb_error *err) {
     static const char *const prompts[] = {"the", "a", "it was"};
+    char vocab_path[SB_PATH_MAX], path[SB_PATH_MAX];
     Vocab vocab;
-    sb_status st = vocab_load(&vocab, vocab_path, err);
-    if (st) return st;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/samples.txt", dir);
+    sb_status st;
+    if ((st = path_suffix(vocab_path, sizeof vocab_path, b->dinfo.tokens_path, ".vocab", err)) ||
+        (st = path_join(path, sizeof path, b->out_dir, "samples.txt", err)) || (st = vocab_load(&vocab, vocab_path, err)))
+        return st;
     SafeFile sf;
     if ((st = safe_file_open(&sf, path, "samples", err))) goto out;
-    for (int i = 0; i < n && !st; i++) {
-        if (!runs[i].params) continue;
-        char ckpt[4200];
-        snprintf(ckpt, sizeof ckpt, "%s/model-%s.ckpt", dir, runs[i].spec.variant->name);
-        if ((st = checkpoint_save(ckpt, model, runs[i].params, err))) break;
+    for (int i = 0; i < b->done && !st; i++) {
+        const RunRecord *r = &b->runs[i];
+        if (!r->params) continue;
+        char name[128], ckpt[SB_PATH_MAX];
+        snprintf(name, sizeof name, "model-%s.ckpt", r->spec.variant->name);
+        if ((st = path_join(ckpt, sizeof ckpt, b->out_dir, name, err)) ||
+            (st = checkpoint_save(ckpt, &b->model, r->params, err)))
+            break;
         fprintf(sf.f, "# %s, %d threads, %llu batches, final loss %.4f; temperature 0.8, seeds 1..3\n",
-                runs[i].spec.variant->name, runs[i].spec.threads, (unsigned long long)runs[i].res.batches,
-                runs[i].res.last_loss);
+                r->spec.variant->name, r->spec.threads, (unsigned long long)r->res.batches, r->res.last_loss);
         for (int k = 0; k < 3 && !st; k++)
-            st = generate_text(sf.f, runs[i].params, model, &vocab, prompts[k], 30, 0.8f, 0, (uint64_t)(k + 1), err);
+            st = generate_text(sf.f, r->params, &b->model, &vocab, prompts[k], 30, 0.8f, 0, (uint64_t)(k + 1), err);
     }
     if (st)
         safe_file_abort(&sf);
@@ -92,287 +283,92 @@ out:
     return st;
 }
 
-typedef struct {
-    RunSpec specs[MAX_RUNS];
-    int n;
-    int overflow; /* runs that did not fit: the plan is refused, never cut short */
-} RunList;
-
-static void add_run(RunList *l, RunKind kind, const Variant *v, const char *route, int threads, int rep, int B, int T,
-                    uint64_t batches) {
-    if (l->n >= MAX_RUNS) {
-        l->overflow++;
-        return;
+/* Whatever was measured (b->done runs) into the run folder, then the summary. */
+static sb_status write_results(const Bench *b, sb_error *err) {
+    SummaryRow *rows = calloc((size_t)b->done, sizeof *rows);
+    if (!rows) return sb_fail(err, SB_ENOMEM, "out of memory for %d runs' summary", b->done);
+    BenchOptions opt = {
+        .preset = b->preset->name,
+        .B = b->plan.B,
+        .T = b->plan.T,
+        .batches_per_step = (int)b->po.batches_per_step,
+        .reps = (int)b->po.reps,
+        .full_reps = (int)b->po.full_reps,
+        .pin = b->pin,
+        .quick = b->po.quick,
+        .events = b->events,
+        .wait = b->wait,
+    };
+    int n_rows = summarize(rows, b->runs, b->done, b->m.cores, &b->model, &b->peak);
+    sb_status st = results_write(b->out_dir, &b->m, &opt, &b->setup, &b->dinfo, &b->peak, b->runs, b->done, rows,
+                                 n_rows, err);
+    if (!st) {
+        sb_error e2;
+        char core_path[SB_PATH_MAX];
+        if (write_samples(b, &e2)) fprintf(stderr, "sphere-bench: bench: no samples: %s\n", e2.msg);
+        if (b->have_core && (path_join(core_path, sizeof core_path, b->out_dir, "core.json", &e2) ||
+                             core_bench_write(core_path, &b->core, 1, &b->peak, &e2)))
+            fprintf(stderr, "sphere-bench: bench: no core.json: %s\n", e2.msg);
+        summary_print(stdout, rows, n_rows, &b->m);
+        printf("bench: %d runs in %.0f s; results in %s\n", b->done, clock_wall_now() - b->t0, b->out_dir);
+        /* `make bench` reports on the run it just made: it reads the folder from here */
+        FILE *latest = fopen("results/LATEST", "w");
+        if (latest) {
+            fprintf(latest, "%s\n", b->out_dir);
+            fclose(latest);
+        }
     }
-    RunSpec *s = &l->specs[l->n++];
-    *s = (RunSpec){kind, v, route, threads, rep, B, T, 0, batches, kind == RUN_FULL && rep == 1};
+    free(rows);
+    return st;
+}
+
+/* From the dataset to the results; the exit status. */
+static int bench_run(Bench *b) {
+    sb_error err;
+    if (prepare(b, &err)) return cli_error("bench", err.msg, err.code == SB_EARG);
+    b->setup = (BenchSetup){
+        .data = &b->tf,
+        .model = b->model,
+        .batches_per_step = (int)b->po.batches_per_step,
+        .adamw = adamw_defaults(),
+        .init_seed = 1,
+        .wait = b->wait,
+        .counters = b->use_counters ? &b->cs : NULL,
+        .pin = b->pin,
+        .cores = b->m.cores,
+        .cpu_ids = b->m.cpu_ids,
+        .progress = isatty(2) ? 1 : 2,
+    };
+    if (measure_machine(b, &err) || warm_up(b, &err)) return cli_error("bench", err.msg, 0);
+    if (!(b->runs = calloc((size_t)b->plan.n, sizeof *b->runs)))
+        return cli_error("bench", "out of memory for the runs' records", 0);
+    int rc = 0;
+    if (run_plan(b, &err)) {
+        fprintf(stderr, "sphere-bench: bench: run %d of %d failed: %s\n", b->done + 1, b->plan.n, err.msg);
+        rc = 1;
+    }
+    /* whatever was measured is written, even after a failure */
+    if (b->done > 0 && write_results(b, &err)) rc = cli_error("bench", err.msg, 0);
+    return rc;
 }
 
 int cmd_bench(int argc, char **argv) {
-    static const CliOptSpec specs[] = {
-        {"--variants", 0, "LIST: trainers to compare (default: every trainer but serial, which is the baseline)"},
-        {"--threads", 0, "LIST: thread counts of the sweep (default 1,2,4,8,16,32,64 and the core count)"},
-        {"--full-threads", 0, "N: threads of the full-epoch runs (default 64, the original's shape)"},
-        {"--batches", 0, "K: batches of the full-epoch runs (default: all of the dataset)"},
-        {"--sweep-batches", 0, "K: batches of each sweep run (default 48)"},
-        {"--reps", 0, "R: repetitions of each sweep configuration (default 3)"},
-        {"--full-reps", 0, "R: repetitions of each full-epoch run (default 1)"},
-        {"--batches-per-step", 0, "S: batches per AdamW step, the same for every trainer (default 63)"},
-        {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
-        {"--batch-tokens", 0, "LIST: tokens per batch (B x T) swept at --full-threads (default 4096,1024,256,64; "
-                               "0: none)"},
-        {"--batch-reps", 0, "R: repetitions of the tokens-per-batch sweep (default 1)"},
-        {"--events", 0, "LIST: counters (default " COUNTERS_DEFAULT_EVENTS ")"},
-        {"--no-counters", 1, "record no counters"},
-        {"--pin", 1, "pin thread i to the (i mod cores)-th CPU this process may use"},
-        {"--wait", 0, "block|spin: how control threads wait (default block)"},
-        {"--quick", 1, "everything small (a check that the bench works, not a measurement)"},
-        {"--data-dir", 0, "DIR: where the dataset is kept (default data)"},
-        {"--out", 0, "DIR: run folder (default results/DATE-REVISION)"},
-        {"--help", 1, "print this"},
-        {NULL, 0, NULL},
-    };
-    CliArgs a;
-    int rc = cli_parse_command(&a, "bench", "[options]", specs, 0, argc, argv);
-    if (rc >= 0) return rc;
+    Bench *b = calloc(1, sizeof *b);
+    if (!b) return cli_error("bench", "out of memory", 0);
     sb_error err;
-    int quick = cli_flag(&a, "--quick");
-    long long full_threads = 64, full_batches = 0, sweep_batches = quick ? 8 : 48, reps = quick ? 1 : 3,
-              full_reps = 1, bps = 63, batch_reps = 1;
-    const char *preset_name = cli_get(&a, "--model") ? cli_get(&a, "--model") : "bench";
-    const char *data_dir = cli_get(&a, "--data-dir") ? cli_get(&a, "--data-dir") : "data";
-    const char *wait = cli_get(&a, "--wait");
-    if (cli_get_long(&a, "--full-threads", 2, VARIANT_MAX_THREADS, &full_threads, &err) ||
-        cli_get_long(&a, "--batches", 1, 1LL << 40, &full_batches, &err) ||
-        cli_get_long(&a, "--sweep-batches", 1, 1LL << 40, &sweep_batches, &err) ||
-        cli_get_long(&a, "--reps", 1, 1000, &reps, &err) || cli_get_long(&a, "--full-reps", 1, 1000, &full_reps, &err) ||
-        cli_get_long(&a, "--batch-reps", 1, 1000, &batch_reps, &err) ||
-        cli_get_long(&a, "--batches-per-step", 1, 1 << 20, &bps, &err))
-        return cli_error("bench", err.msg, 1);
-    if (wait && strcmp(wait, "block") != 0 && strcmp(wait, "spin") != 0)
-        return cli_error("bench", "--wait takes block or spin", 1);
-    const ModelPreset *preset = model_preset_find(preset_name);
-    if (!preset) {
-        snprintf(err.msg, sizeof err.msg, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
-        return cli_error("bench", err.msg, 1);
+    int rc = read_options(b, argc, argv);
+    if (rc < 0 && plan_build(&b->plan, &b->po, &err)) /* bad options are refused before any work */
+        rc = cli_error("bench", err.msg, 1);
+    if (rc < 0 && b->list) {
+        print_plan(&b->plan);
+        rc = 0;
     }
-    MachineInfo m;
-    machine_info_read(&m);
-
-    /* trainers */
-    const Variant *variants[MAX_LIST];
-    int n_variants = 0;
-    const char *vlist = cli_get(&a, "--variants");
-    if (vlist) {
-        char buf[512];
-        snprintf(buf, sizeof buf, "%s", vlist);
-        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-            const Variant *v = variant_find(tok);
-            if (!v || strcmp(v->name, "serial") == 0 || n_variants >= MAX_LIST) {
-                snprintf(err.msg, sizeof err.msg, "--variants: '%s' is not a parallel trainer (available: %s; serial "
-                         "always runs as the baseline)", tok, variant_names());
-                return cli_error("bench", err.msg, 1);
-            }
-            variants[n_variants++] = v;
-        }
-    } else {
-        for (const Variant *const *v = variant_all(); *v; v++)
-            if (strcmp((*v)->name, "serial") != 0) variants[n_variants++] = *v;
-    }
-    const Variant *serial = variant_find("serial");
-
-    /* thread counts */
-    int threads[MAX_LIST + 1], n_threads = 0;
-    if (cli_get(&a, "--threads")) {
-        if (parse_int_list(cli_get(&a, "--threads"), threads, &n_threads, 1, VARIANT_MAX_THREADS, "--threads", &err))
-            return cli_error("bench", err.msg, 1);
-    } else if (quick) {
-        /* 64 threads are covered by the full runs; the sweep only checks the path */
-        threads[0] = 1;
-        threads[1] = 2;
-        threads[2] = m.cores;
-        n_threads = 3;
-    } else {
-        int d[] = {1, 2, 4, 8, 16, 32, 64};
-        memcpy(threads, d, sizeof d);
-        n_threads = 7;
-        threads[n_threads++] = m.cores;
-    }
-    n_threads = sort_unique(threads, n_threads);
-    int batch_tokens[MAX_LIST], n_bt = 0;
-    const char *bt_list = cli_get(&a, "--batch-tokens") ? cli_get(&a, "--batch-tokens") : quick ? "0" : "4096,1024,256,64";
-    if (strcmp(bt_list, "0") != 0 &&
-        parse_int_list(bt_list, batch_tokens, &n_bt, 1, MODEL_MAX_B * preset->T, "--batch-tokens", &err))
-        return cli_error("bench", err.msg, 1);
-    for (int i = 0; i < n_bt; i++) {
-        int T = batch_tokens[i] < preset->T ? batch_tokens[i] : preset->T;
-        if (batch_tokens[i] % T != 0) {
-            snprintf(err.msg, sizeof err.msg, "--batch-tokens %d is not a multiple of the preset's T=%d (B x T with "
-                     "T <= %d)", batch_tokens[i], preset->T, preset->T);
-            return cli_error("bench", err.msg, 1);
-        }
-    }
-
-    /* --quick: a quarter of the preset's batch, so 64 threads' workspaces fit
-     * in memory and in time; a check that the bench works, not a measurement */
-    int run_B = quick && preset->B >= 4 ? preset->B / 4 : preset->B;
-
-    /* dataset */
-    DatasetInfo dinfo;
-    TokenFile tf;
-    if (dataset_ensure(&dinfo, &tf, data_dir, CORPUS_DEFAULT_BYTES, CORPUS_DEFAULT_SEED, 8192, &err))
-        return cli_error("bench", err.msg, 0);
-    ModelConfig model = model_config_from_preset(preset, (int)tf.vocab_size);
-    uint64_t have = tokens_batch_count(&tf, run_B, preset->T);
-    if (!full_batches) full_batches = quick ? 2 * bps : (long long)have;
-    if ((uint64_t)full_batches > have || (uint64_t)sweep_batches > have) {
-        snprintf(err.msg, sizeof err.msg, "the dataset holds %llu batches of %d x %d; asked for %lld",
-                 (unsigned long long)have, run_B, preset->T,
-                 full_batches > sweep_batches ? full_batches : sweep_batches);
-        tokens_free(&tf);
-        return cli_error("bench", err.msg, 1);
-    }
-
-    /* counters */
-    CounterSet cs;
-    int use_counters = !cli_flag(&a, "--no-counters");
-    if (use_counters && counters_setup(&cs, cli_get(&a, "--events"), NULL, &err)) {
-        tokens_free(&tf);
-        return cli_error("bench", err.msg, 1);
-    }
-
-    BenchSetup b = {&tf, model, (int)bps, adamw_defaults(), 1, wait && !strcmp(wait, "spin") ? WAIT_SPIN : WAIT_BLOCK,
-                    use_counters ? &cs : NULL, cli_flag(&a, "--pin"), m.cores, m.cpu_ids, isatty(2) ? 1 : 2};
-    BenchOptions opt = {preset->name, run_B, preset->T, (int)bps, (int)reps, (int)full_reps, b.pin, quick,
-                        cli_get(&a, "--events"), b.wait};
-
-    /* the plan of runs */
-    static RunList plan;
-    plan.n = plan.overflow = 0;
-    for (int r = 1; r <= full_reps; r++)
-        for (int v = 0; v < n_variants; v++)
-            add_run(&plan, RUN_FULL, variants[v], NULL, (int)full_threads, r, run_B, preset->T,
-                    (uint64_t)full_batches);
-    for (int r = 1; r <= reps; r++)
-        for (int t = 0; t < n_threads; t++) {
-            if (threads[t] == 1) {
-                add_run(&plan, RUN_SWEEP, serial, NULL, 1, r, run_B, preset->T, (uint64_t)sweep_batches);
-                continue;
-            }
-            for (int v = 0; v < n_variants; v++)
-                add_run(&plan, RUN_SWEEP, variants[v], NULL, threads[t], r, run_B, preset->T,
-                        (uint64_t)sweep_batches);
-        }
-    const Variant *sphere = variant_find("sphere");
-    int has_sphere = 0;
-    for (int v = 0; v < n_variants; v++) has_sphere |= variants[v] == sphere;
-    static const char *const routes[] = {"symmetry", "round-robin", "steal"};
-    for (int k = 0; has_sphere && k < 3; k++)
-        add_run(&plan, RUN_ROUTE, sphere, routes[k], (int)full_threads, 1, run_B, preset->T,
-                (uint64_t)sweep_batches);
-    for (int r = 1; r <= batch_reps && n_bt; r++)
-        for (int i = 0; i < n_bt; i++) {
-            int T = batch_tokens[i] < preset->T ? batch_tokens[i] : preset->T, B = batch_tokens[i] / T;
-            /* the same tokens as a sweep run: more, smaller batches */
-            uint64_t nb = (uint64_t)sweep_batches * (uint64_t)(run_B * preset->T) / (uint64_t)batch_tokens[i];
-            if (r == 1) add_run(&plan, RUN_BATCH, serial, NULL, 1, r, B, T, nb);
-            for (int v = 0; v < n_variants; v++)
-                add_run(&plan, RUN_BATCH, variants[v], NULL, (int)full_threads, r, B, T, nb);
-        }
-
-    if (plan.overflow) {
-        sb_fail(&err, SB_ECONFIG, "the plan has %d runs, more than the %d one bench can hold: use fewer --reps, "
-                "--threads or --batch-tokens", plan.n + plan.overflow, MAX_RUNS);
-        goto fail_early;
-    }
-
-    char out_dir[4096];
-    if (cli_get(&a, "--out"))
-        snprintf(out_dir, sizeof out_dir, "%s", cli_get(&a, "--out"));
-    else
-        snprintf(out_dir, sizeof out_dir, "results/%s-%s%s%s", m.date_compact, m.git_revision,
-                 m.git_dirty ? "-dirty" : "", quick ? "-quick" : "");
-    fprintf(stderr, "bench: %s, %d cores; model %s (V=%d, %zu parameters), %d runs; results in %s\n", m.cpu_model,
-            m.cores, preset->name, model.V, model_param_count(&model), plan.n, out_dir);
-    if (use_counters)
-        for (int i = 0; i < cs.n; i++)
-            fprintf(stderr, "bench: counter %-16s %s\n", cs.ev[i].name, cs.ev[i].usable ? "counts" : cs.ev[i].why);
-
-    /* the machine's ceilings, so every throughput can be read as a fraction of them */
-    PeakResult peak;
-    if (peak_measure(&peak, quick ? 64 : 256, &err)) goto fail_early;
-    peak_print(stderr, &peak);
-    /* the core's own single-thread speed, kernel by kernel, against that peak (core.json) */
-    CoreBench core;
-    int have_core = core_bench_run(&core, preset, model.V, quick ? 3 : 7, &peak, &err) == SB_OK;
-    if (have_core)
-        core_bench_print(stderr, &core);
-    else
-        fprintf(stderr, "sphere-bench: bench: no core timings: %s\n", err.msg);
-
-    /* warm-up: one short run per trainer, not recorded */
-    for (int v = -1; v < n_variants; v++) {
-        RunSpec w = {RUN_SWEEP, v < 0 ? serial : variants[v], NULL, v < 0 ? 1 : 2, 0, run_B, preset->T, 0, 2, 0};
-        BenchSetup quiet = b;
-        quiet.progress = 0;
-        RunRecord rec;
-        if (harness_run(&rec, &quiet, &w, &err)) goto fail_early;
-        run_record_free(&rec);
-    }
-
-    RunRecord *runs = calloc((size_t)plan.n, sizeof *runs);
-    SummaryRow *rows = calloc((size_t)plan.n, sizeof *rows);
-    if (!runs || !rows) {
-        free(runs);
-        free(rows);
-        sb_fail(&err, SB_ENOMEM, "out of memory for %d runs' records", plan.n);
-        goto fail_early;
-    }
-    int done = 0;
-    double t0 = clock_wall_now();
-    for (; done < plan.n; done++) {
-        if (b.progress != 1)
-            fprintf(stderr, "  run %d/%d: %s %s %s %d threads, %llu batches\n", done + 1, plan.n,
-                    run_kind_name(plan.specs[done].kind), plan.specs[done].variant->name,
-                    plan.specs[done].route ? plan.specs[done].route : "", plan.specs[done].threads,
-                    (unsigned long long)plan.specs[done].batches);
-        if (harness_run(&runs[done], &b, &plan.specs[done], &err)) break;
-    }
-    rc = done < plan.n ? 1 : 0;
-    if (rc) fprintf(stderr, "sphere-bench: bench: run %d failed: %s\n", done + 1, err.msg);
-    /* whatever was measured is written, even after a failure */
-    int n_rows = summarize(rows, runs, done, m.cores, &model, &peak);
-    if (done > 0) {
-        if (results_write(out_dir, &m, &opt, &b, &dinfo, &peak, runs, done, rows, n_rows, &err)) {
-            cli_error("bench", err.msg, 0);
-            rc = 1;
-        } else {
-            char vocab_path[4200];
-            snprintf(vocab_path, sizeof vocab_path, "%s.vocab", dinfo.tokens_path);
-            if (write_samples(out_dir, runs, done, &model, vocab_path, &err))
-                fprintf(stderr, "sphere-bench: bench: no samples: %s\n", err.msg);
-            char core_path[4200];
-            snprintf(core_path, sizeof core_path, "%s/core.json", out_dir);
-            if (have_core && core_bench_write(core_path, &core, 1, &peak, &err))
-                fprintf(stderr, "sphere-bench: bench: no core.json: %s\n", err.msg);
-            summary_print(stdout, rows, n_rows, &m);
-            printf("bench: %d runs in %.0f s; results in %s\n", done, clock_wall_now() - t0, out_dir);
-            /* `make bench` reports on the run it just made: it reads the folder from here */
-            FILE *latest = fopen("results/LATEST", "w");
-            if (latest) {
-                fprintf(latest, "%s\n", out_dir);
-                fclose(latest);
-            }
-        }
-    }
-    for (int i = 0; i < done; i++) run_record_free(&runs[i]);
-    free(runs);
-    free(rows);
-    if (use_counters) counters_teardown(&cs);
-    tokens_free(&tf);
+    if (rc < 0) rc = bench_run(b);
+    for (int i = 0; i < b->done; i++) run_record_free(&b->runs[i]);
+    free(b->runs);
+    plan_free(&b->plan);
+    counters_teardown(&b->cs);
+    tokens_free(&b->tf);
+    free(b);
     return rc;
-fail_early:
-    if (use_counters) counters_teardown(&cs);
-    tokens_free(&tf);
-    return cli_error("bench", err.msg, 0);
 }

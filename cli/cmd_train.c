@@ -73,7 +73,7 @@ int cmd_train(int argc, char **argv) {
     sb_error err;
     const char *variant_name = cli_get(&a, "--variant"), *data_path, *preset_name = cli_get(&a, "--model");
     const char *init_path = cli_get(&a, "--init"), *save = cli_get(&a, "--save"), *json = cli_get(&a, "--json");
-    const char *wait = cli_get(&a, "--wait"), *route = cli_get(&a, "--route");
+    const char *route = cli_get(&a, "--route");
     long long batches = 0, first = 0, bps = 0, seed = 1, every = 0, threads = 0, batch_b = 0, fanout = 0;
     double lr = 1e-3, wd = 0.0;
     if (cli_require(&a, "--data", &data_path, &err) ||
@@ -97,10 +97,7 @@ int cmd_train(int argc, char **argv) {
     }
     if (!threads) threads = strcmp(variant->name, "serial") == 0 ? 1 : 2;
     WaitMode wait_mode = WAIT_BLOCK;
-    if (wait && strcmp(wait, "spin") == 0)
-        wait_mode = WAIT_SPIN;
-    else if (wait && strcmp(wait, "block") != 0)
-        return cli_error("train", "--wait takes block or spin", 1);
+    if (cli_get_wait(&a, &wait_mode, &err)) return cli_error("train", err.msg, 1);
     if (init_path && preset_name)
         return cli_error("train", "give --model PRESET or --init CKPT, not both: a checkpoint fixes the shape", 1);
     const ModelPreset *preset = model_preset_find(preset_name ? preset_name : "bench");

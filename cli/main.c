@@ -1,11 +1,13 @@
 /* main.c - entry point of build/sphere-bench: dispatches to a subcommand.
  *
- * The one program holds every tool of the suite (data, model, training, and
- * later the bench and the report), so a user and the Makefile need one binary
- * and the tests exercise exactly what users run. */
+ * The one program holds every tool of the suite (data, model, training, the
+ * bench), so a user and the Makefile need one binary and the tests exercise
+ * exactly what users run. Exit status: 0 success, 1 the work failed, 2 usage
+ * (commands.h). */
 #include <stdio.h>
 #include <string.h>
 
+#include "../bench/machine.h"
 #include "commands.h"
 
 typedef struct {
@@ -29,8 +31,21 @@ static const Command commands[] = {
 };
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: sphere-bench COMMAND [options]   ('sphere-bench help COMMAND' for its options)\n\n");
+    fprintf(f, "usage: sphere-bench COMMAND [options]   ('sphere-bench help COMMAND' for its options)\n"
+               "       sphere-bench --version\n\n");
     for (const Command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
+    fprintf(f, "\noptions take '--opt value' or '--opt=value', each at most once.\n"
+               "exit status: 0 success, 1 the work failed (a missing or bad file, a failed run), 2 usage (a bad\n"
+               "command or option).\n");
+}
+
+/* The git revision of the checkout it runs in (as the bench records it) and how it was built. */
+static int version(void) {
+    MachineInfo m;
+    machine_info_read(&m);
+    printf("sphere-bench %s%s\ncompiler: %s\nbuild flags: %s\n", m.git_revision, m.git_dirty ? "-dirty" : "",
+           m.compiler, m.cflags);
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -39,6 +54,13 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *name = argv[1];
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        if (argc > 2) {
+            fprintf(stderr, "sphere-bench: --version takes no arguments\n");
+            return 2;
+        }
+        return version();
+    }
     if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
         if (argc >= 3) {
             for (const Command *c = commands; c->name; c++)

@@ -536,6 +536,142 @@ static void test_error_names_command_once(void **state) {
     }
 }
 
+
+/* ---- the command line's conventions ---- */
+
+/* --version: the revision and how the binary was built. */
+static void test_version(void **state) {
+    (void)state;
+    TuRun r;
+    tu_cli(&r, "--version", NULL);
+    tu_assert_succeeded(&r);
+    assert_contains(r.out, "sphere-bench ");
+    assert_contains(r.out, "build flags: ");
+    assert_contains(r.out, "-std=c11");
+    tu_run_free(&r);
+    FAILS_WITH("takes no arguments", "--version", "extra");
+}
+
+/* "--opt=value" is "--opt value"; an option given twice, a value given to a
+ * flag, are refused by name with the usage status. */
+static void test_option_forms(void **state) {
+    (void)state;
+    char x[TU_PATH_MAX], y[TU_PATH_MAX], eq[TU_PATH_MAX];
+    tu_path(x, "forms-x");
+    tu_path(y, "forms-y");
+    snprintf(eq, sizeof eq, "--out=%.4000s", x);
+    RUN_OK("init", "--model=tiny", "--vocab=100", eq);
+    RUN_OK("init", "--model", "tiny", "--vocab", "100", "--out", y);
+    assert_true(tu_files_equal(x, y));
+    const char *const twice[][10] = {
+        {"init", "--model", "tiny", "--model", "tiny", "--vocab", "100", "--out", y, NULL},
+        {"init", "--model=tiny", "--model", "bench", "--vocab", "100", "--out", y, NULL},
+        {"bench", "--quick", "--quick", "--list", NULL},
+        {"bench", "--reps", "2", "--reps=3", "--list", NULL},
+    };
+    const char *const names[] = {"--model", "--model", "--quick", "--reps"};
+    for (size_t i = 0; i < sizeof twice / sizeof twice[0]; i++) {
+        TuRun r;
+        tu_cli_argv(&r, twice[i]);
+        char want[64];
+        snprintf(want, sizeof want, "option %s is given twice", names[i]);
+        tu_assert_failed_with(&r, want);
+        assert_int_equal(r.status, 2);
+        tu_run_free(&r);
+    }
+    FAILS_WITH("--quick takes no value", "bench", "--quick=1", "--list");
+    FAILS_WITH("unknown option '--bogus'", "init", "--bogus=1");
+    FAILS_WITH("--vocab wants an integer", "init", "--model", "tiny", "--vocab=", "--out", x);
+    FAILS_WITH("--wait takes block or spin, got 'maybe'", "train", "--model", "tiny", "--data", x, "--wait=maybe");
+}
+
+/* bench refuses bad options before any work (no dataset is made): an empty
+ * trainer list, a trainer named twice, a plan over the run limit. */
+static void test_bench_refusals(void **state) {
+    (void)state;
+    char data[TU_PATH_MAX];
+    tu_path(data, "bench-data");
+    static const char *const cases[][2] = {
+        {"", "--variants '' has an empty name"},
+        {",,,", "--variants ',,,' has an empty name"},
+        {"flat,,sphere", "empty name"},
+        {"serial", "not a parallel trainer"},
+        {"flat,flat", "'flat' twice"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TuRun r;
+        tu_cli(&r, "bench", "--variants", cases[i][0], "--data-dir", data, NULL);
+        tu_assert_failed_with(&r, cases[i][1]);
+        assert_int_equal(r.status, 2);
+        tu_run_free(&r);
+    }
+    FAILS_WITH("more than the 4096 one bench can hold", "bench", "--reps", "1000", "--threads", "1,2,3,4,5",
+               "--data-dir", data);
+    FAILS_WITH("--wait takes block or spin", "bench", "--wait", "sometimes", "--data-dir", data);
+    FAILS_WITH("--full-threads 1 is outside", "bench", "--full-threads=1", "--data-dir", data);
+    assert_false(tu_file_exists(data));
+}
+
+/* bench never writes into a folder holding another run's files: it is
+ * refused before the dataset is made, and the file there is untouched. */
+static void test_bench_refuses_used_folder(void **state) {
+    (void)state;
+    char data[TU_PATH_MAX], out[TU_PATH_MAX], old[TU_PATH_MAX];
+    tu_path(data, "used-data");
+    tu_path(out, "used-run");
+    tu_path(old, "used-run/runs.csv");
+    assert_int_equal(mkdir(out, 0755), 0);
+    tu_write_file(old, "kind,variant\n", 13);
+    TuRun r;
+    tu_cli(&r, "bench", "--quick", "--out", out, "--data-dir", data, NULL);
+    tu_assert_failed_with(&r, "already holds runs.csv");
+    tu_run_free(&r);
+    assert_false(tu_file_exists(data));
+    assert_int_equal(tu_file_size(old), 13);
+}
+
+/* bench --list prints the plan and exits: no dataset, nothing measured. */
+static void test_bench_list(void **state) {
+    (void)state;
+    char data[TU_PATH_MAX];
+    tu_path(data, "list-data");
+    TuRun r;
+    tu_cli(&r, "bench", "--list", "--quick", "--threads=1,2", "--data-dir", data, NULL);
+    tu_assert_succeeded(&r);
+    assert_contains(r.out, "8 runs");
+    assert_contains(r.out, "   1  full  flat");
+    assert_contains(r.out, "   3  sweep serial");
+    assert_contains(r.out, "   8  route sphere   steal");
+    tu_run_free(&r);
+    tu_cli(&r, "bench", "--list", "--variants", "flat", "--threads", "1,2", "--batch-tokens", "0", "--data-dir", data,
+           NULL);
+    tu_assert_succeeded(&r);
+    assert_contains(r.out, "7 runs"); /* full flat; serial at 1 and flat at 2, 3 times: 1 + 3 x 2 */
+    assert_contains(r.out, "   7  sweep flat     -              2 threads  rep 3");
+    tu_run_free(&r);
+    assert_false(tu_file_exists(data));
+}
+
+/* help lists the exit statuses; help bench what --quick sets and each file a run writes. */
+static void test_help_documents(void **state) {
+    (void)state;
+    TuRun r;
+    tu_cli(&r, "help", NULL);
+    tu_assert_succeeded(&r);
+    assert_contains(r.out, "exit status: 0 success, 1 the work failed");
+    assert_contains(r.out, "2 usage");
+    assert_contains(r.out, "--version");
+    tu_run_free(&r);
+    tu_cli(&r, "help", "bench", NULL);
+    tu_assert_succeeded(&r);
+    assert_contains(r.out, "--quick sets: --sweep-batches 8, --reps 1");
+    static const char *const files[] = {"context.json", "runs.csv",   "threads.csv",        "groups.csv", "loss.csv",
+                                        "summary.json", "samples.txt", "model-TRAINER.ckpt", "core.json",  "results/LATEST"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) assert_contains(r.out, files[i]);
+    assert_contains(r.out, "exit status");
+    tu_run_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipeline_outputs),
@@ -554,6 +690,12 @@ int main(void) {
         cmocka_unit_test(test_exit_status_kinds),
         cmocka_unit_test(test_failure_keeps_existing_output),
         cmocka_unit_test(test_error_names_command_once),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_option_forms),
+        cmocka_unit_test(test_bench_refusals),
+        cmocka_unit_test(test_bench_refuses_used_folder),
+        cmocka_unit_test(test_bench_list),
+        cmocka_unit_test(test_help_documents),
     };
     return cmocka_run_group_tests(tests, setup_fixture, teardown_fixture);
 }
