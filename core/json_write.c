@@ -169,21 +169,26 @@ void json_uint(JsonWriter *w, unsigned long long v) {
     value_ends(w);
 }
 
-void json_double(JsonWriter *w, double v) {
+/* v with the fewest significant digits (from `least`) that read back as v;
+ * as_float: as the float v came from. NaN and infinities as null. */
+static void write_number(JsonWriter *w, double v, int least, int as_float) {
     if (!value_begins(w)) return;
     if (!isfinite(v)) {
         fputs("null", w->f);
     } else {
-        /* the fewest significant digits that read back as the same double */
         char buf[40];
-        for (int digits = 15; digits <= 17; digits++) {
+        for (int digits = least; digits <= 17; digits++) {
             snprintf(buf, sizeof buf, "%.*g", digits, v);
-            if (strtod(buf, NULL) == v) break;
+            double back = strtod(buf, NULL);
+            if (as_float ? (float)back == (float)v : back == v) break;
         }
         fputs(buf, w->f);
     }
     value_ends(w);
 }
+
+void json_double(JsonWriter *w, double v) { write_number(w, v, 15, 0); }
+void json_float(JsonWriter *w, float v) { write_number(w, v, 6, 1); }
 
 void json_bool(JsonWriter *w, int v) {
     if (!value_begins(w)) return;
@@ -215,6 +220,11 @@ void json_kv_uint(JsonWriter *w, const char *key, unsigned long long v) {
 void json_kv_double(JsonWriter *w, const char *key, double v) {
     json_key(w, key);
     json_double(w, v);
+}
+
+void json_kv_float(JsonWriter *w, const char *key, float v) {
+    json_key(w, key);
+    json_float(w, v);
 }
 
 void json_kv_bool(JsonWriter *w, const char *key, int v) {

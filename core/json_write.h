@@ -7,8 +7,8 @@
  *   - strings have quotes, backslashes and every control character escaped,
  *     and bytes that are not UTF-8 replaced by U+FFFD;
  *   - doubles are printed with the fewest digits (15, 16 or 17) that read
- *     back as the same double; NaN and +/-infinity, which JSON cannot
- *     express, are written as null.
+ *     back as the same double (floats: 6 to 9 digits, the same float); NaN
+ *     and +/-infinity, which JSON cannot express, are written as null.
  * Containers up to `wrap` levels deep put each member on its own indented
  * line; deeper ones are written on one line ("a": 1, "b": 2).
  *
@@ -49,6 +49,7 @@ void json_string(JsonWriter *w, const char *s);
 void json_int(JsonWriter *w, long long v);
 void json_uint(JsonWriter *w, unsigned long long v);
 void json_double(JsonWriter *w, double v); /* null for NaN and +/-infinity */
+void json_float(JsonWriter *w, float v);   /* the fewest digits that read back as the same float */
 void json_bool(JsonWriter *w, int v);
 void json_null(JsonWriter *w);
 
@@ -57,6 +58,7 @@ void json_kv_string(JsonWriter *w, const char *key, const char *s);
 void json_kv_int(JsonWriter *w, const char *key, long long v);
 void json_kv_uint(JsonWriter *w, const char *key, unsigned long long v);
 void json_kv_double(JsonWriter *w, const char *key, double v);
+void json_kv_float(JsonWriter *w, const char *key, float v);
 void json_kv_bool(JsonWriter *w, const char *key, int v);
 
 /* Ends the output with a newline. Fails (SB_EFORMAT) on a misuse or an

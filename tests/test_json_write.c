@@ -126,6 +126,36 @@ static void test_doubles_round_trip(void **state) {
     assert_string_equal(text, "12345678");
 }
 
+/* A float (AdamW's settings) in its own shortest form, not its double's. */
+static void test_floats_shortest(void **state) {
+    (void)state;
+    Mem m;
+    mem_open(&m, 0);
+    json_array_begin(&m.w);
+    json_float(&m.w, 0.001f);
+    json_float(&m.w, 1.0f / 3.0f);
+    json_float(&m.w, 16777217.0f);
+    json_float(&m.w, NAN);
+    json_array_end(&m.w);
+    char *s = mem_finish(&m);
+    assert_string_equal(s, "[0.001, 0.33333334, 16777216, null]\n");
+    free(s);
+    Rng r;
+    rng_seed(&r, 12);
+    for (int i = 0; i < 20000; i++) {
+        uint32_t bits = rng_below(&r, UINT32_MAX);
+        float v;
+        memcpy(&v, &bits, sizeof v);
+        if (!isfinite(v)) continue;
+        mem_open(&m, 0);
+        json_float(&m.w, v);
+        s = mem_finish(&m);
+        float back = strtof(s, NULL);
+        if (memcmp(&back, &v, sizeof v) != 0) fail_msg("%.9g was written as %s", (double)v, s);
+        free(s);
+    }
+}
+
 static void test_integers_and_literals(void **state) {
     (void)state;
     Mem m;
@@ -264,6 +294,7 @@ int main(void) {
         cmocka_unit_test(test_strings_escaped),
         cmocka_unit_test(test_non_finite_is_null),
         cmocka_unit_test(test_doubles_round_trip),
+        cmocka_unit_test(test_floats_shortest),
         cmocka_unit_test(test_integers_and_literals),
         cmocka_unit_test(test_nesting_and_layout),
         cmocka_unit_test(test_misuse_reported),
