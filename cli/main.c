@@ -1,7 +1,7 @@
 /* main.c - entry point of build/sphere-bench: dispatches to a subcommand.
  *
  * The one program holds every tool of the suite (data, model, training, and
- * later the bench and the report), so a user and the Makefile need one binary
+ * the bench; the report is report/report.py), so a user and the Makefile need one binary
  * and the tests exercise exactly what users run. */
 #include <stdio.h>
 #include <string.h>
