@@ -41,17 +41,23 @@ static int cache_valid(DatasetInfo *info, TokenFile *tf, uint64_t bytes, uint64_
         snprintf(info->why, sizeof info->why, "%s is missing or unreadable", json_path);
         return -1;
     }
-    static JsonFlat stats; /* 20 kB: off the stack of whichever thread asks */
+    JsonFlat *stats = malloc(sizeof *stats); /* 20 kB: on the heap, whichever thread asks */
     double jb, jt, js, jh, jty;
-    int bad = json_flat_parse(&stats, json, json_path, &e) ||
-              json_flat_number(&stats, "bytes", &jb, json_path, &e) ||
-              json_flat_number(&stats, "tokens", &jt, json_path, &e) ||
-              json_flat_number(&stats, "seed", &js, json_path, &e) ||
-              json_flat_number(&stats, "entropy_nats_per_token", &jh, json_path, &e) ||
-              json_flat_number(&stats, "types", &jty, json_path, &e);
+    int bad = !stats ? (sb_fail(&e, SB_ENOMEM, "out of memory reading %s", json_path), 1)
+                     : json_flat_parse(stats, json, json_path, &e) ||
+                           json_flat_number(stats, "bytes", &jb, json_path, &e) ||
+                           json_flat_number(stats, "tokens", &jt, json_path, &e) ||
+                           json_flat_number(stats, "seed", &js, json_path, &e) ||
+                           json_flat_number(stats, "entropy_nats_per_token", &jh, json_path, &e) ||
+                           json_flat_number(stats, "types", &jty, json_path, &e);
+    free(stats);
     free(json);
     if (bad) {
         snprintf(info->why, sizeof info->why, "the corpus statistics do not read: %s", e.msg);
+        return -1;
+    }
+    if (!(jb >= 0 && jt >= 0 && js >= 0 && jty >= 0 && js < 18446744073709551616.0)) { /* null reads as NaN */
+        snprintf(info->why, sizeof info->why, "%s holds a count that is null, negative or too large", json_path);
         return -1;
     }
     if ((uint64_t)js != seed || (jb < 0.99 * (double)bytes || jb > 1.01 * (double)bytes)) {

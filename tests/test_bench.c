@@ -219,6 +219,13 @@ static void test_dataset_rebuilt_when_corrupt(void **state) {
     assert_contains(d.why, "corpus.txt.json");
     assert_contains(d.why, "at byte");
     tokens_free(&tf);
+    /* a count that is not a number (null) is not taken for one */
+    tu_write_file(json, "{\"bytes\": 200000, \"tokens\": 1, \"types\": 1, \"seed\": null, "
+                        "\"entropy_nats_per_token\": 1}", 85);
+    assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 4, 512, &err), SB_OK);
+    assert_true(d.regenerated);
+    assert_contains(d.why, "null");
+    tokens_free(&tf);
     /* a missing statistics file too */
     remove(json);
     assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 4, 512, &err), SB_OK);
