@@ -19,12 +19,12 @@
 #include <string.h>
 
 #include "../core/adamw.h"
+#include "../core/json_file.h"
 #include "../core/layers.h"
 #include "../core/matmul.h"
 #include "../core/model.h"
 #include "../core/reduce.h"
 #include "../core/rng.h"
-#include "../core/safe_file.h"
 #include "../core/thread_clock.h"
 #include "results.h"
 
@@ -303,46 +303,58 @@ void core_bench_print(FILE *f, const CoreBench *r) {
                 100 * r->reduce_fraction_of_bandwidth);
 }
 
-void core_bench_json(FILE *f, const CoreBench *r) {
+void core_bench_json(JsonWriter *w, const CoreBench *r) {
     const ModelConfig *c = &r->model;
-    fprintf(f, "{\"preset\": \"%s\", \"B\": %d, \"T\": %d, \"D\": %d, \"L\": %d, \"H\": %d, \"V\": %d, \"params\": %zu, "
-               "\"reps\": %d, ",
-            r->preset, r->B, r->T, c->D, c->L, c->H, c->V, r->params, r->reps);
-    results_json_num(f, "step_s", r->step_s, 1);
-    results_json_num(f, "step_gflops", r->step_gflops, 1);
-    results_json_num(f, "step_fraction_of_peak", r->step_fraction_of_peak, 1);
-    results_json_num(f, "matmul_gflops", r->matmul_gflops, 1);
-    results_json_num(f, "matmul_fraction_of_peak", r->matmul_fraction_of_peak, 1);
-    fprintf(f, "\"reduce_buffers\": %d, \"reduce_in_cache\": %s, ", r->reduce_buffers,
-            r->reduce_in_cache ? "true" : "false");
-    results_json_num(f, "reduce_gbs", r->reduce_gbs, 1);
-    results_json_num(f, "reduce_fraction_of_bandwidth", r->reduce_fraction_of_bandwidth, 1);
-    fprintf(f, "\"kernels\": [");
+    json_object_begin(w);
+    json_kv_string(w, "preset", r->preset);
+    json_kv_int(w, "B", r->B);
+    json_kv_int(w, "T", r->T);
+    json_kv_int(w, "D", c->D);
+    json_kv_int(w, "L", c->L);
+    json_kv_int(w, "H", c->H);
+    json_kv_int(w, "V", c->V);
+    json_kv_uint(w, "params", r->params);
+    json_kv_int(w, "reps", r->reps);
+    json_kv_double(w, "step_s", r->step_s);
+    json_kv_double(w, "step_gflops", r->step_gflops);
+    json_kv_double(w, "step_fraction_of_peak", r->step_fraction_of_peak);
+    json_kv_double(w, "matmul_gflops", r->matmul_gflops);
+    json_kv_double(w, "matmul_fraction_of_peak", r->matmul_fraction_of_peak);
+    json_kv_int(w, "reduce_buffers", r->reduce_buffers);
+    json_kv_bool(w, "reduce_in_cache", r->reduce_in_cache);
+    json_kv_double(w, "reduce_gbs", r->reduce_gbs);
+    json_kv_double(w, "reduce_fraction_of_bandwidth", r->reduce_fraction_of_bandwidth);
+    json_key(w, "kernels");
+    json_array_begin(w);
     for (int i = 0; i < r->n_kernels; i++) {
         const KernelTiming *k = &r->kernels[i];
-        fprintf(f, "%s{\"name\": \"%s\", \"bound\": \"%s\", ", i ? ", " : "", k->name,
-                k->memory_bound ? "memory" : "compute");
-        results_json_num(f, "seconds", k->seconds, 1);
-        results_json_num(f, "spread", k->spread, 1);
-        results_json_num(f, "gflops", k->gflops, 1);
-        results_json_num(f, "gbs", k->gbs, 1);
-        results_json_num(f, "fraction", k->fraction, 0);
-        fprintf(f, "}");
+        json_object_begin(w);
+        json_kv_string(w, "name", k->name);
+        json_kv_string(w, "bound", k->memory_bound ? "memory" : "compute");
+        json_kv_double(w, "seconds", k->seconds);
+        json_kv_double(w, "spread", k->spread);
+        json_kv_double(w, "gflops", k->gflops);
+        json_kv_double(w, "gbs", k->gbs);
+        json_kv_double(w, "fraction", k->fraction);
+        json_object_end(w);
     }
-    fprintf(f, "]}");
+    json_array_end(w);
+    json_object_end(w);
 }
 
 sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, sb_error *err) {
-    SafeFile sf;
-    sb_status st = safe_file_open(&sf, path, "core timings", err);
+    JsonFile jf;
+    sb_status st = json_file_open(&jf, path, "core timings", 2, err);
     if (st) return st;
-    fprintf(sf.f, "{\"schema\": 1, \"peak\": ");
-    peak_json(sf.f, peak);
-    fprintf(sf.f, ", \"presets\": [");
-    for (int i = 0; i < n; i++) {
-        if (i) fprintf(sf.f, ", ");
-        core_bench_json(sf.f, &r[i]);
-    }
-    fprintf(sf.f, "]}\n");
-    return safe_file_commit(&sf, 1, err);
+    JsonWriter *w = &jf.w;
+    json_object_begin(w);
+    json_kv_int(w, "schema", 1);
+    json_key(w, "peak");
+    peak_json(w, peak);
+    json_key(w, "presets");
+    json_array_begin(w);
+    for (int i = 0; i < n; i++) core_bench_json(w, &r[i]);
+    json_array_end(w);
+    json_object_end(w);
+    return json_file_commit(&jf, err);
 }

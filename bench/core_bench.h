@@ -16,6 +16,7 @@
 
 #include "../core/config.h"
 #include "../core/error.h"
+#include "../core/json_write.h"
 #include "peak.h"
 
 #define CORE_BENCH_MAX_KERNELS 16
@@ -51,8 +52,8 @@ sb_status core_bench_run(CoreBench *r, const ModelPreset *preset, int V, int rep
                          sb_error *err);
 
 void core_bench_print(FILE *f, const CoreBench *r);
-/* One preset as a JSON object (no trailing newline). */
-void core_bench_json(FILE *f, const CoreBench *r);
+/* One preset as one JSON object value. */
+void core_bench_json(JsonWriter *w, const CoreBench *r);
 /* {"schema": 1, "peak": {...}, "presets": [...]} into path (atomically). */
 sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, sb_error *err);
 

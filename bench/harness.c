@@ -107,25 +107,25 @@ static void derive(RunRecord *r, int cores) {
 sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err) {
     memset(rec, 0, sizeof *rec);
     rec->spec = *spec;
-    HookCtx h = {b, spec, NULL, spec->threads, -1.0, 0, 0};
+    HookCtx h = {.setup = b, .spec = spec, .n = spec->threads, .last_print = -1.0};
     if (b->counters) {
         h.tc = calloc((size_t)spec->threads, sizeof *h.tc);
         if (!h.tc) return sb_fail(err, SB_ENOMEM, "out of memory for %d threads' counters", spec->threads);
     }
-    VariantConfig vc;
-    memset(&vc, 0, sizeof vc);
-    vc.data = b->data;
-    vc.model = b->model;
-    vc.B = spec->B;
-    vc.T = spec->T;
-    vc.threads = spec->threads;
-    vc.batches_per_step = b->batches_per_step;
-    vc.adamw = b->adamw;
-    vc.wait = b->wait;
-    vc.route = spec->route;
-    vc.hooks = (ThreadHooks){hook_begin, hook_end, &h};
-    vc.progress = b->progress ? show_progress : NULL;
-    vc.progress_ctx = &h;
+    VariantConfig vc = {
+        .data = b->data,
+        .model = b->model,
+        .B = spec->B,
+        .T = spec->T,
+        .threads = spec->threads,
+        .batches_per_step = b->batches_per_step,
+        .adamw = b->adamw,
+        .wait = b->wait,
+        .route = spec->route,
+        .hooks = {.thread_begin = hook_begin, .thread_end = hook_end, .ctx = &h},
+        .progress = b->progress ? show_progress : NULL,
+        .progress_ctx = &h,
+    };
     size_t n_params = model_param_count(&b->model);
     float *params = malloc(n_params * sizeof(float));
     void *state = NULL;

@@ -107,8 +107,8 @@ static double timed(Kernel k, int threads, long iters, float *a, float *b, float
         size_t per = n / (size_t)threads;
         for (int t = 0; t < threads; t++) {
             size_t off = (size_t)t * per;
-            jobs[t] = (Job){k, iters, a ? a + off : NULL, b ? b + off : NULL, c ? c + off : NULL, per,
-                            threads > 1 ? &bar : NULL, 0.0, 0.0f};
+            jobs[t] = (Job){.kernel = k, .iters = iters, .a = a ? a + off : NULL, .b = b ? b + off : NULL,
+                            .c = c ? c + off : NULL, .n = per, .start = threads > 1 ? &bar : NULL};
         }
         for (int t = 1; t < threads; t++) pthread_create(&tid[t], NULL, job_main, &jobs[t]);
         job_main(&jobs[0]);
@@ -187,12 +187,20 @@ void peak_print(FILE *f, const PeakResult *p) {
             p->add_gbs_all, p->threads_all);
 }
 
-void peak_json(FILE *f, const PeakResult *p) {
-    fprintf(f, "{\"vector_bits\": %d, \"threads_all\": %d, \"array_mb\": %.0f, \"fma_gflops_1t\": %.3f, "
-               "\"fma_gflops_all\": %.3f, \"fma8_gflops_1t\": %.3f, \"fma8_gflops_all\": %.3f, \"read_gbs_1t\": %.3f, "
-               "\"write_gbs_1t\": %.3f, \"add_gbs_1t\": %.3f, \"read_gbs_all\": %.3f, \"write_gbs_all\": %.3f, "
-               "\"add_gbs_all\": %.3f}",
-            p->vector_bits, p->threads_all, p->array_mb, p->fma_gflops_1t, p->fma_gflops_all, p->fma8_gflops_1t,
-            p->fma8_gflops_all, p->read_gbs_1t, p->write_gbs_1t, p->add_gbs_1t, p->read_gbs_all, p->write_gbs_all,
-            p->add_gbs_all);
+void peak_json(JsonWriter *w, const PeakResult *p) {
+    json_object_begin(w);
+    json_kv_int(w, "vector_bits", p->vector_bits);
+    json_kv_int(w, "threads_all", p->threads_all);
+    json_kv_double(w, "array_mb", p->array_mb);
+    json_kv_double(w, "fma_gflops_1t", p->fma_gflops_1t);
+    json_kv_double(w, "fma_gflops_all", p->fma_gflops_all);
+    json_kv_double(w, "fma8_gflops_1t", p->fma8_gflops_1t);
+    json_kv_double(w, "fma8_gflops_all", p->fma8_gflops_all);
+    json_kv_double(w, "read_gbs_1t", p->read_gbs_1t);
+    json_kv_double(w, "write_gbs_1t", p->write_gbs_1t);
+    json_kv_double(w, "add_gbs_1t", p->add_gbs_1t);
+    json_kv_double(w, "read_gbs_all", p->read_gbs_all);
+    json_kv_double(w, "write_gbs_all", p->write_gbs_all);
+    json_kv_double(w, "add_gbs_all", p->add_gbs_all);
+    json_object_end(w);
 }

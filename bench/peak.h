@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "../core/error.h"
+#include "../core/json_write.h"
 
 typedef struct {
     int vector_bits;              /* widest vectors of this build: 512, 256 or 128 */
@@ -28,7 +29,7 @@ typedef struct {
 sb_status peak_measure(PeakResult *p, double array_mb, sb_error *err);
 
 void peak_print(FILE *f, const PeakResult *p);
-/* The fields as a JSON object (no trailing newline). */
-void peak_json(FILE *f, const PeakResult *p);
+/* The fields as one JSON object value. */
+void peak_json(JsonWriter *w, const PeakResult *p);
 
 #endif

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../core/json_file.h"
 #include "../core/model.h"
+#include "../core/path.h"
 #include "../core/safe_file.h"
 
 static int cmp_double(const void *a, const void *b) {
@@ -118,81 +120,112 @@ int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores, const M
     return nr;
 }
 
-/* A JSON string: quoted, with quotes and backslashes escaped and control
- * characters dropped (messages and paths may contain any of them). */
-static void json_escaped(FILE *f, const char *v) {
-    fputc('"', f);
-    for (const char *p = v; *p; p++) {
-        if (*p == '"' || *p == '\\') fputc('\\', f);
-        if ((unsigned char)*p >= 0x20) fputc(*p, f);
-    }
-    fputc('"', f);
+/* Opens dir/name as a JSON file; the path lands in path[SB_PATH_MAX]. */
+static sb_status json_open_in(JsonFile *jf, char *path, const char *dir, const char *name, const char *what,
+                              sb_error *err) {
+    sb_status st = path_join(path, SB_PATH_MAX, dir, name, err);
+    return st ? st : json_file_open(jf, path, what, 2, err);
 }
 
-static void json_str(FILE *f, const char *key, const char *v, int comma) {
-    fprintf(f, "  \"%s\": ", key);
-    json_escaped(f, v);
-    fprintf(f, "%s\n", comma ? "," : "");
+/* Opens dir/name for writing through a temporary; the path lands in path[SB_PATH_MAX]. */
+static sb_status open_in(SafeFile *sf, char *path, const char *dir, const char *name, const char *what,
+                         sb_error *err) {
+    sb_status st = path_join(path, SB_PATH_MAX, dir, name, err);
+    return st ? st : safe_file_open(sf, path, what, err);
+}
+
+static void write_model(JsonWriter *w, const BenchOptions *o, const ModelConfig *c) {
+    json_object_begin(w);
+    json_kv_string(w, "preset", o->preset);
+    json_kv_int(w, "V", c->V);
+    json_kv_int(w, "T", c->T);
+    json_kv_int(w, "D", c->D);
+    json_kv_int(w, "L", c->L);
+    json_kv_int(w, "H", c->H);
+    json_kv_int(w, "B", o->B);
+    json_kv_uint(w, "params", model_param_count(c));
+    json_kv_double(w, "flops_per_token", model_flops_per_token(c, c->T));
+    json_object_end(w);
+}
+
+static void write_dataset(JsonWriter *w, const DatasetInfo *d, const TokenFile *data) {
+    json_object_begin(w);
+    json_kv_string(w, "text", d->text_path);
+    json_kv_string(w, "tokens_file", d->tokens_path);
+    json_kv_uint(w, "bytes", d->corpus.bytes);
+    json_kv_uint(w, "tokens", data->n_tokens);
+    json_kv_uint(w, "types", d->corpus.types);
+    json_kv_uint(w, "seed", d->corpus.seed);
+    json_kv_double(w, "entropy_nats_per_token", d->corpus.entropy_nats);
+    json_kv_uint(w, "vocab", data->vocab_size);
+    json_kv_bool(w, "regenerated", d->regenerated);
+    json_object_end(w);
+}
+
+static void write_options(JsonWriter *w, const BenchOptions *o, const BenchSetup *b) {
+    json_object_begin(w);
+    json_kv_int(w, "batches_per_step", o->batches_per_step);
+    json_kv_int(w, "reps", o->reps);
+    json_kv_int(w, "full_reps", o->full_reps);
+    json_kv_bool(w, "pin", o->pin);
+    json_kv_bool(w, "quick", o->quick);
+    json_kv_string(w, "wait", o->wait == WAIT_SPIN ? "spin" : "block");
+    json_kv_float(w, "lr", b->adamw.lr);
+    json_kv_uint(w, "init_seed", b->init_seed);
+    json_object_end(w);
+}
+
+static void write_counters(JsonWriter *w, const CounterSet *cs) {
+    json_array_begin(w);
+    for (int i = 0; cs && i < cs->n; i++) {
+        json_object_begin(w);
+        json_kv_string(w, "event", cs->ev[i].name);
+        json_kv_string(w, "encoded", cs->ev[i].encoded);
+        json_kv_bool(w, "software", cs->ev[i].is_software);
+        json_kv_bool(w, "usable", cs->ev[i].usable);
+        json_kv_bool(w, "user_only", cs->ev[i].user_only);
+        json_kv_int(w, "errno", cs->ev[i].err);
+        json_kv_string(w, "why", cs->ev[i].why);
+        json_object_end(w);
+    }
+    json_array_end(w);
 }
 
 static sb_status write_context(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
                                const DatasetInfo *d, const PeakResult *peak, sb_error *err) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/context.json", dir);
-    SafeFile sf;
-    sb_status st = safe_file_open(&sf, path, "context JSON", err);
+    char path[SB_PATH_MAX];
+    JsonFile jf;
+    sb_status st = json_open_in(&jf, path, dir, "context.json", "context JSON", err);
     if (st) return st;
-    FILE *f = sf.f;
-    fprintf(f, "{\n  \"schema\": %d,\n", RESULTS_SCHEMA);
-    json_str(f, "date", m->date, 1);
-    json_str(f, "hostname", m->hostname, 1);
-    json_str(f, "cpu_model", m->cpu_model, 1);
-    fprintf(f, "  \"cores\": %d,\n  \"cpus_online\": %d,\n  \"memory_gb\": %.1f,\n", m->cores, m->cpus_online,
-            m->memory_gb);
-    json_str(f, "kernel", m->kernel, 1);
-    json_str(f, "compiler", m->compiler, 1);
-    json_str(f, "cflags", m->cflags, 1);
-    json_str(f, "git_revision", m->git_revision, 1);
-    fprintf(f, "  \"git_dirty\": %s,\n", m->git_dirty ? "true" : "false");
-    fprintf(f, "  \"model\": {\"preset\": \"%s\", \"V\": %d, \"T\": %d, \"D\": %d, \"L\": %d, \"H\": %d, \"B\": %d, "
-               "\"params\": %zu},\n",
-            o->preset, b->model.V, b->model.T, b->model.D, b->model.L, b->model.H, o->B,
-            model_param_count(&b->model));
-    fprintf(f, "  \"dataset\": {\"text\": ");
-    json_escaped(f, d->text_path);
-    fprintf(f, ", \"tokens_file\": ");
-    json_escaped(f, d->tokens_path);
-    fprintf(f, ", \"bytes\": %llu, \"tokens\": %llu, "
-               "\"types\": %llu, \"seed\": %llu, \"entropy_nats_per_token\": %.9f, \"vocab\": %u, "
-               "\"regenerated\": %s},\n",
-            (unsigned long long)d->corpus.bytes,
-            (unsigned long long)b->data->n_tokens, (unsigned long long)d->corpus.types,
-            (unsigned long long)d->corpus.seed, d->corpus.entropy_nats, b->data->vocab_size,
-            d->regenerated ? "true" : "false");
-    fprintf(f, "  \"options\": {\"batches_per_step\": %d, \"reps\": %d, \"full_reps\": %d, \"pin\": %s, "
-               "\"quick\": %s, \"wait\": \"%s\", \"lr\": %g, \"init_seed\": %llu},\n",
-            o->batches_per_step, o->reps, o->full_reps, o->pin ? "true" : "false", o->quick ? "true" : "false",
-            o->wait == WAIT_SPIN ? "spin" : "block", b->adamw.lr, b->init_seed);
-    fprintf(f, "  \"peak\": ");
+    JsonWriter *w = &jf.w;
+    json_object_begin(w);
+    json_kv_int(w, "schema", RESULTS_SCHEMA);
+    json_kv_string(w, "date", m->date);
+    json_kv_string(w, "hostname", m->hostname);
+    json_kv_string(w, "cpu_model", m->cpu_model);
+    json_kv_int(w, "cores", m->cores);
+    json_kv_int(w, "cpus_online", m->cpus_online);
+    json_kv_double(w, "memory_gb", m->memory_gb);
+    json_kv_string(w, "kernel", m->kernel);
+    json_kv_string(w, "compiler", m->compiler);
+    json_kv_string(w, "cflags", m->cflags);
+    json_kv_string(w, "git_revision", m->git_revision);
+    json_kv_bool(w, "git_dirty", m->git_dirty);
+    json_key(w, "model");
+    write_model(w, o, &b->model);
+    json_key(w, "dataset");
+    write_dataset(w, d, b->data);
+    json_key(w, "options");
+    write_options(w, o, b);
+    json_key(w, "peak");
     if (peak)
-        peak_json(f, peak);
+        peak_json(w, peak);
     else
-        fprintf(f, "null");
-    fprintf(f, ",\n  \"counters\": [");
-    const CounterSet *cs = b->counters;
-    for (int i = 0; cs && i < cs->n; i++) {
-        fprintf(f, "%s\n    {\"event\": ", i ? "," : "");
-        json_escaped(f, cs->ev[i].name);
-        fprintf(f, ", \"encoded\": ");
-        json_escaped(f, cs->ev[i].encoded);
-        fprintf(f, ", \"software\": %s, \"usable\": %s, \"user_only\": %s, \"errno\": %d, \"why\": ",
-                cs->ev[i].is_software ? "true" : "false", cs->ev[i].usable ? "true" : "false",
-                cs->ev[i].user_only ? "true" : "false", cs->ev[i].err);
-        json_escaped(f, cs->ev[i].why);
-        fprintf(f, "}");
-    }
-    fprintf(f, "\n  ]\n}\n");
-    return safe_file_commit(&sf, 1, err);
+        json_null(w);
+    json_key(w, "counters");
+    write_counters(w, b->counters);
+    json_object_end(w);
+    return json_file_commit(&jf, err);
 }
 
 static void csv_double(FILE *f, double v) {
@@ -204,10 +237,9 @@ static void csv_double(FILE *f, double v) {
 
 static sb_status write_runs(const char *dir, const RunRecord *runs, int n, const BenchOptions *o, int cores,
                             sb_error *err) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/runs.csv", dir);
+    char path[SB_PATH_MAX];
     SafeFile sf;
-    sb_status st = safe_file_open(&sf, path, "runs CSV", err);
+    sb_status st = open_in(&sf, path, dir, "runs.csv", "runs CSV", err);
     if (st) return st;
     FILE *f = sf.f;
     fprintf(f, "kind,variant,route,threads,rep,B,T,batch_tokens,batches,batches_per_step,steps,tokens,wall_s,"
@@ -238,10 +270,9 @@ static sb_status write_runs(const char *dir, const RunRecord *runs, int n, const
 }
 
 static sb_status write_threads(const char *dir, const RunRecord *runs, int n, const CounterSet *cs, sb_error *err) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/threads.csv", dir);
+    char path[SB_PATH_MAX];
     SafeFile sf;
-    sb_status st = safe_file_open(&sf, path, "threads CSV", err);
+    sb_status st = open_in(&sf, path, dir, "threads.csv", "threads CSV", err);
     if (st) return st;
     FILE *f = sf.f;
     fprintf(f, "kind,variant,route,threads,rep,batch_tokens,thread,role,level,cpu_s,wall_s");
@@ -275,10 +306,9 @@ static sb_status write_threads(const char *dir, const RunRecord *runs, int n, co
 }
 
 static sb_status write_groups_and_loss(const char *dir, const RunRecord *runs, int n, sb_error *err) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/groups.csv", dir);
+    char path[SB_PATH_MAX];
     SafeFile sf;
-    sb_status st = safe_file_open(&sf, path, "groups CSV", err);
+    sb_status st = open_in(&sf, path, dir, "groups.csv", "groups CSV", err);
     if (st) return st;
     /* batch_tokens tells the tokens-per-batch sweep's runs apart (same kind, threads and rep) */
     fprintf(sf.f, "kind,variant,route,threads,rep,batch_tokens,group,batches\n");
@@ -288,8 +318,7 @@ static sb_status write_groups_and_loss(const char *dir, const RunRecord *runs, i
                     route_of(&runs[i]), runs[i].spec.threads, runs[i].spec.rep, runs[i].spec.B * runs[i].spec.T, g,
                     (unsigned long long)runs[i].group_batches[g]);
     if ((st = safe_file_commit(&sf, 1, err))) return st;
-    snprintf(path, sizeof path, "%s/loss.csv", dir);
-    if ((st = safe_file_open(&sf, path, "loss CSV", err))) return st;
+    if ((st = open_in(&sf, path, dir, "loss.csv", "loss CSV", err))) return st;
     fprintf(sf.f, "kind,variant,route,threads,rep,batch_tokens,step,tokens,loss\n");
     for (int i = 0; i < n; i++) {
         const RunRecord *r = &runs[i];
@@ -305,51 +334,50 @@ static sb_status write_groups_and_loss(const char *dir, const RunRecord *runs, i
     return safe_file_commit(&sf, 1, err);
 }
 
-void results_json_num(FILE *f, const char *key, double v, int comma) {
-    if (isnan(v) || isinf(v))
-        fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
-    else
-        fprintf(f, "\"%s\": %.6g%s", key, v, comma ? ", " : "");
-}
-
 static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, const MachineInfo *m, sb_error *err) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    SafeFile sf;
-    sb_status st = safe_file_open(&sf, path, "summary JSON", err);
+    char path[SB_PATH_MAX];
+    JsonFile jf;
+    sb_status st = json_open_in(&jf, path, dir, "summary.json", "summary JSON", err);
     if (st) return st;
-    FILE *f = sf.f;
-    fprintf(f, "{\"schema\": %d, \"cpu_model\": ", RESULTS_SCHEMA);
-    json_escaped(f, m->cpu_model);
-    fprintf(f, ", \"cores\": %d, \"git_revision\": ", m->cores);
-    json_escaped(f, m->git_revision);
-    fprintf(f, ", \"configurations\": [");
+    JsonWriter *w = &jf.w;
+    json_object_begin(w);
+    json_kv_int(w, "schema", RESULTS_SCHEMA);
+    json_kv_string(w, "cpu_model", m->cpu_model);
+    json_kv_int(w, "cores", m->cores);
+    json_kv_string(w, "git_revision", m->git_revision);
+    json_key(w, "configurations");
+    json_array_begin(w);
     for (int i = 0; i < n; i++) {
         const SummaryRow *s = &rows[i];
-        fprintf(f, "%s\n  {\"kind\": \"%s\", \"variant\": \"%s\", \"route\": \"%s\", \"threads\": %d, "
-                   "\"batch_tokens\": %d, \"reps\": %d, \"oversubscribed\": %s, ",
-                i ? "," : "", run_kind_name(s->kind), s->variant, s->route, s->threads, s->batch_tokens, s->n,
-                s->oversubscribed ? "true" : "false");
-        results_json_num(f, "tokens_per_s_median", s->median_tps, 1);
-        results_json_num(f, "tokens_per_s_min", s->min_tps, 1);
-        results_json_num(f, "tokens_per_s_max", s->max_tps, 1);
-        results_json_num(f, "spread", s->spread, 1);
-        results_json_num(f, "speedup_vs_serial", s->speedup_vs_serial, 1);
-        results_json_num(f, "parallel_efficiency", s->efficiency, 1);
-        results_json_num(f, "ratio_vs_flat", s->ratio_vs_flat, 1);
-        results_json_num(f, "control_cpu_s", s->control_cpu_s, 1);
-        results_json_num(f, "mean_worker_cpu_s", s->mean_worker_cpu_s, 1);
-        results_json_num(f, "worker_to_control_cpu", s->control_to_worker, 1);
-        results_json_num(f, "imbalance", s->imbalance, 1);
-        results_json_num(f, "utilisation", s->utilisation, 1);
-        results_json_num(f, "process_cpu_s", s->process_cpu_s, 1);
-        results_json_num(f, "gflops", s->gflops, 1);
-        results_json_num(f, "fraction_of_peak", s->fraction_of_peak, 1);
-        results_json_num(f, "loss", s->loss, 0);
-        fprintf(f, "}");
+        json_object_begin(w);
+        json_kv_string(w, "kind", run_kind_name(s->kind));
+        json_kv_string(w, "variant", s->variant);
+        json_kv_string(w, "route", s->route);
+        json_kv_int(w, "threads", s->threads);
+        json_kv_int(w, "batch_tokens", s->batch_tokens);
+        json_kv_int(w, "reps", s->n);
+        json_kv_bool(w, "oversubscribed", s->oversubscribed);
+        json_kv_double(w, "tokens_per_s_median", s->median_tps);
+        json_kv_double(w, "tokens_per_s_min", s->min_tps);
+        json_kv_double(w, "tokens_per_s_max", s->max_tps);
+        json_kv_double(w, "spread", s->spread);
+        json_kv_double(w, "speedup_vs_serial", s->speedup_vs_serial);
+        json_kv_double(w, "parallel_efficiency", s->efficiency);
+        json_kv_double(w, "ratio_vs_flat", s->ratio_vs_flat);
+        json_kv_double(w, "control_cpu_s", s->control_cpu_s);
+        json_kv_double(w, "mean_worker_cpu_s", s->mean_worker_cpu_s);
+        json_kv_double(w, "worker_to_control_cpu", s->control_to_worker);
+        json_kv_double(w, "imbalance", s->imbalance);
+        json_kv_double(w, "utilisation", s->utilisation);
+        json_kv_double(w, "process_cpu_s", s->process_cpu_s);
+        json_kv_double(w, "gflops", s->gflops);
+        json_kv_double(w, "fraction_of_peak", s->fraction_of_peak);
+        json_kv_double(w, "loss", s->loss);
+        json_object_end(w);
     }
-    fprintf(f, "\n]}\n");
-    return safe_file_commit(&sf, 1, err);
+    json_array_end(w);
+    json_object_end(w);
+    return json_file_commit(&jf, err);
 }
 
 sb_status results_write(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,

@@ -8,7 +8,8 @@
  *   summary.json  per configuration: median and spread of tokens/s, speedups,
  *                 efficiency, utilisation, imbalance, control:worker CPU
  * Every CSV has a header line; missing values are written as NaN, which
- * gnuplot skips, so the files plot without pre-processing. */
+ * gnuplot skips, so the files plot without pre-processing. The JSON files go
+ * through core/json_file.h: strict JSON, a missing value as null. */
 #ifndef SB_RESULTS_H
 #define SB_RESULTS_H
 
@@ -58,7 +59,5 @@ void summary_print(FILE *f, const SummaryRow *rows, int n_rows, const MachineInf
 
 /* The median of v[0..n) (sorts v); NaN for n = 0. */
 double results_median(double *v, int n);
-/* "key": value (null for NaN or infinity), then ", " when comma is set: one JSON member. */
-void results_json_num(FILE *f, const char *key, double v, int comma);
 
 #endif

@@ -1,8 +1,11 @@
 /* run_output.c - the per-thread table and the run JSON; see run_output.h.
- * The JSON is written through safe_file.h (a temporary renamed into place). */
+ * The JSON is written through core/json_file.h (a temporary renamed into place). */
 #include "run_output.h"
 
-#include "../core/safe_file.h"
+#include <math.h>
+
+#include "../core/json_file.h"
+#include "../core/model.h"
 
 double run_threads_cpu(const RunResult *r) {
     double s = 0.0;
@@ -41,35 +44,72 @@ void run_print_table(FILE *f, const char *variant, const RunResult *r) {
     }
 }
 
-static void json_thread(FILE *f, const ThreadStats *t) {
-    fprintf(f, "{\"id\": %d, \"role\": \"%s\", \"level\": %d, \"cpu_s\": %.6f, \"wall_s\": %.6f", t->id,
-            role_name(t->role), t->level, t->cpu_s, t->wall_s);
-    for (int p = 0; p < PHASE_COUNT; p++) fprintf(f, ", \"%s_s\": %.6f", phase_name((Phase)p), t->phase_wall[p]);
-    for (int p = 0; p < PHASE_COUNT; p++) fprintf(f, ", \"%s_cpu_s\": %.6f", phase_name((Phase)p), t->phase_cpu[p]);
-    fprintf(f, ", \"batches\": %llu}", (unsigned long long)t->batches);
+static void json_thread(JsonWriter *w, const ThreadStats *t) {
+    char key[32];
+    json_object_begin(w);
+    json_kv_int(w, "id", t->id);
+    json_kv_string(w, "role", role_name(t->role));
+    json_kv_int(w, "level", t->level);
+    json_kv_double(w, "cpu_s", t->cpu_s);
+    json_kv_double(w, "wall_s", t->wall_s);
+    for (int p = 0; p < PHASE_COUNT; p++) {
+        snprintf(key, sizeof key, "%s_s", phase_name((Phase)p));
+        json_kv_double(w, key, t->phase_wall[p]);
+    }
+    for (int p = 0; p < PHASE_COUNT; p++) {
+        snprintf(key, sizeof key, "%s_cpu_s", phase_name((Phase)p));
+        json_kv_double(w, key, t->phase_cpu[p]);
+    }
+    json_kv_uint(w, "batches", t->batches);
+    json_object_end(w);
 }
 
-sb_status run_json_write(const char *path, const char *variant, const RunResult *r, sb_error *err) {
-    SafeFile sf;
-    sb_status st = safe_file_open(&sf, path, "run JSON", err);
+static void json_model(JsonWriter *w, const ModelConfig *c, int B) {
+    json_object_begin(w);
+    json_kv_int(w, "V", c->V);
+    json_kv_int(w, "T", c->T);
+    json_kv_int(w, "D", c->D);
+    json_kv_int(w, "L", c->L);
+    json_kv_int(w, "H", c->H);
+    json_kv_int(w, "B", B);
+    json_kv_uint(w, "params", model_param_count(c));
+    json_kv_double(w, "flops_per_token", model_flops_per_token(c, c->T));
+    json_object_end(w);
+}
+
+sb_status run_json_write(const char *path, const char *variant, const ModelConfig *model, int B, const RunResult *r,
+                         sb_error *err) {
+    JsonFile jf;
+    sb_status st = json_file_open(&jf, path, "run JSON", 2, err);
     if (st != SB_OK) return st;
-    FILE *f = sf.f;
-    fprintf(f, "{\"schema\": %d, \"variant\": \"%s\", \"threads\": %d, \"batches\": %llu, \"batches_per_step\": %d, "
-               "\"steps\": %ld, \"tokens\": %llu, \"wall_s\": %.6f, \"tokens_per_s\": %.3f, \"loss\": %.6f, "
-               "\"process_cpu_s\": %.6f, \"threads_cpu_s\": %.6f,\n",
-            RUN_JSON_SCHEMA, variant, r->n_threads, (unsigned long long)r->batches, r->batches_per_step, r->steps,
-            (unsigned long long)r->tokens, r->wall_s, r->wall_s > 0 ? (double)r->tokens / r->wall_s : 0.0,
-            r->last_loss, r->process_cpu_s, run_threads_cpu(r));
-    fprintf(f, " \"step_loss\": [");
-    for (long s = 0; s < r->steps; s++) fprintf(f, "%s%.6f", s ? ", " : "", r->step_loss[s]);
-    fprintf(f, "],\n \"group_batches\": [");
-    for (int g = 0; g < r->n_groups; g++) fprintf(f, "%s%llu", g ? ", " : "", (unsigned long long)r->group_batches[g]);
-    fprintf(f, "],\n \"per_thread\": [\n");
-    for (int i = 0; i < r->n_threads; i++) {
-        fprintf(f, "  ");
-        json_thread(f, &r->threads[i]);
-        fprintf(f, "%s\n", i + 1 < r->n_threads ? "," : "");
-    }
-    fprintf(f, " ]}\n");
-    return safe_file_commit(&sf, 1, err); /* checks the stream's error flag */
+    JsonWriter *w = &jf.w;
+    json_object_begin(w);
+    json_kv_int(w, "schema", RUN_JSON_SCHEMA);
+    json_kv_string(w, "variant", variant);
+    json_key(w, "model");
+    json_model(w, model, B);
+    json_kv_int(w, "threads", r->n_threads);
+    json_kv_uint(w, "batches", r->batches);
+    json_kv_int(w, "batches_per_step", r->batches_per_step);
+    json_kv_int(w, "steps", r->steps);
+    json_kv_uint(w, "tokens", r->tokens);
+    json_kv_double(w, "wall_s", r->wall_s);
+    json_kv_double(w, "tokens_per_s", r->wall_s > 0 ? (double)r->tokens / r->wall_s : NAN);
+    json_kv_float(w, "loss", r->last_loss);
+    json_kv_double(w, "process_cpu_s", r->process_cpu_s);
+    json_kv_double(w, "threads_cpu_s", run_threads_cpu(r));
+    json_key(w, "step_loss");
+    json_array_begin(w);
+    for (long s = 0; s < r->steps; s++) json_float(w, r->step_loss[s]);
+    json_array_end(w);
+    json_key(w, "group_batches");
+    json_array_begin(w);
+    for (int g = 0; g < r->n_groups; g++) json_uint(w, r->group_batches[g]);
+    json_array_end(w);
+    json_key(w, "per_thread");
+    json_array_begin(w);
+    for (int i = 0; i < r->n_threads; i++) json_thread(w, &r->threads[i]);
+    json_array_end(w);
+    json_object_end(w);
+    return json_file_commit(&jf, err);
 }

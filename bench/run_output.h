@@ -1,14 +1,18 @@
 /* run_output.h - what a finished training run looks like to people and programs.
  *
  * The per-thread table `train` prints, and the run's JSON:
- *   {"schema", "variant", "threads", "batches", "batches_per_step", "steps", "tokens",
+ *   {"schema", "variant",
+ *    "model": {"V", "T", "D", "L", "H", "B", "params", "flops_per_token"},
+ *    "threads", "batches", "batches_per_step", "steps", "tokens",
  *    "wall_s", "tokens_per_s", "loss", "process_cpu_s", "threads_cpu_s",
  *    "step_loss": [...], "group_batches": [...],
  *    "per_thread": [{"id", "role", "level", "cpu_s", "wall_s", "compute_s", "reduce_s",
  *                    "optimizer_s", "dispatch_s", "wait_s", "compute_cpu_s", ..., "batches"}]}
  * Phase fields without a suffix are wall seconds (they add up to wall_s);
  * the *_cpu_s ones are CPU seconds (they add up to cpu_s). The names are the
- * ones the bench's CSV columns use. */
+ * ones the bench's CSV columns use. flops_per_token is core/model.h's count
+ * (forward and backward, per token of a T-token sequence); a value that is
+ * not a number (a loss that diverged) is written as null. */
 #ifndef SB_RUN_OUTPUT_H
 #define SB_RUN_OUTPUT_H
 
@@ -24,7 +28,8 @@ double run_threads_cpu(const RunResult *r);
 
 void run_print_table(FILE *f, const char *variant, const RunResult *r);
 
-/* Written through a temporary file and a rename. */
-sb_status run_json_write(const char *path, const char *variant, const RunResult *r, sb_error *err);
+/* Written through a temporary file and a rename; model and B are the run's shape. */
+sb_status run_json_write(const char *path, const char *variant, const ModelConfig *model, int B, const RunResult *r,
+                         sb_error *err);
 
 #endif

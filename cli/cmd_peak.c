@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "../bench/peak.h"
+#include "../core/json_write.h"
 
 int cmd_peak(int argc, char **argv) {
     static const CliOptSpec specs[] = {
@@ -21,8 +22,10 @@ int cmd_peak(int argc, char **argv) {
     PeakResult p;
     if (peak_measure(&p, (double)mb, &err)) return cli_error("peak", err.msg, 0);
     if (cli_flag(&a, "--json")) {
-        peak_json(stdout, &p);
-        printf("\n");
+        JsonWriter w;
+        json_init(&w, stdout, "standard output", 1);
+        peak_json(&w, &p);
+        if (json_finish(&w, &err)) return cli_error("peak", err.msg, 0);
     } else {
         peak_print(stdout, &p);
     }

@@ -1,6 +1,7 @@
 /* cmd_plan.c - `plan`: print the kissing-sphere tree for N threads, as text or JSON. */
 #include <stdio.h>
 
+#include "../core/json_write.h"
 #include "../variants/sphere_plan.h"
 #include "cli.h"
 #include "commands.h"
@@ -30,12 +31,26 @@ int cmd_plan(int argc, char **argv) {
     SpherePlan p;
     if (sphere_plan_build(&p, (int)threads, (int)fanout, &err))
         return cli_error("plan", err.msg, 1);
+    rc = 0;
     if (cli_flag(&a, "--json")) {
-        printf("{\"threads\": %d, \"fanout\": %d, \"nodes\": [", p.threads, p.fanout);
-        for (int i = 0; i < p.threads; i++)
-            printf("%s\n  {\"id\": %d, \"parent\": %d, \"level\": %d, \"role\": \"%s\"}", i ? "," : "", p.nodes[i].id,
-                   p.nodes[i].parent, p.nodes[i].level, role_name(p.nodes[i].role));
-        printf("\n]}\n");
+        JsonWriter w;
+        json_init(&w, stdout, "standard output", 2);
+        json_object_begin(&w);
+        json_kv_int(&w, "threads", p.threads);
+        json_kv_int(&w, "fanout", p.fanout);
+        json_key(&w, "nodes");
+        json_array_begin(&w);
+        for (int i = 0; i < p.threads; i++) {
+            json_object_begin(&w);
+            json_kv_int(&w, "id", p.nodes[i].id);
+            json_kv_int(&w, "parent", p.nodes[i].parent);
+            json_kv_int(&w, "level", p.nodes[i].level);
+            json_kv_string(&w, "role", role_name(p.nodes[i].role));
+            json_object_end(&w);
+        }
+        json_array_end(&w);
+        json_object_end(&w);
+        if (json_finish(&w, &err)) rc = cli_error("plan", err.msg, 0);
     } else {
         printf("%d threads, fan-out %d: %d levels, %d controls, %d workers\n", p.threads, p.fanout, p.levels,
                p.threads - p.n_workers, p.n_workers);
@@ -51,5 +66,5 @@ int cmd_plan(int argc, char **argv) {
                        p.nodes[i].first_child + p.nodes[i].n_children - 1);
     }
     sphere_plan_free(&p);
-    return 0;
+    return rc;
 }

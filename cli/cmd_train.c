@@ -184,7 +184,7 @@ int cmd_train(int argc, char **argv) {
            (unsigned long long)res.batches, res.batches_per_step, res.steps, (unsigned long long)res.tokens, res.wall_s,
            (double)res.tokens / res.wall_s, flops / res.wall_s / 1e9, res.last_loss);
     if (json) {
-        if (run_json_write(json, variant->name, &res, &err)) goto fail;
+        if (run_json_write(json, variant->name, &c, B, &res, &err)) goto fail;
         printf("wrote %s\n", json);
     }
     if (save) {

@@ -1,9 +1,9 @@
 /* main.c - entry point of build/sphere-bench: dispatches to a subcommand.
  *
  * The one program holds every tool of the suite (data, model, training, the
- * bench), so a user and the Makefile need one binary and the tests exercise
- * exactly what users run. Exit status: 0 success, 1 the work failed, 2 usage
- * (commands.h). */
+ * bench; the report is report/report.py), so a user and the Makefile need one
+ * binary and the tests exercise exactly what users run. Exit status: 0
+ * success, 1 the work failed, 2 usage (commands.h). */
 #include <stdio.h>
 #include <string.h>
 

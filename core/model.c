@@ -231,3 +231,5 @@ double model_flops_per_batch(const ModelConfig *c, int b, int t) {
     double fwd = 2.0 * N * (12.0 * D * D * L + V * D) + 2.0 * 2.0 * N * ((t + 1) / 2.0) * D * L;
     return 3.0 * fwd; /* backward costs two forwards */
 }
+
+double model_flops_per_token(const ModelConfig *c, int t) { return model_flops_per_batch(c, 1, t) / t; }

@@ -68,5 +68,8 @@ void model_backward(float *grads, Workspace *ws, const float *params);
 /* Forward and backward FLOPs of one pass over b x t tokens, counting the
  * matrix products and attention (2 per multiply-add), for throughput figures. */
 double model_flops_per_batch(const ModelConfig *c, int b, int t);
+/* The same count per token of a batch of t-token sequences: what the run's
+ * JSON records as flops_per_token and the report reads. */
+double model_flops_per_token(const ModelConfig *c, int t);
 
 #endif

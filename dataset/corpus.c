@@ -47,6 +47,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/json_file.h"
+#include "../core/path.h"
 #include "../core/rng.h"
 #include "../core/safe_file.h"
 
@@ -487,7 +489,7 @@ static sb_status grammar_build(Grammar *m, uint64_t seed, sb_error *err) {
 }
 
 /* ---------------------------------------------------------------------------
- * Writing: the text, then FILE.json, each through safe_file.h. */
+ * Writing: the text through safe_file.h, then FILE.json through json_file.h. */
 
 static int sample_class(const double *cum, Rng *r) {
     double u = rng_double(r);
@@ -510,26 +512,25 @@ static int sample_word(const Grammar *m, int c, Rng *r) {
 }
 
 static sb_status write_json(const char *path, const CorpusStats *s, const Grammar *m, sb_error *err) {
-    size_t n = strlen(path) + sizeof ".json";
-    char *jpath = malloc(n);
-    if (!jpath) return sb_fail(err, SB_ENOMEM, "out of memory naming %s.json", path);
-    snprintf(jpath, n, "%s.json", path);
-    SafeFile sf;
-    sb_status st = safe_file_open(&sf, jpath, "corpus JSON", err);
-    if (st == SB_OK) {
-        int ok = fprintf(sf.f,
-                         "{\"bytes\": %llu, \"tokens\": %llu, \"types\": %llu, \"seed\": %llu, "
-                         "\"entropy_nats_per_token\": %.12f, "
-                         "\"process\": \"order-2 class Markov chain, Zipf within class\", \"classes\": %d, "
-                         "\"vocabulary\": %d, \"zipf_exponent\": %.3f, \"unigram_entropy_nats\": %.12f, "
-                         "\"expected_bytes_per_token\": %.12f}\n",
-                         (unsigned long long)s->bytes, (unsigned long long)s->tokens, (unsigned long long)s->types,
-                         (unsigned long long)s->seed, s->entropy_nats, K, m->n_words, CORPUS_ZIPF_S,
-                         m->unigram_entropy, m->bytes_per_token) > 0;
-        st = safe_file_commit(&sf, ok, err);
-    }
-    free(jpath);
-    return st;
+    char jpath[SB_PATH_MAX];
+    JsonFile jf;
+    sb_status st = path_suffix(jpath, sizeof jpath, path, ".json", err);
+    if (st || (st = json_file_open(&jf, jpath, "corpus JSON", 1, err))) return st;
+    JsonWriter *w = &jf.w;
+    json_object_begin(w);
+    json_kv_uint(w, "bytes", s->bytes);
+    json_kv_uint(w, "tokens", s->tokens);
+    json_kv_uint(w, "types", s->types);
+    json_kv_uint(w, "seed", s->seed);
+    json_kv_double(w, "entropy_nats_per_token", s->entropy_nats);
+    json_kv_string(w, "process", "order-2 class Markov chain, Zipf within class");
+    json_kv_int(w, "classes", K);
+    json_kv_int(w, "vocabulary", m->n_words);
+    json_kv_double(w, "zipf_exponent", CORPUS_ZIPF_S);
+    json_kv_double(w, "unigram_entropy_nats", m->unigram_entropy);
+    json_kv_double(w, "expected_bytes_per_token", m->bytes_per_token);
+    json_object_end(w);
+    return json_file_commit(&jf, err);
 }
 
 sb_status corpus_write(const char *path, uint64_t target_bytes, uint64_t seed, CorpusStats *stats, sb_error *err) {

@@ -336,8 +336,17 @@ class Plots:
 # ---------------------------------------------------------------- model arithmetic
 
 def model_flops_per_token(m):
-    """Training FLOPs per token: 3 x forward, forward = 2 x (matmul weights)
-    + attention scores and mixing over the causal window (mean (T+1)/2)."""
+    """Training FLOPs per token, as the run recorded it: context.json's model
+    block carries flops_per_token, written by the program from core/model.c's
+    model_flops_per_batch (3 x forward, forward = 2 x (matmul weights) +
+    attention scores and mixing over the causal window (mean (T+1)/2))."""
+    if "flops_per_token" in m:
+        return m["flops_per_token"]
+    # Only for a run folder written before the field existed (the committed
+    # reference run): the same formula, restated here. Keep it equal to
+    # model_flops_per_batch in core/model.c; new runs never reach this line.
+    if not all(k in m for k in "VTDL"):
+        return float("nan")
     V, T, D, L = m["V"], m["T"], m["D"], m["L"]
     forward = 2 * (12 * D * D * L + V * D) + 2 * 2 * ((T + 1) / 2) * D * L
     return 3 * forward
@@ -601,7 +610,7 @@ def section_batch(run, plots):
     m = run.context.get("model", {})
 
     # the cost model, computed even without a sweep: it is a property of the model and machine
-    fpt = model_flops_per_token(m) if all(k in m for k in "VTDL") else float("nan")
+    fpt = model_flops_per_token(m)
     base = run.config("sweep", "serial", threads=1)
     base_src = "the thread sweep's serial median"
     if base is None or base.get("batch_tokens") != m.get("B", 0) * m.get("T", 0):

@@ -23,6 +23,7 @@
 #include "../bench/machine.h"
 #include "../bench/results.h"
 #include "../core/model.h"
+#include "../core/path.h"
 #include "support/testutil.h"
 #include "support/trainer_data.h"
 
@@ -77,7 +78,8 @@ static void test_runs_are_consistent(void **state) {
     BenchSetup b = setup_for(&tf);
     static const char *names[] = {"serial", "flat", "sphere"};
     for (int k = 0; k < 3; k++) {
-        RunSpec s = {RUN_SWEEP, variant_find(names[k]), NULL, k == 0 ? 1 : 4, 1, MB, MT, 0, 640, 0};
+        RunSpec s = {.kind = RUN_SWEEP, .variant = variant_find(names[k]), .threads = k == 0 ? 1 : 4, .rep = 1,
+                     .B = MB, .T = MT, .batches = 640};
         RunRecord r;
         sb_error err;
         if (harness_run(&r, &b, &s, &err)) fail_msg("%s: %s", names[k], err.msg);
@@ -105,10 +107,11 @@ static void test_results_files_complete(void **state) {
     TokenFile tf = random_tokens(60);
     BenchSetup b = setup_for(&tf);
     RunSpec specs[] = {
-        {RUN_SWEEP, variant_find("serial"), NULL, 1, 1, MB, MT, 0, 16, 0},
-        {RUN_SWEEP, variant_find("flat"), NULL, 3, 1, MB, MT, 0, 16, 0},
-        {RUN_SWEEP, variant_find("sphere"), "round-robin", 5, 1, MB, MT, 0, 16, 0},
-        {RUN_SWEEP, variant_find("flat"), NULL, 3, 2, MB, MT, 0, 16, 0},
+        {.kind = RUN_SWEEP, .variant = variant_find("serial"), .threads = 1, .rep = 1, .B = MB, .T = MT, .batches = 16},
+        {.kind = RUN_SWEEP, .variant = variant_find("flat"), .threads = 3, .rep = 1, .B = MB, .T = MT, .batches = 16},
+        {.kind = RUN_SWEEP, .variant = variant_find("sphere"), .route = "round-robin", .threads = 5, .rep = 1, .B = MB,
+         .T = MT, .batches = 16},
+        {.kind = RUN_SWEEP, .variant = variant_find("flat"), .threads = 3, .rep = 2, .B = MB, .T = MT, .batches = 16},
     };
     RunRecord runs[4];
     sb_error err;
@@ -138,31 +141,32 @@ static void test_results_files_complete(void **state) {
         }
     DatasetInfo d;
     memset(&d, 0, sizeof d);
-    BenchOptions o = {"test", MB, MT, 8, 1, 1, 0, 0, NULL, WAIT_BLOCK};
+    BenchOptions o = {.preset = "test", .B = MB, .T = MT, .batches_per_step = 8, .reps = 1, .full_reps = 1,
+                      .wait = WAIT_BLOCK};
     char dir[TU_PATH_MAX];
     tu_path(dir, "run");
     assert_int_equal(results_write(dir, &m, &o, &b, &d, &peak, runs, 4, rows, nr, &err), SB_OK);
-    char path[TU_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/threads.csv", dir);
+    char path[SB_PATH_MAX];
+    assert_int_equal(path_join(path, sizeof path, dir, "threads.csv", &err), SB_OK);
     assert_int_equal(count_rows(path, "sweep,serial,none,1,1,"), 1);
     assert_int_equal(count_rows(path, "sweep,flat,none,3,1,"), 3);
     assert_int_equal(count_rows(path, "sweep,sphere,round-robin,5,1,"), 5);
     assert_int_equal(count_rows(path, "sweep,flat,none,3,2,"), 3);
-    snprintf(path, sizeof path, "%s/runs.csv", dir);
+    assert_int_equal(path_join(path, sizeof path, dir, "runs.csv", &err), SB_OK);
     assert_int_equal(count_rows(path, "kind,"), 1); /* a header line */
     assert_int_equal(count_rows(path, "sweep,"), 4);
-    snprintf(path, sizeof path, "%s/groups.csv", dir);
+    assert_int_equal(path_join(path, sizeof path, dir, "groups.csv", &err), SB_OK);
     assert_int_equal(count_rows(path, "sweep,sphere,round-robin,5,1,"), 4); /* the root's four children */
     char prefix[128];
     snprintf(prefix, sizeof prefix, "sweep,sphere,round-robin,5,1,%d,", MB * MT); /* batch_tokens tells sizes apart */
     assert_int_equal(count_rows(path, prefix), 4);
-    snprintf(path, sizeof path, "%s/loss.csv", dir);
+    assert_int_equal(path_join(path, sizeof path, dir, "loss.csv", &err), SB_OK);
     assert_int_equal(count_rows(path, "kind,variant,route,threads,rep,batch_tokens,step,tokens,loss"), 1);
     snprintf(prefix, sizeof prefix, "sweep,serial,none,1,1,%d,1,", MB * MT);
     assert_int_equal(count_rows(path, prefix), 1);
     static const char *files[] = {"context.json", "summary.json", "loss.csv"};
     for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        assert_int_equal(path_join(path, sizeof path, dir, files[i], &err), SB_OK);
         assert_true(tu_file_size(path) > 0);
     }
     for (int i = 0; i < 4; i++) run_record_free(&runs[i]);
@@ -186,8 +190,8 @@ static void test_dataset_rebuilt_when_corrupt(void **state) {
     assert_int_equal(tf.n_tokens, n);
     tokens_free(&tf);
     /* a truncated token file is noticed and rebuilt */
-    char tok[TU_PATH_MAX + 32];
-    snprintf(tok, sizeof tok, "%s/corpus.tok", dir);
+    char tok[SB_PATH_MAX];
+    assert_int_equal(path_join(tok, sizeof tok, dir, "corpus.tok", &err), SB_OK);
     size_t len;
     unsigned char *bytes = tu_read_file(tok, &len);
     tu_write_file(tok, bytes, len - 4);
@@ -202,9 +206,27 @@ static void test_dataset_rebuilt_when_corrupt(void **state) {
     assert_true(d.regenerated);
     assert_contains(d.why, "other parameters");
     tokens_free(&tf);
+    /* statistics that are not strict JSON are not trusted, even when every
+     * number is still there (a file cut before its closing brace) */
+    char json[SB_PATH_MAX];
+    assert_int_equal(path_join(json, sizeof json, dir, "corpus.txt.json", &err), SB_OK);
+    bytes = tu_read_file(json, &len);
+    assert_non_null(strstr((char *)bytes, "\"expected_bytes_per_token\""));
+    tu_write_file(json, bytes, len - 3);
+    free(bytes);
+    assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 4, 512, &err), SB_OK);
+    assert_true(d.regenerated);
+    assert_contains(d.why, "corpus.txt.json");
+    assert_contains(d.why, "at byte");
+    tokens_free(&tf);
+    /* a count that is not a number (null) is not taken for one */
+    tu_write_file(json, "{\"bytes\": 200000, \"tokens\": 1, \"types\": 1, \"seed\": null, "
+                        "\"entropy_nats_per_token\": 1}", 85);
+    assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 4, 512, &err), SB_OK);
+    assert_true(d.regenerated);
+    assert_contains(d.why, "null");
+    tokens_free(&tf);
     /* a missing statistics file too */
-    char json[TU_PATH_MAX + 32];
-    snprintf(json, sizeof json, "%s/corpus.txt.json", dir);
     remove(json);
     assert_int_equal(dataset_ensure(&d, &tf, dir, 200000, 4, 512, &err), SB_OK);
     assert_true(d.regenerated);
