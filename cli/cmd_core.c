@@ -32,6 +32,7 @@ int cmd_bench_core(int argc, char **argv) {
     const ModelPreset *presets[MAX_PRESETS];
     int n = 0;
     char buf[256];
+    if (strlen(list) >= sizeof buf) return cli_error("bench-core", "--model: the preset list is too long", 1);
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         const ModelPreset *p = model_preset_find(tok);

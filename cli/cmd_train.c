@@ -152,8 +152,18 @@ int cmd_train(int argc, char **argv) {
     ac.weight_decay = (float)wd;
     int quiet = cli_flag(&a, "--quiet");
     PrintCtx pc = {.every = every, .tokens_per_batch = (uint64_t)B * (uint64_t)T, .quiet = quiet};
-    VariantConfig vc = {&tf, c, B, T, (int)threads, (int)bps, ac, wait_mode, route, (int)fanout, {NULL, NULL, NULL},
-                        print_progress, &pc};
+    VariantConfig vc = {.data = &tf,
+                        .model = c,
+                        .B = B,
+                        .T = T,
+                        .threads = (int)threads,
+                        .batches_per_step = (int)bps,
+                        .adamw = ac,
+                        .wait = wait_mode,
+                        .route = route,
+                        .fanout = (int)fanout,
+                        .progress = print_progress,
+                        .progress_ctx = &pc};
     if (variant->create(&state, &vc, &err)) goto fail;
     if (!pc.every) {
         /* the trainer resolves its default batches per step; a guess is fine for pacing output */
