@@ -1,0 +1,161 @@
+"""runfolder.py - one bench run folder, loaded: context, summary, the CSVs, core.json, samples.
+
+Part of the report generator; report.py assembles the sections.
+"""
+
+import csv
+import json
+import os
+
+from fmt import isnum, ratio
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+RESULTS = os.path.join(REPO, "results")
+
+
+TEXT_COLUMNS = {"kind", "variant", "route", "role"}
+
+
+class ReportError(Exception):
+    """A problem with the input that the user must fix; printed without a traceback."""
+
+
+def read_csv(path):
+    """Rows as dicts; numeric columns as floats (NaN kept as NaN)."""
+    if not os.path.exists(path):
+        return None
+    rows = []
+    with open(path, newline="") as f:
+        for raw in csv.DictReader(f):
+            row = {}
+            for k, v in raw.items():
+                if k is None:
+                    continue
+                if k in TEXT_COLUMNS or k.endswith("_status") or v is None:
+                    row[k] = v
+                else:
+                    try:
+                        row[k] = float(v)
+                    except ValueError:
+                        row[k] = v
+            rows.append(row)
+    return rows
+
+
+class Run:
+    """One run folder, loaded. Missing optional files become empty lists."""
+
+    def __init__(self, path):
+        self.path = os.path.realpath(path)
+        self.name = os.path.basename(self.path)
+        if not os.path.isdir(self.path):
+            raise ReportError(f"run folder '{path}' does not exist (give RUN=results/<folder>; "
+                              f"`ls results/` lists the runs)")
+        for need in ("context.json", "summary.json", "runs.csv"):
+            if not os.path.exists(os.path.join(self.path, need)):
+                raise ReportError(f"'{path}' is not a complete bench run folder: {need} is missing "
+                                  f"(a run folder is written by `make bench`)")
+        try:
+            with open(os.path.join(self.path, "context.json")) as f:
+                self.context = json.load(f)
+            with open(os.path.join(self.path, "summary.json")) as f:
+                self.summary = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ReportError(f"'{path}': cannot parse JSON: {e}")
+        self.runs = read_csv(os.path.join(self.path, "runs.csv")) or []
+        self.missing = [n for n in ("threads.csv", "groups.csv", "loss.csv")
+                        if not os.path.exists(os.path.join(self.path, n))]
+        self.threads = read_csv(os.path.join(self.path, "threads.csv")) or []
+        self.groups = read_csv(os.path.join(self.path, "groups.csv")) or []
+        self.loss = read_csv(os.path.join(self.path, "loss.csv")) or []
+        self.core = None  # core.json: single-thread kernel timings (runs before bench-core have none)
+        cp = os.path.join(self.path, "core.json")
+        if os.path.exists(cp):
+            try:
+                with open(cp) as f:
+                    self.core = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ReportError(f"'{path}': cannot parse core.json: {e}")
+        sp = os.path.join(self.path, "samples.txt")
+        self.samples = open(sp, encoding="utf-8", errors="replace").read() if os.path.exists(sp) else None
+        self.configs = [self._clean(c) for c in self.summary.get("configurations", [])]
+        ctx = self.context
+        self.cores = int(ctx.get("cores") or self.summary.get("cores") or 0)
+        self.machine = f"{ctx.get('cpu_model', 'unknown CPU')}, {self.cores} cores (host {ctx.get('hostname', '?')})"
+        # parallel trainers in the order the bench ran them
+        self.variants = []
+        for r in self.runs:
+            if r["variant"] != "serial" and r["variant"] not in self.variants:
+                self.variants.append(r["variant"])
+
+    @staticmethod
+    def _clean(c):
+        return {k: (float("nan") if v is None else v) for k, v in c.items()}
+
+    def config(self, kind, variant, threads=None, route=None, batch_tokens=None):
+        for c in self.configs:
+            if (c["kind"] == kind and c["variant"] == variant and (threads is None or c["threads"] == threads)
+                    and (route is None or c["route"] == route)
+                    and (batch_tokens is None or c["batch_tokens"] == batch_tokens)):
+                return c
+        return None
+
+    def runs_of(self, kind, variant=None):
+        return [r for r in self.runs if r["kind"] == kind and (variant is None or r["variant"] == variant)]
+
+    def full_run(self, variant):
+        """The first repetition of a trainer's full run: (threads, rep) or None."""
+        rs = self.runs_of("full", variant)
+        if not rs:
+            return None
+        r = min(rs, key=lambda r: r["rep"])
+        return int(r["threads"]), int(r["rep"]), r
+
+    def busy_workers(self, kind, variant, threads, route=None):
+        """(workers that computed at least one batch, workers) in the first
+        repetition of a configuration, from threads.csv; (None, None) if absent."""
+        w = self.workers_of(kind, variant, threads, route)
+        if not w:
+            return None, None
+        return sum(1 for r in w if isnum(r["batches"]) and r["batches"] > 0), len(w)
+
+    def busiest_share(self, kind, variant, threads, route=None):
+        """Share of all batches computed by the busiest worker (first repetition);
+        1 / share bounds the speedup when a batch's cost is the same everywhere."""
+        w = self.workers_of(kind, variant, threads, route)
+        b = [r["batches"] for r in w if isnum(r["batches"])]
+        return ratio(max(b), sum(b)) if b else float("nan")
+
+    def workers_of(self, kind, variant, threads, route=None):
+        th = [r for r in self.threads if r["kind"] == kind and r["variant"] == variant and r["threads"] == threads
+              and (route is None or r["route"] == route)]
+        if not th:
+            return []
+        first = min(r["rep"] for r in th)
+        return [r for r in th if r["rep"] == first and r["role"] == "worker"]
+
+    def link(self, name):
+        """A plot's path relative to the repository root (where REPORT.md lives)."""
+        return os.path.relpath(os.path.join(self.path, "plots", name), REPO).replace(os.sep, "/")
+
+
+def default_run():
+    """results/REFERENCE if present, else the newest complete run (non-quick first)."""
+    ref = os.path.join(RESULTS, "REFERENCE")
+    if os.path.exists(ref):
+        with open(ref) as f:
+            name = f.read().strip()
+        if not name:
+            raise ReportError("results/REFERENCE is empty; it should name one folder under results/")
+        return os.path.join(RESULTS, name)
+    if not os.path.isdir(RESULTS):
+        raise ReportError("no results/ folder: run `make bench` first, or give RUN=path")
+    runs = sorted(d for d in os.listdir(RESULTS)
+                  if os.path.exists(os.path.join(RESULTS, d, "summary.json")))
+    if not runs:
+        raise ReportError("no run folder with a summary.json under results/: run `make bench` first")
+    full = [d for d in runs if not d.endswith("-quick")]
+    return os.path.join(RESULTS, (full or runs)[-1])

@@ -1,0 +1,1 @@
+"""The report's sections, one module each; report.py assembles them in order."""

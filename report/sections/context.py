@@ -1,0 +1,79 @@
+"""Section 9: the machine, the build, the options, and what was not measured.
+
+Part of the report generator; report.py assembles the sections.
+"""
+
+import os
+
+from fmt import median, num, pct, table
+from runfolder import REPO
+from costmodel import bw1_values
+
+
+def section_context(run, plots):
+    """8. Machine, build, dataset, model, repetitions and spread; what was not measured."""
+    ctx = run.context
+    m, d, o = ctx.get("model", {}), ctx.get("dataset", {}), ctx.get("options", {})
+    out = ["## 9. Context", ""]
+    rows = [
+        ["machine", f"{ctx.get('cpu_model')}, {ctx.get('cores')} cores, {num(ctx.get('memory_gb'))} GB, "
+                    f"host `{ctx.get('hostname')}`"],
+        ["kernel", ctx.get("kernel")],
+        ["compiler", f"gcc {ctx.get('compiler')}" if str(ctx.get('compiler', '')).strip()[:1].isdigit()
+                     else ctx.get("compiler")],
+        ["flags", f"`{ctx.get('cflags')}`"],
+        ["git revision", f"`{ctx.get('git_revision')}`" + (" (built with uncommitted changes)"
+                                                           if ctx.get("git_dirty") else "")],
+        ["run date", ctx.get("date")],
+        ["run folder", f"`{os.path.relpath(run.path, REPO)}`"],
+        ["model", f"preset `{m.get('preset')}`: V={m.get('V')}, T={m.get('T')}, D={m.get('D')}, L={m.get('L')}, "
+                  f"H={m.get('H')}, B={m.get('B')}, {num(m.get('params'))} parameters"],
+        ["dataset", f"`{d.get('text')}`, {num(d.get('bytes'))} bytes, {num(d.get('tokens'))} tokens, "
+                    f"{num(d.get('types'))} word types, seed {d.get('seed')}, vocabulary {d.get('vocab')}, "
+                    f"entropy rate {num(d.get('entropy_nats_per_token'), 4)} nats/token"],
+        ["training", f"{o.get('batches_per_step')} batches per AdamW step, lr {o.get('lr')}, init seed "
+                     f"{o.get('init_seed')}, control threads {o.get('wait')} while waiting"],
+        ["repetitions", f"{o.get('reps')} per sweep point, {o.get('full_reps')} per full run"],
+        ["pinning", "threads pinned (thread i to core i mod cores)" if o.get("pin")
+         else "not pinned (the scheduler places threads)"],
+    ]
+    out += [table(["", ""], rows, left=2), ""]
+    if o.get("quick"):
+        out += ["**This is a quick run (`make bench QUICK=1`): it checks the path, it is not a measurement.**",
+                ""]
+    spread_rows = []
+    for kind in ("full", "sweep", "route", "batch"):
+        cs = [c for c in run.configs if c["kind"] == kind]
+        if not cs:
+            continue
+        sp = [c["spread"] for c in cs if c["reps"] > 1]
+        spread_rows.append([kind, len(cs), f"{int(min(c['reps'] for c in cs))}–{int(max(c['reps'] for c in cs))}",
+                            pct(median(sp)) if sp else "one run each", pct(max(sp)) if sp else "n/a"])
+    out += ["Spread of tokens/s, (max - min) / median over repetitions:", ""]
+    out += [table(["kind", "configurations", "repetitions", "median spread", "largest spread"], spread_rows), ""]
+    nm = []
+    kinds = {c["kind"] for c in run.configs}
+    for kind, what in (("full", "full-epoch runs"), ("sweep", "thread sweep"), ("route", "routing runs"),
+                       ("batch", "tokens-per-batch sweep")):
+        if kind not in kinds:
+            nm.append(f"the {what} (kind `{kind}`): not part of this run")
+    if not bw1_values(run)[1]:
+        nm.append("single-core memory bandwidth BW₁: this run predates `sphere-bench peak`, so the cost model in "
+                  "section 3 uses an assumed range")
+    unusable = [c["event"] for c in ctx.get("counters") or [] if not c.get("usable")]
+    if unusable:
+        nm.append(f"{', '.join(unusable)}: the machine offers no such counters (section 7)")
+    if not ctx.get("counters"):
+        nm.append("counters: none recorded")
+    if run.samples is None:
+        nm.append("generated text: samples.txt is absent")
+    for f in run.missing:
+        nm.append(f"{f}: absent from the run folder")
+    if run.cores and any(c["threads"] > run.cores for c in run.configs):
+        nm.append(f"parallel speed beyond {run.cores} processors: runs with more threads than cores are "
+                  f"time-shared, marked oversubscribed")
+    out += ["**Not measured, and why:**", ""] + [f"- {x}" for x in nm] + [""]
+    out += ["Derived tables: `plots/scaling.csv` and `plots/batch.csv` in the run folder hold medians copied "
+            "from summary.json for the two figures that need them; every other figure is drawn by gnuplot "
+            "from the bench's CSVs as written.", ""]
+    return out

@@ -1,0 +1,77 @@
+"""Section 5: the loss against tokens seen, and the corpus's entropy floor.
+
+Part of the report generator; report.py assembles the sections.
+"""
+
+import math
+
+from fmt import isnum, not_measured, num, table
+
+
+def section_convergence(run, plots):
+    """5. Loss against tokens for each full run, with the entropy floor; samples."""
+    out = ["## 5. Convergence", ""]
+    floor = run.context.get("dataset", {}).get("entropy_nats_per_token")
+    variants = [v for v in run.variants if run.full_run(v)]
+    curves = {}
+    for v in variants:
+        t, rp, _ = run.full_run(v)
+        curves[v] = [r for r in run.loss if r["kind"] == "full" and r["variant"] == v
+                     and r["threads"] == t and r["rep"] == rp]
+    if not variants or not any(curves.values()):
+        out += [not_measured("loss curves of full runs"), ""]
+    else:
+        nthreads = run.full_run(variants[0])[0]
+        out.append(plots.add("loss.gp", "loss", file="loss.csv", variants=" ".join(variants),
+                             nthreads=nthreads, rep=run.full_run(variants[0])[1],
+                             floor=floor if isnum(floor) else float("nan")))
+        out += ["", f"*Training loss per optimizer step against tokens seen, full runs at {nthreads} threads, "
+                f"on {run.machine}; the dashed line is the corpus's entropy rate, the lowest loss any model "
+                f"can reach.*", ""]
+        rows = []
+        for v in variants:
+            c = curves[v]
+            if not c:
+                rows.append([v, "n/a", "n/a", "n/a", "n/a", "n/a"])
+                continue
+            rows.append([v, len(c), num(c[-1]["tokens"]), num(c[0]["loss"], 4), num(c[-1]["loss"], 4),
+                         num(c[-1]["loss"] - floor, 3) if isnum(floor) else "n/a"])
+        out += [table(["trainer", "steps", "tokens", "first loss", "final loss", "final - entropy floor (nats)"],
+                      rows), ""]
+        V = run.context.get("model", {}).get("V")
+        if V:
+            out.append(f"A model that knows nothing scores ln V = {num(math.log(V), 4)} nats (V = {V}); the "
+                       f"corpus's entropy rate is {num(floor, 4)} nats per token.")
+        if "flat" in curves and "sphere" in curves and curves["flat"] and curves["sphere"]:
+            fl = {r["step"]: r["loss"] for r in curves["flat"]}
+            diffs = [abs(r["loss"] - fl[r["step"]]) for r in curves["sphere"] if r["step"] in fl]
+            if diffs:
+                d = max(diffs)
+                if d == 0:
+                    out.append(f"Flat and sphere train the same model: their losses are identical (as written, "
+                               f"6 decimals) at all {len(diffs)} common steps.")
+                else:
+                    out.append(f"Flat and sphere train the same model up to the order of float sums: over "
+                               f"{len(diffs)} common steps their losses differ by at most {num(d, 2)} nats.")
+        out.append("")
+    out += ["**Text from the trained models** (`samples.txt`):", ""]
+    if run.samples is None:
+        out += ["*samples.txt is absent from this run folder (benches older than the one that samples its "
+                "trained models did not write it): no generated text to show.*", ""]
+    else:
+        text = run.samples.rstrip("\n").replace("```", "'''")
+        out += ["```text", text, "```", ""]
+        blocks, cur = [], None
+        for line in text.split("\n"):
+            if line.startswith("#"):
+                cur = [line.split(",")[0].lstrip("# ").strip(), []]
+                blocks.append(cur)
+            elif cur is not None:
+                cur[1].append(line)
+        if len(blocks) > 1:
+            same = all(b[1] == blocks[0][1] for b in blocks[1:])
+            names = [b[0] for b in blocks]
+            out += [f"The models of {', '.join(names[:-1])} and {names[-1]} "
+                    + ("generate the same text from the same prompts and seeds." if same
+                       else "generate different text from the same prompts and seeds."), ""]
+    return out
