@@ -7,11 +7,18 @@
 #include "serial.h"
 #include "sphere.h"
 
-static const Variant *const all_variants[] = {&variant_serial, &variant_flat, &variant_sphere, NULL};
+/* The registry: one X(name) per trainer, whose Variant is variant_<name> and
+ * whose .name is "name" (tests/test_trainer.c checks that they agree). The
+ * list and the names string are both made from it. */
+#define VARIANTS(X) X(serial) X(flat) X(sphere)
+#define VARIANT_ENTRY(v) &variant_##v,
+#define VARIANT_NAME(v) ", " #v
+
+static const Variant *const all_variants[] = {VARIANTS(VARIANT_ENTRY) NULL};
 
 const Variant *const *variant_all(void) { return all_variants; }
 
-const char *variant_names(void) { return "serial, flat, sphere"; }
+const char *variant_names(void) { return VARIANTS(VARIANT_NAME) + 2; /* past the first ", " */ }
 
 const Variant *variant_find(const char *name) {
     for (int i = 0; name && all_variants[i]; i++)

@@ -4,7 +4,8 @@
  * count, batches per step, its own options), runs over a range of batches
  * updating a parameter buffer in place, reports per-thread statistics, and is
  * destroyed. The bench and the `train` command know trainers only through
- * this: adding one is a new file in variants/ and a line in registry.c.
+ * this: adding one is a new file in variants/ and a line in the registry
+ * (variant.c's all_variants).
  *
  * Arithmetic contract: every step covers batches_per_step consecutive
  * batches (the last step may have fewer); the step's gradient is the mean of
