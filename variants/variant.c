@@ -5,12 +5,13 @@
 
 #include "flat.h"
 #include "serial.h"
+#include "sharded.h"
 #include "sphere.h"
 
 /* The registry: one X(name) per trainer, whose Variant is variant_<name> and
  * whose .name is "name" (tests/test_trainer.c checks that they agree). The
  * list and the names string are both made from it. */
-#define VARIANTS(X) X(serial) X(flat) X(sphere)
+#define VARIANTS(X) X(serial) X(flat) X(sphere) X(sharded)
 #define VARIANT_ENTRY(v) &variant_##v,
 #define VARIANT_NAME(v) ", " #v
 
