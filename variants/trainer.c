@@ -87,6 +87,17 @@ sb_status trainer_run_begin(Trainer *t, uint64_t first_batch, uint64_t batches, 
     return SB_OK;
 }
 
+/* pthread_create with a TRAINER_THREAD_STACK stack; returns its error number. */
+static int thread_create(pthread_t *tid, void *(*fn)(void *), void *arg) {
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc) return rc;
+    rc = pthread_attr_setstacksize(&attr, TRAINER_THREAD_STACK);
+    if (!rc) rc = pthread_create(tid, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
 /* Every started thread waits here until all have started (or one failed). */
 static void *launch_main(void *arg) {
     TrainerLaunch *l = arg;
@@ -111,7 +122,7 @@ sb_status trainer_start(Trainer *t, trainer_body_fn body, void *ctx, sb_error *e
     t->body_ctx = ctx;
     int want = t->threads - 1;
     for (t->started = 0; t->started < want; t->started++)
-        if (variant_thread_create(&t->tids[t->started + 1], launch_main, &t->launch[t->started + 1]) != 0) break;
+        if (thread_create(&t->tids[t->started + 1], launch_main, &t->launch[t->started + 1]) != 0) break;
     if (t->started < want) {
         open_gate(t, -1);
         for (int i = 1; i <= t->started; i++) pthread_join(t->tids[i], NULL);

@@ -4,7 +4,7 @@
  * per-thread clocks and statistics, the loss curve and the step book, and
  * does for every trainer alike: the thread-count and memory checks (a run
  * whose buffers exceed 0.85 of physical memory is refused), starting the
- * threads with an explicit VARIANT_THREAD_STACK stack behind a start gate (a
+ * threads with an explicit TRAINER_THREAD_STACK stack behind a start gate (a
  * thread runs its body only once all have started; if the system refuses one,
  * none runs and the run fails with a message), joining them, the measured
  * region's process CPU and wall time, and the hooks (called on each thread
@@ -20,6 +20,10 @@
 
 #include "step_book.h"
 #include "variant.h"
+
+/* Trainer threads get this much stack whatever the process's limits: the
+ * fast attention kernel keeps 256 KB of blocks on the stack (core/attention.c). */
+#define TRAINER_THREAD_STACK (8u << 20)
 
 typedef struct Trainer Trainer;
 

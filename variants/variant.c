@@ -63,13 +63,3 @@ void thread_stats_from_clock(ThreadStats *s, const ThreadClock *c) {
     memcpy(s->phase_cpu, c->phase_cpu, sizeof s->phase_cpu);
     s->batches = c->batches;
 }
-
-int variant_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg) {
-    pthread_attr_t attr;
-    int rc = pthread_attr_init(&attr);
-    if (rc) return rc;
-    rc = pthread_attr_setstacksize(&attr, VARIANT_THREAD_STACK);
-    if (!rc) rc = pthread_create(tid, &attr, fn, arg);
-    pthread_attr_destroy(&attr);
-    return rc;
-}
