@@ -44,7 +44,7 @@ static void print_progress(const TrainProgress *p, void *ctx) {
 
 int cmd_train(int argc, char **argv) {
     static const CliOptSpec specs[] = {
-        {"--variant", 0, "NAME: trainer (serial, flat, sphere; default serial)"},
+        {"--variant", 0, "NAME: trainer (serial, flat, sphere, sharded; default serial)"},
         {"--threads", 0, "N: threads that train, the control included (default 1 for serial, 2 otherwise)"},
         {"--data", 0, "TOKENS: token file"},
         {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},

@@ -30,16 +30,20 @@ void adamw_free(AdamW *opt) {
 }
 
 void adamw_update(AdamW *opt, float *params, const float *grads) {
-    AdamWConfig c = opt->cfg;
     opt->step++;
-    float bc1 = 1.0f - powf(c.beta1, (float)opt->step);
-    float bc2 = 1.0f - powf(c.beta2, (float)opt->step);
+    adamw_update_range(opt, opt->step, params, grads, 0, opt->n);
+}
+
+void adamw_update_range(AdamW *opt, long t, float *params, const float *grads, size_t begin, size_t end) {
+    AdamWConfig c = opt->cfg;
+    float bc1 = 1.0f - powf(c.beta1, (float)t);
+    float bc2 = 1.0f - powf(c.beta2, (float)t);
     /* restrict: the four buffers never overlap, so the compiler vectorises
      * the loop with no run-time overlap checks (with -fno-math-errno, sqrtf
      * is one vector instruction) */
     float *restrict p = params, *restrict mb = opt->m, *restrict vb = opt->v;
     const float *restrict gb = grads;
-    for (size_t i = 0; i < opt->n; i++) {
+    for (size_t i = begin; i < end; i++) {
         float g = gb[i];
         float m = c.beta1 * mb[i] + (1.0f - c.beta1) * g;
         float v = c.beta2 * vb[i] + (1.0f - c.beta2) * g * g;

@@ -32,4 +32,10 @@ void adamw_free(AdamW *opt);
  * update uses t = 1. */
 void adamw_update(AdamW *opt, float *params, const float *grads);
 
+/* Update number t (1-based) of elements begin .. end-1 only, leaving
+ * opt->step alone: threads that each own a slice of the parameters update
+ * their slices with the same t, then one of them advances opt->step. Every
+ * element gets bitwise what adamw_update gives it. */
+void adamw_update_range(AdamW *opt, long t, float *params, const float *grads, size_t begin, size_t end);
+
 #endif

@@ -202,6 +202,49 @@ static void test_first_step_is_scale_free(void **state) {
     }
 }
 
+/* Slices updated with the shared step number give bitwise what one whole
+ * update gives, wherever the slices are cut (vector-aligned or not), and
+ * leave opt->step to the caller. Three steps, so t really is passed. */
+static void test_range_update_equals_whole(void **state) {
+    (void)state;
+    enum { N = 103 };
+    static const size_t cuts[][4] = {{0, 16, 48, N}, {0, 1, 50, N}, {0, 33, 34, N}, {0, 0, 96, N}};
+    float g[N], whole[N];
+    for (int i = 0; i < N; i++) {
+        whole[i] = 0.01f * (float)(i - 40);
+        g[i] = 0.3f * (float)((i * 37) % 11) - 1.1f;
+    }
+    float p0[N];
+    memcpy(p0, whole, sizeof whole);
+    AdamW a, b;
+    sb_error err;
+    AdamWConfig c = hand_config();
+    assert_int_equal(adamw_init(&a, N, c, &err), SB_OK);
+    for (int t = 1; t <= 3; t++) adamw_update(&a, whole, g);
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        float p[N];
+        memcpy(p, p0, sizeof p);
+        assert_int_equal(adamw_init(&b, N, c, &err), SB_OK);
+        for (long t = 1; t <= 3; t++) {
+            for (int s = 2; s >= 0; s--) /* slices in any order */
+                adamw_update_range(&b, t, p, g, cuts[k][s], cuts[k][s + 1]);
+            assert_int_equal(b.step, 0);
+        }
+        assert_memory_equal(p, whole, sizeof p);
+        assert_memory_equal(b.m, a.m, sizeof(float) * N);
+        assert_memory_equal(b.v, a.v, sizeof(float) * N);
+        adamw_free(&b);
+    }
+    /* and a range update with the wrong t differs: the test can fail */
+    float p[N];
+    memcpy(p, p0, sizeof p);
+    assert_int_equal(adamw_init(&b, N, c, &err), SB_OK);
+    for (long t = 1; t <= 3; t++) adamw_update_range(&b, 1, p, g, 0, N);
+    assert_memory_not_equal(p, whole, sizeof p);
+    adamw_free(&b);
+    adamw_free(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
@@ -212,6 +255,7 @@ int main(void) {
         cmocka_unit_test(test_zero_gradient_weight_decay_only),
         cmocka_unit_test(test_zero_gradient_no_decay_is_identity),
         cmocka_unit_test(test_first_step_is_scale_free),
+        cmocka_unit_test(test_range_update_equals_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

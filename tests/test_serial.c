@@ -5,7 +5,8 @@
  * update; the last step partial), redone here by hand with model_forward /
  * model_backward and compared bit for bit; two runs are bitwise identical;
  * and runs that do not fit the data or the model are refused by
- * train_config_check before anything is touched. */
+ * train_config_check before anything is touched. Serial is driven through
+ * the variant interface, as the bench and `train` drive it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,20 +46,40 @@ static float *fresh_params(unsigned long long seed) {
     return p;
 }
 
-static SerialConfig serial_config(const TokenFile *tf, uint64_t first, uint64_t batches, int bps, float lr) {
-    SerialConfig c;
-    memset(&c, 0, sizeof c);
-    c.data = tf;
-    c.model = tiny;
-    c.B = TB;
-    c.T = TT;
-    c.first_batch = first;
-    c.batches = batches;
-    c.batches_per_step = bps;
-    c.adamw = adamw_defaults();
-    c.adamw.lr = lr;
-    c.adamw.weight_decay = 0.01f;
-    return c;
+/* A serial run: its configuration and the batches it covers. */
+typedef struct {
+    VariantConfig cfg;
+    uint64_t first_batch, batches;
+} SerialRun;
+
+static SerialRun serial_config(const TokenFile *tf, uint64_t first, uint64_t batches, int bps, float lr) {
+    SerialRun r;
+    memset(&r, 0, sizeof r);
+    r.cfg.data = tf;
+    r.cfg.model = tiny;
+    r.cfg.B = TB;
+    r.cfg.T = TT;
+    r.cfg.threads = 1;
+    r.cfg.batches_per_step = bps;
+    r.cfg.adamw = adamw_defaults();
+    r.cfg.adamw.lr = lr;
+    r.cfg.adamw.weight_decay = 0.01f;
+    r.first_batch = first;
+    r.batches = batches;
+    return r;
+}
+
+/* Creates, runs and destroys the serial variant; the result's pointers are
+ * cleared (they die with the trainer). */
+static sb_status serial_train(float *params, const SerialRun *r, RunResult *res, sb_error *err) {
+    void *state;
+    sb_status st = variant_serial.create(&state, &r->cfg, err);
+    if (st) return st;
+    st = variant_serial.run(state, params, r->first_batch, r->batches, res, err);
+    res->threads = NULL;
+    res->step_loss = NULL;
+    variant_serial.destroy(state);
+    return st;
 }
 
 #define MAX_STEPS 256
@@ -73,7 +94,7 @@ static void log_progress(const TrainProgress *p, void *ctx) {
     pl->calls++;
 }
 
-static void train_ok(float *params, SerialConfig *c, SerialResult *res) {
+static void train_ok(float *params, SerialRun *c, RunResult *res) {
     sb_error err;
     sb_status st = serial_train(params, c, res, &err);
     if (st) print_error("serial_train: %s\n", err.msg);
@@ -139,11 +160,11 @@ static void test_training_learns_pattern(void **state) {
     (void)state;
     TokenFile tf = pattern_tokens(16, N_BATCHES);
     float *p = fresh_params(1);
-    SerialConfig c = serial_config(&tf, 0, 150, 1, 1e-2f);
+    SerialRun c = serial_config(&tf, 0, 150, 1, 1e-2f);
     ProgressLog plog = {0};
-    c.progress = log_progress;
-    c.progress_ctx = &plog;
-    SerialResult res;
+    c.cfg.progress = log_progress;
+    c.cfg.progress_ctx = &plog;
+    RunResult res;
     train_ok(p, &c, &res);
     assert_int_equal(res.steps, 150);
     assert_int_equal(plog.calls, 150);
@@ -170,16 +191,16 @@ static void test_step_averages_batches_in_order(void **state) {
     (void)state;
     TokenFile tf = pattern_tokens(16, 10);
     float *p = fresh_params(7), *q = fresh_params(7);
-    SerialConfig c = serial_config(&tf, 0, 3, 3, 1e-2f);
+    SerialRun c = serial_config(&tf, 0, 3, 3, 1e-2f);
     ProgressLog plog = {0};
-    c.progress = log_progress;
-    c.progress_ctx = &plog;
-    SerialResult res;
+    c.cfg.progress = log_progress;
+    c.cfg.progress_ctx = &plog;
+    RunResult res;
     train_ok(p, &c, &res);
     assert_int_equal(res.steps, 1);
     assert_int_equal(plog.calls, 1);
     double loss[1];
-    assert_int_equal(manual_train(q, &tf, 0, 3, 3, c.adamw, loss), 1);
+    assert_int_equal(manual_train(q, &tf, 0, 3, 3, c.cfg.adamw, loss), 1);
     assert_true(res.last_loss == (float)loss[0]);
     assert_params_identical(p, q);
     free(p);
@@ -193,8 +214,8 @@ static void test_step_uses_every_batch(void **state) {
     (void)state;
     TokenFile tf = pattern_tokens(16, 10);
     float *both = fresh_params(3), *first = fresh_params(3), *second = fresh_params(3);
-    SerialResult res;
-    SerialConfig c = serial_config(&tf, 0, 2, 2, 1e-2f);
+    RunResult res;
+    SerialRun c = serial_config(&tf, 0, 2, 2, 1e-2f);
     train_ok(both, &c, &res);
     c = serial_config(&tf, 0, 1, 1, 1e-2f);
     train_ok(first, &c, &res);
@@ -214,11 +235,11 @@ static void test_last_step_is_partial(void **state) {
     (void)state;
     TokenFile tf = pattern_tokens(16, 10);
     float *p = fresh_params(5), *q = fresh_params(5);
-    SerialConfig c = serial_config(&tf, 0, 5, 2, 1e-2f);
+    SerialRun c = serial_config(&tf, 0, 5, 2, 1e-2f);
     ProgressLog plog = {0};
-    c.progress = log_progress;
-    c.progress_ctx = &plog;
-    SerialResult res;
+    c.cfg.progress = log_progress;
+    c.cfg.progress_ctx = &plog;
+    RunResult res;
     train_ok(p, &c, &res);
     assert_int_equal(res.steps, 3);
     assert_int_equal(res.batches, 5);
@@ -230,7 +251,7 @@ static void test_last_step_is_partial(void **state) {
         assert_int_equal(plog.seen[s].batches_done, done[s]);
     }
     double loss[3];
-    assert_int_equal(manual_train(q, &tf, 0, 5, 2, c.adamw, loss), 3);
+    assert_int_equal(manual_train(q, &tf, 0, 5, 2, c.cfg.adamw, loss), 3);
     for (int s = 0; s < 3; s++) assert_true(plog.seen[s].loss == (float)loss[s]);
     assert_true(res.last_loss == (float)loss[2]);
     assert_params_identical(p, q);
@@ -246,10 +267,10 @@ static void test_first_batch_offsets_the_run(void **state) {
     /* Make the batches differ, so reading the wrong one would show. */
     for (uint64_t i = 0; i < tf.n_tokens; i++) tf.ids[i] = 5 + (uint32_t)((i * i + i / 7) % 11);
     float *p = fresh_params(9), *q = fresh_params(9);
-    SerialConfig c = serial_config(&tf, 4, 2, 2, 1e-2f);
-    SerialResult res;
+    SerialRun c = serial_config(&tf, 4, 2, 2, 1e-2f);
+    RunResult res;
     train_ok(p, &c, &res);
-    manual_train(q, &tf, 4, 2, 2, c.adamw, NULL);
+    manual_train(q, &tf, 4, 2, 2, c.cfg.adamw, NULL);
     assert_params_identical(p, q);
     free(p);
     free(q);
@@ -260,8 +281,8 @@ static void test_runs_are_deterministic(void **state) {
     (void)state;
     TokenFile tf = pattern_tokens(16, 40);
     float *p = fresh_params(11), *q = fresh_params(11);
-    SerialResult r1, r2;
-    SerialConfig c = serial_config(&tf, 0, 40, 3, 1e-2f);
+    RunResult r1, r2;
+    SerialRun c = serial_config(&tf, 0, 40, 3, 1e-2f);
     train_ok(p, &c, &r1);
     train_ok(q, &c, &r2);
     assert_params_identical(p, q);
@@ -308,23 +329,31 @@ static void test_config_check_refusals(void **state) {
     tokens_free(&tf);
 }
 
-/* serial_train applies the same checks and leaves the parameters untouched. */
+/* The variant applies the same checks and leaves the parameters untouched;
+ * it runs on exactly one thread. */
 static void test_refused_run_touches_nothing(void **state) {
     (void)state;
     TokenFile tf = pattern_tokens(16, 10);
     float *p = fresh_params(2), *orig = fresh_params(2);
     size_t n = model_param_count(&tiny);
-    SerialConfig c = serial_config(&tf, 5, 6, 1, 1e-2f);
-    SerialResult res;
+    SerialRun c = serial_config(&tf, 5, 6, 1, 1e-2f);
+    RunResult res;
     sb_error err;
     assert_int_equal(serial_train(p, &c, &res, &err), SB_ERANGE);
+    assert_contains(err.msg, "10 batches");
     assert_memory_equal(p, orig, n * sizeof(float));
     TokenFile wide = tf;
     wide.vocab_size = 17;
     c = serial_config(&wide, 0, 1, 1, 1e-2f);
     assert_int_equal(serial_train(p, &c, &res, &err), SB_ECONFIG);
-    c = serial_config(&tf, 0, 1, 0, 1e-2f);
+    assert_contains(err.msg, "vocabulary");
+    c = serial_config(&tf, 0, 1, -1, 1e-2f);
     assert_int_equal(serial_train(p, &c, &res, &err), SB_ECONFIG);
+    assert_contains(err.msg, "per step");
+    c = serial_config(&tf, 0, 1, 1, 1e-2f);
+    c.cfg.threads = 2;
+    assert_int_equal(serial_train(p, &c, &res, &err), SB_ECONFIG);
+    assert_contains(err.msg, "exactly 1 thread");
     assert_memory_equal(p, orig, n * sizeof(float));
     free(p);
     free(orig);

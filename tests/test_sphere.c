@@ -35,6 +35,11 @@ static const char *const policies[] = {"symmetry", "round-robin", "steal"};
 #define SUM_ORDER_MAX_TOL 2e-4
 #define SUM_ORDER_MEAN_TOL 2e-6
 
+/* Seconds a 64-thread --wait spin run of 40 tiny batches may take before it
+ * counts as livelocked (blocking, it takes well under a second, also under
+ * ThreadSanitizer). */
+#define SPIN_DEADLINE_S 30
+
 static void check_plan(int threads, int fanout) {
     SpherePlan p;
     sb_error err;
@@ -357,6 +362,42 @@ static void test_steal_never_deadlocks(void **state) {
     free(tf.ids);
 }
 
+/* --wait spin must not starve the threads a control waits for: a spinning
+ * control once held its own mutex all but one pause per turn (and read the
+ * thread clock twice per turn under it), so its parent could not hand it work
+ * and 64 threads at fan-out 3 took about a minute on 40 tiny batches against
+ * a twentieth of a second blocking. The alarm is a livelock guard, not a
+ * speed assertion: it allows hundreds of times the blocking run's time. The
+ * spinning run must also train the same model as the blocking one. */
+static void on_spin_alarm(int sig) {
+    (void)sig;
+    static const char msg[] = "test_sphere: --wait spin run did not finish: a spinning control starves its tree\n";
+    if (write(2, msg, sizeof msg - 1) < 0) _exit(3);
+    _exit(2);
+}
+
+static void test_spin_does_not_starve_the_tree(void **state) {
+    (void)state;
+    TokenFile tf = random_tokens(60, 27);
+    VariantConfig c = config(&tf, 64, 7, "round-robin");
+    c.fanout = 3;
+    float *blocked = train(&variant_sphere, &c, 40, NULL);
+    signal(SIGALRM, on_spin_alarm);
+    alarm(SPIN_DEADLINE_S);
+    c.wait = WAIT_SPIN;
+    RunSummary rs;
+    float *spun = train(&variant_sphere, &c, 40, &rs);
+    alarm(0);
+    assert_int_equal(rs.total_batches, 40);
+    double mx, mean;
+    size_t differ;
+    compare(blocked, spun, &mx, &mean, &differ);
+    assert_int_equal(differ, 0);
+    free(blocked);
+    free(spun);
+    free(tf.ids);
+}
+
 static void test_sphere_refuses(void **state) {
     (void)state;
     TokenFile tf = random_tokens(10, 25);
@@ -386,6 +427,7 @@ int main(void) {
         cmocka_unit_test(test_tolerance_catches_a_lost_batch),
         cmocka_unit_test(test_accounting_follows_plan),
         cmocka_unit_test(test_steal_never_deadlocks),
+        cmocka_unit_test(test_spin_does_not_starve_the_tree),
         cmocka_unit_test(test_sphere_refuses),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,60 +10,47 @@
  * Slots that are already done when the control gets to them are summed
  * together, up to REDUCE_RUN_MAX in one pass of reduce_sum, which reads each
  * gradient once instead of re-reading the running sum for every one.
- * With --wait spin the control polls slot_done instead of sleeping, as the
- * original's busy loop did, so its cost can be measured. */
+ * The control waits for a slot through its Waiter (waiter.h): asleep, or
+ * with --wait spin polling as the original's busy loop did (without the
+ * mutex, so workers can always publish), so its cost can be measured. */
 #include "flat.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../core/model.h"
 #include "../core/reduce.h"
-#include "step_book.h"
-
-typedef struct FlatState FlatState;
+#include "trainer.h"
+#include "waiter.h"
 
 typedef struct {
-    FlatState *pool;
-    int index; /* 0-based worker index; thread id is index + 1 */
-} WorkerArg;
-
-struct FlatState {
-    VariantConfig cfg;
+    Trainer t;
     int workers;
-    int bps;
-    size_t n_params;
-    size_t bt;
-    Workspace *ws;          /* per worker */
-    float **grad;           /* per worker: the gradient of its last batch */
-    pthread_cond_t *release_cv; /* per worker */
-    int *holding;           /* per worker: 1 while grad holds an unconsumed gradient */
-    WorkerArg *args;
-    pthread_t *tids;
-    ThreadClock *clocks;    /* threads entries; 0 is the control */
-    ThreadStats *stats;
-    int *slot_inputs, *slot_targets; /* bps batches of the current step */
-    int *slot_worker;
-    float *slot_loss;
-    atomic_int *slot_done;
-    float *sum;             /* the step's gradient */
-    float *step_loss;
+    Workspace *ws;          /* [workers] */
+    float **grad;           /* [workers][n_params]: the gradient of its last batch */
+    pthread_cond_t *release_cv; /* [workers] */
+    int *holding;           /* [workers]: 1 while grad holds an unconsumed gradient */
+    int *slot_inputs, *slot_targets; /* [bps][B*T]: the batches of the current step */
+    int *slot_worker;       /* [bps] */
+    float *slot_loss;       /* [bps] */
+    atomic_int *slot_done;  /* [bps] */
+    float *sum;             /* [n_params]: the step's gradient */
     pthread_mutex_t mu;
-    pthread_cond_t work_cv, done_cv;
+    pthread_cond_t work_cv;
+    Waiter control;         /* the control's: rung when a slot is done */
     int n_jobs, next_job, shutdown;
     const float *params;    /* read by workers during a step */
-};
+} FlatState;
 
-static void *worker_main(void *p) {
-    WorkerArg *a = p;
-    FlatState *s = a->pool;
-    int w = a->index, id = w + 1;
-    ThreadClock *clk = &s->clocks[id];
-    if (s->cfg.hooks.thread_begin) s->cfg.hooks.thread_begin(s->cfg.hooks.ctx, id, ROLE_WORKER, 1);
-    thread_clock_start(clk, id, ROLE_WORKER, 1, PHASE_WAIT);
+/* Worker w's thread, id w + 1. */
+static void worker_main(void *ctx, int id) {
+    FlatState *s = ctx;
+    int w = id - 1;
+    ThreadClock *clk = trainer_thread_begin(&s->t, id, ROLE_WORKER, 1, PHASE_WAIT);
+    const VariantConfig *c = &s->t.cfg;
+    size_t bt = s->t.bt;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->shutdown && s->next_job >= s->n_jobs) pthread_cond_wait(&s->work_cv, &s->mu);
@@ -72,8 +59,8 @@ static void *worker_main(void *p) {
         pthread_mutex_unlock(&s->mu);
 
         thread_clock_phase(clk, PHASE_COMPUTE);
-        float loss = model_forward(&s->ws[w], s->params, s->slot_inputs + (size_t)j * s->bt,
-                                   s->slot_targets + (size_t)j * s->bt, s->cfg.B, s->cfg.T);
+        float loss = model_forward(&s->ws[w], s->params, s->slot_inputs + (size_t)j * bt,
+                                   s->slot_targets + (size_t)j * bt, c->B, c->T);
         model_backward(s->grad[w], &s->ws[w], s->params);
         clk->batches++;
         thread_clock_phase(clk, PHASE_WAIT);
@@ -83,27 +70,17 @@ static void *worker_main(void *p) {
         s->slot_loss[j] = loss;
         s->holding[w] = 1;
         atomic_store_explicit(&s->slot_done[j], 1, memory_order_release);
-        pthread_cond_signal(&s->done_cv);
+        waiter_notify(&s->control);
         while (s->holding[w] && !s->shutdown) pthread_cond_wait(&s->release_cv[w], &s->mu);
     }
     pthread_mutex_unlock(&s->mu);
-    thread_clock_stop(clk);
-    if (s->cfg.hooks.thread_end) s->cfg.hooks.thread_end(s->cfg.hooks.ctx, id);
-    return NULL;
+    trainer_thread_end(&s->t, id);
 }
 
 /* Control: wait until slot j's gradient is published. */
 static void wait_for_slot(FlatState *s, int j) {
-    if (s->cfg.wait == WAIT_SPIN) {
-        while (!atomic_load_explicit(&s->slot_done[j], memory_order_acquire)) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        }
-        return;
-    }
     pthread_mutex_lock(&s->mu);
-    while (!atomic_load_explicit(&s->slot_done[j], memory_order_acquire)) pthread_cond_wait(&s->done_cv, &s->mu);
+    while (!atomic_load_explicit(&s->slot_done[j], memory_order_acquire)) waiter_wait(&s->control, &s->mu);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -111,58 +88,43 @@ static void flat_destroy(void *state);
 
 static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *err) {
     *state = NULL;
-    if (cfg->threads < 2 || cfg->threads > VARIANT_MAX_THREADS)
-        return sb_fail(err, SB_ECONFIG,
-                       "variant flat needs 2..%d threads (1 control + at least 1 worker); got --threads %d",
-                       VARIANT_MAX_THREADS, cfg->threads);
-    if (cfg->batches_per_step < 0)
-        return sb_fail(err, SB_ECONFIG, "batches per step must be at least 1 (got %d)", cfg->batches_per_step);
-    sb_status st = model_config_check(&cfg->model, err);
+    sb_status st = trainer_check_config(cfg, "flat", 2, "1 control + at least 1 worker", err);
     if (st) return st;
     int workers = cfg->threads - 1;
-    size_t ws_bytes = workspace_bytes(&cfg->model, cfg->B, cfg->T);
-    double need = (double)workers * ((double)ws_bytes + 4.0 * (double)model_param_count(&cfg->model));
-    double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    if (need > 0.85 * have)
-        return sb_fail(err, SB_ECONFIG,
-                       "flat with %d workers needs %.1f GB of activations and gradients (%.0f MB per worker) but "
-                       "the machine has %.1f GB: use fewer threads or a smaller model",
-                       workers, need / 1e9, (ws_bytes + 4.0 * model_param_count(&cfg->model)) / 1e6, have / 1e9);
+    double per_worker = (double)workspace_bytes(&cfg->model, cfg->B, cfg->T) +
+                        4.0 * (double)model_param_count(&cfg->model);
+    if ((st = trainer_check_memory("flat", cfg->threads, workers * per_worker, err))) return st;
 
     FlatState *s = calloc(1, sizeof *s);
     if (!s) return sb_fail(err, SB_ENOMEM, "out of memory");
-    s->cfg = *cfg;
-    s->workers = workers;
-    s->bps = cfg->batches_per_step ? cfg->batches_per_step : workers;
-    s->n_params = model_param_count(&cfg->model);
-    s->bt = (size_t)cfg->B * cfg->T;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
-    pthread_cond_init(&s->done_cv, NULL);
+    waiter_init(&s->control, cfg->wait);
+    s->workers = workers;
+    if ((st = trainer_init(&s->t, cfg, cfg->threads, cfg->batches_per_step ? cfg->batches_per_step : workers, err))) {
+        flat_destroy(s);
+        return st;
+    }
+    size_t bt = s->t.bt, n = s->t.n_params;
+    int bps = s->t.bps;
     s->ws = calloc((size_t)workers, sizeof *s->ws);
     s->grad = calloc((size_t)workers, sizeof *s->grad);
     s->release_cv = calloc((size_t)workers, sizeof *s->release_cv);
     s->holding = calloc((size_t)workers, sizeof *s->holding);
-    s->args = calloc((size_t)workers, sizeof *s->args);
-    s->tids = calloc((size_t)workers, sizeof *s->tids);
-    s->clocks = aligned_alloc(64, sizeof(ThreadClock) * (size_t)cfg->threads);
-    s->stats = calloc((size_t)cfg->threads, sizeof *s->stats);
-    s->slot_inputs = malloc(sizeof(int) * s->bt * (size_t)s->bps);
-    s->slot_targets = malloc(sizeof(int) * s->bt * (size_t)s->bps);
-    s->slot_worker = calloc((size_t)s->bps, sizeof(int));
-    s->slot_loss = calloc((size_t)s->bps, sizeof(float));
-    s->slot_done = calloc((size_t)s->bps, sizeof(atomic_int));
-    s->sum = malloc(sizeof(float) * s->n_params);
-    if (!s->ws || !s->grad || !s->release_cv || !s->holding || !s->args || !s->tids || !s->clocks || !s->stats ||
-        !s->slot_inputs || !s->slot_targets || !s->slot_worker || !s->slot_loss || !s->slot_done || !s->sum) {
+    s->slot_inputs = malloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_targets = malloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_worker = calloc((size_t)bps, sizeof(int));
+    s->slot_loss = calloc((size_t)bps, sizeof(float));
+    s->slot_done = calloc((size_t)bps, sizeof(atomic_int));
+    s->sum = malloc(sizeof(float) * n);
+    if (!s->ws || !s->grad || !s->release_cv || !s->holding || !s->slot_inputs || !s->slot_targets ||
+        !s->slot_worker || !s->slot_loss || !s->slot_done || !s->sum) {
         flat_destroy(s);
         return sb_fail(err, SB_ENOMEM, "out of memory for %d workers", workers);
     }
     for (int w = 0; w < workers; w++) {
         pthread_cond_init(&s->release_cv[w], NULL);
-        s->args[w].pool = s;
-        s->args[w].index = w;
-        s->grad[w] = malloc(sizeof(float) * s->n_params);
+        s->grad[w] = malloc(sizeof(float) * n);
         if (!s->grad[w] || (st = workspace_init(&s->ws[w], &cfg->model, cfg->B, cfg->T, err))) {
             flat_destroy(s);
             return st ? st : sb_fail(err, SB_ENOMEM, "out of memory for worker %d's gradient", w + 1);
@@ -172,81 +134,74 @@ static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *e
     return SB_OK;
 }
 
+/* Control: sums step's slots in batch order as they are published, a run of
+ * ready ones in one pass, and releases their workers. Returns the loss sum. */
+static double reduce_step(FlatState *s, int in_step, ThreadClock *clk) {
+    double loss_sum = 0.0;
+    for (int j = 0; j < in_step;) {
+        thread_clock_phase(clk, PHASE_WAIT);
+        wait_for_slot(s, j);
+        thread_clock_phase(clk, PHASE_REDUCE);
+        /* slot j and every slot after it that is already done, summed in
+         * one pass over memory (in slot order: the same bits as one at a
+         * time) */
+        const float *run[REDUCE_RUN_MAX + 1];
+        int m = 0, nb = 0;
+        if (j > 0) run[nb++] = s->sum;
+        do run[nb++] = s->grad[s->slot_worker[j + m++]];
+        while (j + m < in_step && m < REDUCE_RUN_MAX &&
+               atomic_load_explicit(&s->slot_done[j + m], memory_order_acquire));
+        reduce_sum(s->sum, run, nb, s->t.n_params);
+        pthread_mutex_lock(&s->mu);
+        for (int i = j; i < j + m; i++) {
+            loss_sum += s->slot_loss[i];
+            s->holding[s->slot_worker[i]] = 0;
+            pthread_cond_signal(&s->release_cv[s->slot_worker[i]]);
+        }
+        pthread_mutex_unlock(&s->mu);
+        j += m;
+    }
+    return loss_sum;
+}
+
 static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
                           sb_error *err) {
     FlatState *s = state;
-    const VariantConfig *c = &s->cfg;
-    StepBook book;
-    sb_status st = step_book_start(&book, &s->step_loss, c, s->n_params, first_batch, batches, s->bps, res, err);
+    Trainer *t = &s->t;
+    const VariantConfig *c = &t->cfg;
+    sb_status st = trainer_run_begin(t, first_batch, batches, ROLE_CONTROL, 0, PHASE_DISPATCH, res, err);
     if (st) return st;
     s->params = params;
     s->shutdown = 0;
     s->n_jobs = s->next_job = 0;
-
-    double cpu0 = clock_process_cpu_now();
-    ThreadClock *clk = &s->clocks[0];
-    if (c->hooks.thread_begin) c->hooks.thread_begin(c->hooks.ctx, 0, ROLE_CONTROL, 0);
-    thread_clock_start(clk, 0, ROLE_CONTROL, 0, PHASE_DISPATCH);
-    int started = 0;
-    for (; started < s->workers; started++)
-        if (variant_thread_create(&s->tids[started], worker_main, &s->args[started]) != 0) break;
-    if (started < s->workers) {
-        st = sb_fail(err, SB_ECONFIG, "could only start %d of %d worker threads (system limit)", started, s->workers);
-        goto join;
-    }
+    ThreadClock *clk = &t->clocks[0];
+    if ((st = trainer_start(t, worker_main, s, err))) goto stop;
 
     uint64_t k = 0;
-    for (long step = 1; step <= book.steps; step++) {
-        int in_step = (int)(batches - k < (uint64_t)s->bps ? batches - k : (uint64_t)s->bps);
+    for (long step = 1; step <= t->book.steps; step++) {
+        int in_step = (int)(batches - k < (uint64_t)t->bps ? batches - k : (uint64_t)t->bps);
         thread_clock_phase(clk, PHASE_DISPATCH);
         for (int j = 0; j < in_step; j++) {
-            uint64_t offset = (first_batch + k + (uint64_t)j) * s->bt;
-            if ((st = tokens_window(s->slot_inputs + (size_t)j * s->bt, s->slot_targets + (size_t)j * s->bt, c->data,
+            uint64_t offset = (first_batch + k + (uint64_t)j) * t->bt;
+            if ((st = tokens_window(s->slot_inputs + (size_t)j * t->bt, s->slot_targets + (size_t)j * t->bt, c->data,
                                     offset, c->B, c->T, err)))
-                goto join;
+                goto stop;
             pthread_mutex_lock(&s->mu);
             s->n_jobs = j + 1;
             pthread_cond_signal(&s->work_cv);
             pthread_mutex_unlock(&s->mu);
         }
-        double loss_sum = 0.0;
-        for (int j = 0; j < in_step;) {
-            thread_clock_phase(clk, PHASE_WAIT);
-            wait_for_slot(s, j);
-            thread_clock_phase(clk, PHASE_REDUCE);
-            /* slot j and every slot after it that is already done, summed in
-             * one pass over memory (in slot order: the same bits as one at a
-             * time) */
-            const float *run[REDUCE_RUN_MAX + 1];
-            int m = 0, nb = 0;
-            if (j > 0) run[nb++] = s->sum;
-            do run[nb++] = s->grad[s->slot_worker[j + m++]];
-            while (j + m < in_step && m < REDUCE_RUN_MAX &&
-                   atomic_load_explicit(&s->slot_done[j + m], memory_order_acquire));
-            reduce_sum(s->sum, run, nb, s->n_params);
-            pthread_mutex_lock(&s->mu);
-            for (int i = j; i < j + m; i++) {
-                loss_sum += s->slot_loss[i];
-                s->holding[s->slot_worker[i]] = 0;
-                pthread_cond_signal(&s->release_cv[s->slot_worker[i]]);
-            }
-            pthread_mutex_unlock(&s->mu);
-            j += m;
-        }
+        double loss_sum = reduce_step(s, in_step, clk);
         thread_clock_phase(clk, PHASE_OPTIMIZER);
-        step_book_update(&book, params, s->sum, in_step, loss_sum);
+        step_book_update(&t->book, params, s->sum, in_step, loss_sum);
         thread_clock_phase(clk, PHASE_DISPATCH);
         pthread_mutex_lock(&s->mu);
         s->n_jobs = s->next_job = 0;
         for (int j = 0; j < in_step; j++) atomic_store_explicit(&s->slot_done[j], 0, memory_order_relaxed);
         pthread_mutex_unlock(&s->mu);
         k += (uint64_t)in_step;
-        res->last_loss = book.last_loss;
-        res->steps = step;
     }
-    res->batches = batches;
-    res->tokens = batches * s->bt;
-join:
+stop:
     thread_clock_phase(clk, PHASE_WAIT);
     pthread_mutex_lock(&s->mu);
     s->shutdown = 1;
@@ -257,17 +212,7 @@ join:
         pthread_cond_signal(&s->release_cv[w]);
     }
     pthread_mutex_unlock(&s->mu);
-    for (int w = 0; w < started; w++) pthread_join(s->tids[w], NULL);
-    thread_clock_stop(clk);
-    if (c->hooks.thread_end) c->hooks.thread_end(c->hooks.ctx, 0);
-    res->process_cpu_s = clock_process_cpu_now() - cpu0;
-    res->wall_s = clk->wall_s;
-    step_book_end(&book);
-    if (st) return st;
-    run_result_threads(res, s->stats, s->clocks, c->threads);
-    res->batches_per_step = s->bps;
-    res->step_loss = s->step_loss;
-    return SB_OK;
+    return trainer_run_end(t, st, res);
 }
 
 static void flat_destroy(void *state) {
@@ -280,22 +225,18 @@ static void flat_destroy(void *state) {
     }
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->work_cv);
-    pthread_cond_destroy(&s->done_cv);
+    waiter_destroy(&s->control);
     free(s->ws);
     free(s->grad);
     free(s->release_cv);
     free(s->holding);
-    free(s->args);
-    free(s->tids);
-    free(s->clocks);
-    free(s->stats);
     free(s->slot_inputs);
     free(s->slot_targets);
     free(s->slot_worker);
     free(s->slot_loss);
     free((void *)s->slot_done);
     free(s->sum);
-    free(s->step_loss);
+    trainer_free(&s->t);
     free(s);
 }
 

@@ -1,7 +1,8 @@
 /* sphere.c - the kissing-sphere trainer; see sphere.h for the design.
  *
- * Every node has a mutex, a condition variable and an inbox (a ring of job
- * slot indices; JOB_END closes a step for a control). A job slot holds the
+ * Every node has a mutex, a Waiter (waiter.h: its thread's one way to wait,
+ * blocking, or for controls with --wait spin polling without the mutex) and
+ * an inbox (a ring of job slot indices; JOB_END closes a step for a control). A job slot holds the
  * batch's tokens, its owner (the control that sums it) and, once computed,
  * the worker that holds its gradient. Messages go one hop at a time under
  * the receiver's lock only; there is no lock shared by the whole tree.
@@ -15,18 +16,17 @@
  * has added it, and only then overwrites it. */
 #include "sphere.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../core/model.h"
 #include "../core/reduce.h"
 #include "sphere_plan.h"
-#include "step_book.h"
+#include "trainer.h"
+#include "waiter.h"
 
 #define SYMMETRY_GROUPS 12
 #define JOB_END (-1)
@@ -52,7 +52,7 @@ typedef struct {
     SphereNode plan;
     SphereState *tree;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    Waiter wake;        /* rung under mu when this node has something new to do */
     int *ring; /* inbox */
     int head, count, cap;
     int holding;        /* controls: sum published and not yet consumed (guarded by mu) */
@@ -67,22 +67,16 @@ typedef struct {
     /* workers */
     Workspace ws;
     int *neighbours, n_neighbours;
-    pthread_t tid;
 } SNode;
 
 struct SphereState {
-    VariantConfig cfg;
+    Trainer t;
     RoutePolicy route;
     SpherePlan plan;
-    int bps;
-    size_t n_params, bt;
     SNode *nodes;
     JobSlot *slots;
     float *slot_grad;       /* bps gradients, one per batch of a step */
     int *slot_inputs, *slot_targets;
-    ThreadClock *clocks;
-    ThreadStats *stats;
-    float *step_loss;
     uint64_t *group_batches;
     atomic_int shutdown;
     const float *params;
@@ -113,22 +107,8 @@ static int inbox_pop_back(SNode *n) {
 static void send_job(SNode *to, int job) {
     pthread_mutex_lock(&to->mu);
     inbox_push(to, job);
-    pthread_cond_signal(&to->cv);
+    waiter_notify(&to->wake);
     pthread_mutex_unlock(&to->mu);
-}
-
-/* A control waits for its next event with n->mu held: blocking on its
- * condition variable, or with --wait spin polling as the original did. */
-static void control_wait(SphereState *s, SNode *n) {
-    if (s->cfg.wait == WAIT_SPIN) {
-        pthread_mutex_unlock(&n->mu);
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-        pthread_mutex_lock(&n->mu);
-    } else {
-        pthread_cond_wait(&n->cv, &n->mu);
-    }
 }
 
 int sphere_dominant_group(const int *ids, size_t n) {
@@ -190,14 +170,14 @@ static void consume_run(SphereState *s, SNode *c, const Contribution *e, int m, 
     int nb = 0;
     if (!first) bufs[nb++] = c->acc;
     for (int i = 0; i < m; i++)
-        bufs[nb++] = e[i].is_child ? s->nodes[e[i].ref].acc : s->slot_grad + (size_t)e[i].ref * s->n_params;
-    reduce_sum(c->acc, bufs, nb, s->n_params);
+        bufs[nb++] = e[i].is_child ? s->nodes[e[i].ref].acc : s->slot_grad + (size_t)e[i].ref * s->t.n_params;
+    reduce_sum(c->acc, bufs, nb, s->t.n_params);
     for (int i = 0; i < m; i++) {
         if (!e[i].is_child) continue; /* a batch's slot is free once read; a control waits for its release */
         SNode *producer = &s->nodes[e[i].ref];
         pthread_mutex_lock(&producer->mu);
         producer->holding = 0;
-        pthread_cond_signal(&producer->cv);
+        waiter_notify(&producer->wake);
         pthread_mutex_unlock(&producer->mu);
     }
 }
@@ -233,19 +213,15 @@ static void publish_sum_and_wait(SphereState *s, SNode *c, ThreadClock *clk) {
     pthread_mutex_unlock(&c->mu);
     pthread_mutex_lock(&parent->mu);
     c->sum_ready = 1;
-    pthread_cond_signal(&parent->cv);
+    waiter_notify(&parent->wake);
     pthread_mutex_unlock(&parent->mu);
     pthread_mutex_lock(&c->mu);
-    while (c->holding && !shutting_down(s)) pthread_cond_wait(&c->cv, &c->mu);
+    while (c->holding && !shutting_down(s)) waiter_wait(&c->wake, &c->mu);
     pthread_mutex_unlock(&c->mu);
 }
 
-static void *control_main(void *arg) {
-    SNode *c = arg;
-    SphereState *s = c->tree;
-    ThreadClock *clk = &s->clocks[c->plan.id];
-    if (s->cfg.hooks.thread_begin) s->cfg.hooks.thread_begin(s->cfg.hooks.ctx, c->plan.id, ROLE_CONTROL, c->plan.level);
-    thread_clock_start(clk, c->plan.id, ROLE_CONTROL, c->plan.level, PHASE_WAIT);
+static void control_main(SphereState *s, SNode *c) {
+    ThreadClock *clk = trainer_thread_begin(&s->t, c->plan.id, ROLE_CONTROL, c->plan.level, PHASE_WAIT);
     while (!shutting_down(s)) {
         start_step(c);
         int next = 0, ended = 0, received = 0;
@@ -272,15 +248,13 @@ static void *control_main(void *arg) {
             if (next != before) continue;
             if (ended && next == c->n_list) break;
             thread_clock_phase(clk, PHASE_WAIT);
-            control_wait(s, c);
+            waiter_wait(&c->wake, &c->mu);
         }
         pthread_mutex_unlock(&c->mu);
         if (shutting_down(s)) break;
         if (received > 0) publish_sum_and_wait(s, c, clk);
     }
-    thread_clock_stop(clk);
-    if (s->cfg.hooks.thread_end) s->cfg.hooks.thread_end(s->cfg.hooks.ctx, c->plan.id);
-    return NULL;
+    trainer_thread_end(&s->t, c->plan.id);
 }
 
 /* A job from a kissing neighbour's inbox (the back: the work it would reach
@@ -296,13 +270,9 @@ static int steal_job(SphereState *s, SNode *w) {
     return -1;
 }
 
-static void *worker_main(void *arg) {
-    SNode *w = arg;
-    SphereState *s = w->tree;
+static void worker_main(SphereState *s, SNode *w) {
     int id = w->plan.id;
-    ThreadClock *clk = &s->clocks[id];
-    if (s->cfg.hooks.thread_begin) s->cfg.hooks.thread_begin(s->cfg.hooks.ctx, id, ROLE_WORKER, w->plan.level);
-    thread_clock_start(clk, id, ROLE_WORKER, w->plan.level, PHASE_WAIT);
+    ThreadClock *clk = trainer_thread_begin(&s->t, id, ROLE_WORKER, w->plan.level, PHASE_WAIT);
     pthread_mutex_lock(&w->mu);
     for (;;) {
         int j = -1;
@@ -326,9 +296,9 @@ static void *worker_main(void *arg) {
                     ts.tv_sec++;
                     ts.tv_nsec -= 1000000000;
                 }
-                pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+                pthread_cond_timedwait(&w->wake.cv, &w->mu, &ts);
             } else {
-                pthread_cond_wait(&w->cv, &w->mu);
+                waiter_wait(&w->wake, &w->mu);
             }
         }
         if (j < 0) break;
@@ -336,9 +306,9 @@ static void *worker_main(void *arg) {
 
         thread_clock_phase(clk, PHASE_COMPUTE);
         JobSlot *slot = &s->slots[j];
-        float loss = model_forward(&w->ws, s->params, s->slot_inputs + (size_t)j * s->bt,
-                                   s->slot_targets + (size_t)j * s->bt, s->cfg.B, s->cfg.T);
-        model_backward(s->slot_grad + (size_t)j * s->n_params, &w->ws, s->params);
+        float loss = model_forward(&w->ws, s->params, s->slot_inputs + (size_t)j * s->t.bt,
+                                   s->slot_targets + (size_t)j * s->t.bt, s->t.cfg.B, s->t.cfg.T);
+        model_backward(s->slot_grad + (size_t)j * s->t.n_params, &w->ws, s->params);
         clk->batches++;
         thread_clock_phase(clk, PHASE_WAIT);
 
@@ -347,14 +317,22 @@ static void *worker_main(void *arg) {
         slot->worker = id;
         slot->loss = loss;
         atomic_store_explicit(&slot->done, 1, memory_order_release);
-        pthread_cond_signal(&owner->cv);
+        waiter_notify(&owner->wake);
         pthread_mutex_unlock(&owner->mu);
         pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);
-    thread_clock_stop(clk);
-    if (s->cfg.hooks.thread_end) s->cfg.hooks.thread_end(s->cfg.hooks.ctx, id);
-    return NULL;
+    trainer_thread_end(&s->t, id);
+}
+
+/* Thread id's body: the node's role decides. */
+static void node_main(void *ctx, int id) {
+    SphereState *s = ctx;
+    SNode *n = &s->nodes[id];
+    if (n->plan.role == ROLE_CONTROL)
+        control_main(s, n);
+    else
+        worker_main(s, n);
 }
 
 static void sphere_destroy(void *state);
@@ -392,9 +370,8 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
         route = ROUTE_STEAL;
     else
         return sb_fail(err, SB_ECONFIG, "unknown routing policy '%s' (symmetry, round-robin, steal)", cfg->route);
-    if (cfg->batches_per_step < 0)
-        return sb_fail(err, SB_ECONFIG, "batches per step must be at least 1 (got %d)", cfg->batches_per_step);
-    sb_status st = model_config_check(&cfg->model, err);
+    /* the plan checks the thread count */
+    sb_status st = trainer_check_config(cfg, "sphere", 0, NULL, err);
     if (st) return st;
     SpherePlan plan;
     if ((st = sphere_plan_build(&plan, cfg->threads, cfg->fanout ? cfg->fanout : SPHERE_DEFAULT_FANOUT, err)))
@@ -404,50 +381,46 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
     int controls = plan.threads - plan.n_workers;
     int bps = cfg->batches_per_step ? cfg->batches_per_step : plan.n_workers;
     double need = plan.n_workers * ws_bytes + (double)(bps + controls) * 4.0 * n_params;
-    double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    if (need > 0.85 * have) {
+    if ((st = trainer_check_memory("sphere", plan.threads, need, err))) {
         sphere_plan_free(&plan);
-        return sb_fail(err, SB_ECONFIG,
-                       "sphere with %d workers and %d controls needs %.1f GB but the machine has %.1f GB: use fewer "
-                       "threads or a smaller model",
-                       plan.n_workers, controls, need / 1e9, have / 1e9);
+        return st;
     }
     SphereState *s = calloc(1, sizeof *s);
     if (!s) {
         sphere_plan_free(&plan);
         return sb_fail(err, SB_ENOMEM, "out of memory");
     }
-    s->cfg = *cfg;
     s->route = route;
     s->plan = plan;
-    s->bps = cfg->batches_per_step ? cfg->batches_per_step : plan.n_workers;
-    s->n_params = n_params;
-    s->bt = (size_t)cfg->B * cfg->T;
     int N = plan.threads;
+    if ((st = trainer_init(&s->t, cfg, N, bps, err))) {
+        sphere_destroy(s);
+        return st;
+    }
+    size_t bt = s->t.bt;
     s->nodes = calloc((size_t)N, sizeof *s->nodes);
-    s->slots = calloc((size_t)s->bps, sizeof *s->slots);
-    s->slot_grad = malloc(sizeof(float) * n_params * (size_t)s->bps);
-    s->slot_inputs = malloc(sizeof(int) * s->bt * (size_t)s->bps);
-    s->slot_targets = malloc(sizeof(int) * s->bt * (size_t)s->bps);
-    s->clocks = aligned_alloc(64, sizeof(ThreadClock) * (size_t)N);
-    s->stats = calloc((size_t)N, sizeof *s->stats);
+    s->slots = calloc((size_t)bps, sizeof *s->slots);
+    s->slot_grad = malloc(sizeof(float) * n_params * (size_t)bps);
+    s->slot_inputs = malloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_targets = malloc(sizeof(int) * bt * (size_t)bps);
     s->group_batches = calloc((size_t)plan.nodes[0].n_children, sizeof(uint64_t));
-    if (!s->nodes || !s->slots || !s->slot_grad || !s->slot_inputs || !s->slot_targets || !s->clocks || !s->stats || !s->group_batches)
+    if (!s->nodes || !s->slots || !s->slot_grad || !s->slot_inputs || !s->slot_targets || !s->group_batches)
         goto nomem;
     for (int i = 0; i < N; i++) {
         SNode *n = &s->nodes[i];
         n->plan = plan.nodes[i];
         n->tree = s;
         pthread_mutex_init(&n->mu, NULL);
-        pthread_cond_init(&n->cv, NULL);
-        n->cap = s->bps + 2;
+        /* workers always sleep; --wait is how controls wait */
+        waiter_init(&n->wake, n->plan.role == ROLE_CONTROL ? cfg->wait : WAIT_BLOCK);
+        n->cap = bps + 2;
         n->ring = malloc(sizeof(int) * (size_t)n->cap);
         if (!n->ring) goto nomem;
         int g = i;
         while (g > 0 && plan.nodes[g].level > 1) g = plan.nodes[g].parent;
         n->group = i == 0 ? -1 : g - plan.nodes[0].first_child;
         if (n->plan.role == ROLE_CONTROL) {
-            n->cap_list = s->bps + n->plan.n_children;
+            n->cap_list = bps + n->plan.n_children;
             n->list = malloc(sizeof(Contribution) * (size_t)n->cap_list);
             n->fwd_count = calloc((size_t)n->plan.n_children, sizeof(int));
             n->acc = malloc(sizeof(float) * n_params);
@@ -471,15 +444,29 @@ nomem:
 static int route_batch(SphereState *s, int j, uint64_t batch_index) {
     int fan = s->nodes[0].plan.n_children;
     if (s->route == ROUTE_ROUND_ROBIN) return (int)(batch_index % (uint64_t)fan);
-    return sphere_dominant_group(s->slot_inputs + (size_t)j * s->bt, s->bt) % fan;
+    return sphere_dominant_group(s->slot_inputs + (size_t)j * s->t.bt, s->t.bt) % fan;
+}
+
+/* The root's share of a step: sum what its children send, in its list's order. */
+static void root_reduce(SphereState *s, SNode *root, ThreadClock *clk) {
+    int next = 0;
+    pthread_mutex_lock(&root->mu);
+    while (next < root->n_list) {
+        reduce_ready(s, root, &next, clk);
+        if (next < root->n_list) {
+            thread_clock_phase(clk, PHASE_WAIT);
+            waiter_wait(&root->wake, &root->mu);
+        }
+    }
+    pthread_mutex_unlock(&root->mu);
 }
 
 static sb_status sphere_run(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
                             sb_error *err) {
     SphereState *s = state;
-    const VariantConfig *c = &s->cfg;
-    StepBook book;
-    sb_status st = step_book_start(&book, &s->step_loss, c, s->n_params, first_batch, batches, s->bps, res, err);
+    Trainer *t = &s->t;
+    const VariantConfig *c = &t->cfg;
+    sb_status st = trainer_run_begin(t, first_batch, batches, ROLE_CONTROL, 0, PHASE_DISPATCH, res, err);
     if (st) return st;
     memset(s->group_batches, 0, sizeof(uint64_t) * (size_t)s->nodes[0].plan.n_children);
     s->params = params;
@@ -489,76 +476,42 @@ static sb_status sphere_run(void *state, float *params, uint64_t first_batch, ui
         s->nodes[i].head = s->nodes[i].count = 0;
         s->nodes[i].holding = s->nodes[i].sum_ready = 0;
     }
-
     SNode *root = &s->nodes[0];
-    ThreadClock *clk = &s->clocks[0];
-    double cpu0 = clock_process_cpu_now();
-    if (c->hooks.thread_begin) c->hooks.thread_begin(c->hooks.ctx, 0, ROLE_CONTROL, 0);
-    thread_clock_start(clk, 0, ROLE_CONTROL, 0, PHASE_DISPATCH);
-    int started = 1;
-    for (; started < N; started++) {
-        SNode *n = &s->nodes[started];
-        if (variant_thread_create(&n->tid, n->plan.role == ROLE_CONTROL ? control_main : worker_main, n) != 0) break;
-    }
-    if (started < N) {
-        st = sb_fail(err, SB_ECONFIG, "could only start %d of %d threads (system limit)", started, N);
-        goto join;
-    }
+    ThreadClock *clk = &t->clocks[0];
+    if ((st = trainer_start(t, node_main, s, err))) goto stop;
 
     uint64_t k = 0;
-    for (long step = 1; step <= book.steps; step++) {
-        int in_step = (int)(batches - k < (uint64_t)s->bps ? batches - k : (uint64_t)s->bps);
+    for (long step = 1; step <= t->book.steps; step++) {
+        int in_step = (int)(batches - k < (uint64_t)t->bps ? batches - k : (uint64_t)t->bps);
         start_step(root);
         thread_clock_phase(clk, PHASE_DISPATCH);
         for (int j = 0; j < in_step; j++) {
             uint64_t b = first_batch + k + (uint64_t)j;
-            if ((st = tokens_window(s->slot_inputs + (size_t)j * s->bt, s->slot_targets + (size_t)j * s->bt, c->data,
-                                    b * s->bt, c->B, c->T, err)))
-                goto join;
+            if ((st = tokens_window(s->slot_inputs + (size_t)j * t->bt, s->slot_targets + (size_t)j * t->bt, c->data,
+                                    b * t->bt, c->B, c->T, err)))
+                goto stop;
             forward(s, root, route_batch(s, j, b), j);
         }
         close_step(s, root);
-        int next = 0;
-        pthread_mutex_lock(&root->mu);
-        while (next < root->n_list) {
-            reduce_ready(s, root, &next, clk);
-            if (next < root->n_list) {
-                thread_clock_phase(clk, PHASE_WAIT);
-                control_wait(s, root);
-            }
-        }
-        pthread_mutex_unlock(&root->mu);
+        root_reduce(s, root, clk);
         thread_clock_phase(clk, PHASE_OPTIMIZER);
         double loss_sum = 0.0;
         for (int j = 0; j < in_step; j++) loss_sum += s->slots[j].loss; /* batch order, as serial */
-        step_book_update(&book, params, root->acc, in_step, loss_sum);
+        step_book_update(&t->book, params, root->acc, in_step, loss_sum);
         for (int j = 0; j < in_step; j++) atomic_store_explicit(&s->slots[j].done, 0, memory_order_relaxed);
         k += (uint64_t)in_step;
-        res->last_loss = book.last_loss;
-        res->steps = step;
     }
-    res->batches = batches;
-    res->tokens = batches * s->bt;
-join:
+stop:
     thread_clock_phase(clk, PHASE_WAIT);
     atomic_store_explicit(&s->shutdown, 1, memory_order_release);
     for (int i = 1; i < N; i++) {
         pthread_mutex_lock(&s->nodes[i].mu);
-        pthread_cond_broadcast(&s->nodes[i].cv);
+        waiter_notify(&s->nodes[i].wake);
         pthread_mutex_unlock(&s->nodes[i].mu);
     }
-    for (int i = 1; i < started; i++) pthread_join(s->nodes[i].tid, NULL);
-    thread_clock_stop(clk);
-    if (c->hooks.thread_end) c->hooks.thread_end(c->hooks.ctx, 0);
-    res->process_cpu_s = clock_process_cpu_now() - cpu0;
-    res->wall_s = clk->wall_s;
-    step_book_end(&book);
-    if (st) return st;
-    run_result_threads(res, s->stats, s->clocks, N);
-    for (int t = 0; t < N; t++)
-        if (s->nodes[t].plan.role == ROLE_WORKER) s->group_batches[s->nodes[t].group] += s->clocks[t].batches;
-    res->batches_per_step = s->bps;
-    res->step_loss = s->step_loss;
+    if ((st = trainer_run_end(t, st, res))) return st;
+    for (int i = 0; i < N; i++)
+        if (s->nodes[i].plan.role == ROLE_WORKER) s->group_batches[s->nodes[i].group] += t->clocks[i].batches;
     res->n_groups = root->plan.n_children;
     res->group_batches = s->group_batches;
     return SB_OK;
@@ -571,7 +524,7 @@ static void sphere_destroy(void *state) {
         SNode *n = &s->nodes[i];
         if (!n->tree) continue; /* never initialised */
         pthread_mutex_destroy(&n->mu);
-        pthread_cond_destroy(&n->cv);
+        waiter_destroy(&n->wake);
         free(n->ring);
         free(n->list);
         free(n->fwd_count);
@@ -584,10 +537,8 @@ static void sphere_destroy(void *state) {
     free(s->slot_grad);
     free(s->slot_inputs);
     free(s->slot_targets);
-    free(s->clocks);
-    free(s->stats);
-    free(s->step_loss);
     free(s->group_batches);
+    trainer_free(&s->t);
     sphere_plan_free(&s->plan);
     free(s);
 }

@@ -19,9 +19,18 @@ sb_status step_book_begin(StepBook *b, AdamWConfig adamw, train_progress_fn prog
 }
 
 void step_book_update(StepBook *b, float *params, float *grad_sum, int in_step, double loss_sum) {
+    step_book_apply(b, params, grad_sum, in_step, 0, b->opt.n);
+    step_book_close(b, in_step, loss_sum);
+}
+
+void step_book_apply(StepBook *b, float *params, float *grad_sum, int in_step, size_t begin, size_t end) {
     float count = (float)in_step; /* divide, not multiply by a rounded 1/n */
-    for (size_t i = 0; i < b->opt.n; i++) grad_sum[i] /= count;
-    adamw_update(&b->opt, params, grad_sum);
+    for (size_t i = begin; i < end; i++) grad_sum[i] /= count;
+    adamw_update_range(&b->opt, b->opt.step + 1, params, grad_sum, begin, end);
+}
+
+void step_book_close(StepBook *b, int in_step, double loss_sum) {
+    b->opt.step++;
     b->step++;
     b->done += (uint64_t)in_step;
     b->last_loss = (float)(loss_sum / (double)in_step);

@@ -31,8 +31,19 @@ sb_status step_book_start(StepBook *b, float **curve, const VariantConfig *c, si
                           uint64_t batches, int bps, RunResult *res, sb_error *err);
 
 /* Ends a step of in_step batches: grad_sum becomes their mean, AdamW updates
- * params, loss_sum / in_step is recorded, progress is reported. */
+ * params, loss_sum / in_step is recorded, progress is reported. The same as
+ * step_book_apply over every element, then step_book_close. */
 void step_book_update(StepBook *b, float *params, float *grad_sum, int in_step, double loss_sum);
+
+/* The arithmetic of a step's end for elements begin .. end-1 only: their
+ * grad_sum divided by in_step, then AdamW's update number step+1. Threads
+ * that own disjoint slices may call it at once; then one calls
+ * step_book_close. */
+void step_book_apply(StepBook *b, float *params, float *grad_sum, int in_step, size_t begin, size_t end);
+
+/* The bookkeeping of a step's end, once every slice is applied: the update
+ * counted, the loss recorded, progress reported. */
+void step_book_close(StepBook *b, int in_step, double loss_sum);
 
 void step_book_end(StepBook *b);
 

@@ -5,13 +5,21 @@
 
 #include "flat.h"
 #include "serial.h"
+#include "sharded.h"
 #include "sphere.h"
 
-static const Variant *const all_variants[] = {&variant_serial, &variant_flat, &variant_sphere, NULL};
+/* The registry: one X(name) per trainer, whose Variant is variant_<name> and
+ * whose .name is "name" (tests/test_trainer.c checks that they agree). The
+ * list and the names string are both made from it. */
+#define VARIANTS(X) X(serial) X(flat) X(sphere) X(sharded)
+#define VARIANT_ENTRY(v) &variant_##v,
+#define VARIANT_NAME(v) ", " #v
+
+static const Variant *const all_variants[] = {VARIANTS(VARIANT_ENTRY) NULL};
 
 const Variant *const *variant_all(void) { return all_variants; }
 
-const char *variant_names(void) { return "serial, flat, sphere"; }
+const char *variant_names(void) { return VARIANTS(VARIANT_NAME) + 2; /* past the first ", " */ }
 
 const Variant *variant_find(const char *name) {
     for (int i = 0; name && all_variants[i]; i++)
@@ -54,14 +62,4 @@ void thread_stats_from_clock(ThreadStats *s, const ThreadClock *c) {
     memcpy(s->phase_wall, c->phase_wall, sizeof s->phase_wall);
     memcpy(s->phase_cpu, c->phase_cpu, sizeof s->phase_cpu);
     s->batches = c->batches;
-}
-
-int variant_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg) {
-    pthread_attr_t attr;
-    int rc = pthread_attr_init(&attr);
-    if (rc) return rc;
-    rc = pthread_attr_setstacksize(&attr, VARIANT_THREAD_STACK);
-    if (!rc) rc = pthread_create(tid, &attr, fn, arg);
-    pthread_attr_destroy(&attr);
-    return rc;
 }

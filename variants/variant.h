@@ -4,7 +4,8 @@
  * count, batches per step, its own options), runs over a range of batches
  * updating a parameter buffer in place, reports per-thread statistics, and is
  * destroyed. The bench and the `train` command know trainers only through
- * this: adding one is a new file in variants/ and a line in registry.c.
+ * this: adding one is a new file in variants/ and a line in the registry
+ * (variant.c's all_variants).
  *
  * Arithmetic contract: every step covers batches_per_step consecutive
  * batches (the last step may have fewer); the step's gradient is the mean of
@@ -19,7 +20,6 @@
 #ifndef SB_VARIANT_H
 #define SB_VARIANT_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include "../core/adamw.h"
@@ -115,12 +115,5 @@ long train_step_count(uint64_t batches, int batches_per_step);
 
 /* Copies a finished clock into the stats a RunResult reports. */
 void thread_stats_from_clock(ThreadStats *s, const ThreadClock *c);
-
-/* Trainer threads get this much stack whatever the process's limits: the
- * fast attention kernel keeps 256 KB of blocks on the stack (core/attention.c). */
-#define VARIANT_THREAD_STACK (8u << 20)
-
-/* pthread_create with a VARIANT_THREAD_STACK stack; returns its error number. */
-int variant_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg);
 
 #endif
