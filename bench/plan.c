@@ -13,18 +13,9 @@
 
 const char *const plan_routes[] = {"symmetry", "round-robin", "steal", NULL};
 
-/* variants/variant.h has no field saying how few threads a trainer takes, so
- * the plan keeps the exceptions here; a trainer not named runs at any count. */
-static const struct {
-    const char *name;
-    int min_threads;
-} min_threads[] = {{"flat", 2}, {"sphere", 2}};
-
-int plan_min_threads(const Variant *v) {
-    for (size_t i = 0; i < sizeof min_threads / sizeof min_threads[0]; i++)
-        if (strcmp(min_threads[i].name, v->name) == 0) return min_threads[i].min_threads;
-    return 1;
-}
+/* One thread is the serial baseline's point: a parallel trainer runs from 2
+ * threads, or from the fewest it can train with if that is more. */
+int plan_min_threads(const Variant *v) { return v->min_threads > 2 ? v->min_threads : 2; }
 
 uint64_t run_spec_tokens(const RunSpec *s) { return s->batches * (uint64_t)s->B * (uint64_t)s->T; }
 

@@ -74,8 +74,9 @@ void plan_free(Plan *p);
 /* Tokens a run trains on. */
 uint64_t run_spec_tokens(const RunSpec *s);
 
-/* Fewest threads a trainer runs with (flat and sphere keep a control thread
- * apart from their workers: 2); a configuration below it is skipped. */
+/* Fewest threads the plan runs a parallel trainer with: 2 (one thread is the
+ * serial baseline's point), or the trainer's own min_threads if more; a
+ * configuration below it is skipped. */
 int plan_min_threads(const Variant *v);
 
 #endif

@@ -638,10 +638,11 @@ static void test_bench_list(void **state) {
     TuRun r;
     tu_cli(&r, "bench", "--list", "--quick", "--threads=1,2", "--data-dir", data, NULL);
     tu_assert_succeeded(&r);
-    assert_contains(r.out, "8 runs");
+    assert_contains(r.out, "10 runs");
     assert_contains(r.out, "   1  full  flat");
-    assert_contains(r.out, "   3  sweep serial");
-    assert_contains(r.out, "   8  route sphere   steal");
+    assert_contains(r.out, "   3  full  sharded");
+    assert_contains(r.out, "   4  sweep serial");
+    assert_contains(r.out, "  10  route sphere   steal");
     tu_run_free(&r);
     tu_cli(&r, "bench", "--list", "--variants", "flat", "--threads", "1,2", "--batch-tokens", "0", "--data-dir", data,
            NULL);

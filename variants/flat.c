@@ -240,5 +240,11 @@ static void flat_destroy(void *state) {
     free(s);
 }
 
-const Variant variant_flat = {"flat", "1 control thread + N-1 workers; the control sums every gradient itself",
-                              flat_create, flat_run, flat_destroy};
+const Variant variant_flat = {
+    .name = "flat",
+    .summary = "1 control thread + N-1 workers; the control sums every gradient itself",
+    .min_threads = 2,
+    .create = flat_create,
+    .run = flat_run,
+    .destroy = flat_destroy,
+};

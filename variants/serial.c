@@ -91,5 +91,11 @@ static void serial_destroy(void *state) {
     free(s);
 }
 
-const Variant variant_serial = {"serial", "one thread: the baseline every trainer is measured against",
-                                serial_create, serial_run, serial_destroy};
+const Variant variant_serial = {
+    .name = "serial",
+    .summary = "one thread: the baseline every trainer is measured against",
+    .min_threads = 1,
+    .create = serial_create,
+    .run = serial_run,
+    .destroy = serial_destroy,
+};

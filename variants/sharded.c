@@ -208,6 +208,11 @@ static void sharded_destroy(void *state) {
     free(s);
 }
 
-const Variant variant_sharded = {"sharded",
-                                 "N workers, no control: each reduces and updates its own slice of the parameters",
-                                 sharded_create, sharded_run, sharded_destroy};
+const Variant variant_sharded = {
+    .name = "sharded",
+    .summary = "N workers, no control: each reduces and updates its own slice of the parameters",
+    .min_threads = 1,
+    .create = sharded_create,
+    .run = sharded_run,
+    .destroy = sharded_destroy,
+};

@@ -543,5 +543,11 @@ static void sphere_destroy(void *state) {
     free(s);
 }
 
-const Variant variant_sphere = {"sphere", "kissing-sphere tree: controls forward batches and sum gradients upward",
-                                sphere_create, sphere_run, sphere_destroy};
+const Variant variant_sphere = {
+    .name = "sphere",
+    .summary = "kissing-sphere tree: controls forward batches and sum gradients upward",
+    .min_threads = 2,
+    .create = sphere_create,
+    .run = sphere_run,
+    .destroy = sphere_destroy,
+};

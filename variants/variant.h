@@ -92,6 +92,7 @@ typedef struct {
 typedef struct Variant {
     const char *name;
     const char *summary;
+    int min_threads;        /* the fewest threads it trains with (flat and sphere keep a control apart: 2) */
     sb_status (*create)(void **state, const VariantConfig *cfg, sb_error *err);
     /* Trains params in place over batches first .. first+batches-1. */
     sb_status (*run)(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
