@@ -57,9 +57,9 @@ def build_report(run, plots):
              + f", on **{run.machine}**"
              + (" — a quick run, not a measurement" if ctx.get("options", {}).get("quick") else "") + ".", "",
              "Question: when many threads train one model data-parallel, does a recursive 12-ary "
-             "\"kissing-sphere\" hierarchy of control threads beat a flat pool with one control thread? "
-             "Both trainers run the same training core on the same batches; every number below is read "
-             "from the run folder.", ""]
+             "\"kissing-sphere\" hierarchy of control threads beat a flat pool with one control thread, and "
+             "how do both compare with a sharded peer that has no control thread at all? Every trainer runs "
+             "the same training core on the same batches; every number below is read from the run folder.", ""]
     lines += section_summary(run)
     for section in (section_cpu_threads, section_scaling, section_batch, section_routing,
                     section_convergence, section_sixty, section_counters, section_core, section_context):

@@ -1,14 +1,16 @@
 # batch.gp - where the tree wins: throughput against tokens per batch.
 #
 # The tokens-per-batch sweep (runs.csv, kind "batch"): the same tokens cut into
-# more, smaller batches, flat and sphere at one thread count, serial at 1.
+# more, smaller batches, the parallel trainers at one thread count, serial at 1.
 # Left: tokens/s of each trainer, every repetition read straight from
-# runs.csv as a point, the medians (plots/batch.csv) joined by lines. Right: the sphere/flat ratio of median tokens/s (derived table
+# runs.csv as a point, the medians (plots/batch.csv) joined by lines. Right:
+# the sphere/flat (and sharded/flat) ratio of median tokens/s (derived table
 # plots/batch.csv, written by report.py from summary.json), with 1 = parity,
 # the measured crossover when there is one, and the cost model's estimate of
 # the crossover shaded: for the single-core read bandwidth `sphere-bench peak`
 # measured in the run, or, for older runs, an ASSUMED range.
-# Variables (-e): runs (runs.csv), table (plots/batch.csv), nthreads, mlo, mhi
+# Variables (-e): runs (runs.csv), table (plots/batch.csv), trainers (the
+# trainers drawn, serial first, e.g. "serial flat sphere sharded"), nthreads, mlo, mhi
 # (x range of the sizes measured), xlo, xhi (x range of the ratio panel: the
 # sizes measured and the estimate), ylo, yhi (y range of the ratio panel),
 # noise (median run-to-run spread of the thread sweep, drawn as a band
@@ -17,10 +19,12 @@
 # range; NaN: none), bw_lo, bw_hi (that range, GB/s; equal when measured),
 # bw_label ("measured" or "ASSUMED"), crossover (measured,
 # tokens; NaN: none), plus common.gp's.
+if (!exists("trainers")) trainers = "serial flat sphere"
+has_sharded = strstrt(trainers, "sharded") > 0
 if (!exists("height")) height = 540
 load dir."/common.gp"
 
-col(v) = v eq "flat" ? c_flat : v eq "sphere" ? c_sphere : v eq "serial" ? c_serial : "#17becf"
+col(v) = v eq "flat" ? c_flat : v eq "sphere" ? c_sphere : v eq "sharded" ? c_sharded : v eq "serial" ? c_serial : "#7f7f7f"
 bt(v) = strcol("kind") eq "batch" && strcol("variant") eq v
 
 set logscale x 2
@@ -35,14 +39,14 @@ set xrange [mlo:mhi]
 set ylabel "tokens/s"
 set yrange [0:*]
 set key bottom right font ",11"
-plot for [v in "serial flat sphere"] runs using "batch_tokens":(bt(v) ? column("tokens_per_s") : NaN) \
+plot for [v in trainers] runs using "batch_tokens":(bt(v) ? column("tokens_per_s") : NaN) \
          with points pt 7 ps 1.2 lc rgb col(v) notitle, \
-     for [v in "serial flat sphere"] table using "batch_tokens":(column(v."_tokens_per_s")) \
+     for [v in trainers] table using "batch_tokens":(column(v."_tokens_per_s")) \
          with lines lw 2 lc rgb col(v) title (v eq "serial" ? "serial (1 thread)" : v)
 
-set title "sphere / flat"
+set title (has_sharded ? "sphere / flat and sharded / flat" : "sphere / flat")
 set xrange [xlo:xhi]
-set ylabel "sphere tokens/s ÷ flat tokens/s"
+set ylabel "tokens/s ÷ flat tokens/s"
 set yrange [ylo:yhi]
 set key top right opaque font ",11" box lc rgb "#bbbbbb"
 if (noise == noise) {
@@ -61,7 +65,10 @@ if (crossover == crossover) {
 plot 1 with lines lw 1.5 dt 2 lc rgb "black" title "parity", \
      keyentry with boxes fs solid 1.0 fc rgb "#e4e4e4" \
          title (noise == noise ? sprintf("±%.1f%% run-to-run spread", 100 * noise) : ""), \
-     table using "batch_tokens":"sphere_over_flat" with linespoints pt 7 ps 1.4 lw 2 lc rgb c_sphere title "measured ratio", \
+     table using "batch_tokens":"sphere_over_flat" with linespoints pt 7 ps 1.4 lw 2 lc rgb c_sphere \
+         title (has_sharded ? "sphere / flat" : "measured ratio"), \
+     table using "batch_tokens":(has_sharded ? column("sharded_over_flat") : NaN) with linespoints pt 5 ps 1.2 lw 2 \
+         lc rgb c_sharded title (has_sharded ? "sharded / flat" : ""), \
      keyentry with boxes fs solid 1.0 fc rgb "#fde0c5" \
          title (est_lo != est_lo ? "" : bw_lo == bw_hi ? \
                 sprintf("cost model, %s BW_1 %.1f GB/s", bw_label, bw_lo) : \

@@ -25,5 +25,6 @@ set tics nomirror
 c_serial = "#555555"
 c_flat   = "#1f77b4"
 c_sphere = "#d62728"
+c_sharded = "#17becf"
 # phases
 c_compute = "#2ca02c"; c_reduce = "#ff7f0e"; c_optimizer = "#9467bd"; c_dispatch = "#8c564b"; c_wait = "#bcbd22"

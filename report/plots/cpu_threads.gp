@@ -1,13 +1,16 @@
 # cpu_threads.gp - where the CPU time goes: one stacked bar per thread.
 #
-# For the flat and the sphere trainer's full run at one thread count, each
-# thread's CPU seconds split into compute, reduce, optimizer, dispatch and
-# wait (threads.csv, the *_cpu_s columns), one panel per trainer on the same
-# y scale; control threads are marked with a triangle. Bars are drawn as
+# For each trainer's full run at one thread count (flat, sphere, and sharded
+# where the run has it), each thread's CPU seconds split into compute,
+# reduce, optimizer, dispatch and wait (threads.csv, the *_cpu_s columns), one
+# panel per trainer on the same y scale; control threads are marked with a
+# triangle. Bars are drawn as
 # overlapping boxes of cumulative sums (tallest first), which stacks them
 # without a pre-processed table.
-# Variables (-e): file (threads.csv), kind, nthreads, rep, plus common.gp's.
-if (!exists("height")) height = 760
+# Variables (-e): file (threads.csv), kind, nthreads, rep, variants (the
+# trainers, one panel each, e.g. "flat sphere sharded"), plus common.gp's.
+if (!exists("variants")) variants = "flat sphere"
+if (!exists("height")) height = 380 * words(variants)
 load dir."/common.gp"
 
 sel(v) = strcol("kind") eq kind && strcol("variant") eq v && column("threads") == nthreads && column("rep") == rep
@@ -19,13 +22,12 @@ w1 = 'column("wait_cpu_s")'
 tot(v) = sel(v) ? @c1 + @r1 + @o1 + @d1 + @w1 : NaN
 ctl(v) = sel(v) && strcol("role") eq "control" ? @c1 + @r1 + @o1 + @d1 + @w1 : NaN
 
-# one y scale for both panels: the largest thread of either trainer
-stats file using (tot("flat") > tot("sphere") ? tot("flat") : tot("sphere")) nooutput
-ymax = STATS_max * 1.08
-stats file using (tot("flat")) nooutput
-ymax = STATS_max * 1.08 > ymax ? STATS_max * 1.08 : ymax
-stats file using (tot("sphere")) nooutput
-ymax = STATS_max * 1.08 > ymax ? STATS_max * 1.08 : ymax
+# one y scale for every panel: the largest thread of any trainer
+ymax = 0
+do for [v in variants] {
+    stats file using (tot(v)) nooutput
+    ymax = STATS_max * 1.08 > ymax ? STATS_max * 1.08 : ymax
+}
 
 set style fill solid 1.0 noborder
 set boxwidth 0.8
@@ -37,12 +39,14 @@ set lmargin 10
 set rmargin 20
 set key outside right top vertical Left reverse noopaque nobox
 
-set multiplot layout 2, 1 title sprintf("Per-thread CPU time by phase, full run at %d threads — %s", nthreads, machine)
-do for [v in "flat sphere"] {
-    set title (v eq "flat" ? "flat: thread 0 is the control, the rest are workers" \
-                           : "sphere: thread 0 is the root, then the level-1 controls, then workers")
-    set xlabel (v eq "flat" ? "" : "thread index")
-    if (v eq "flat") { set key } else { unset key }
+last = word(variants, words(variants))
+set multiplot layout words(variants), 1 title sprintf("Per-thread CPU time by phase, full run at %d threads — %s", nthreads, machine)
+do for [v in variants] {
+    set title (v eq "flat" ? "flat: thread 0 is the control, the rest are workers" : \
+               v eq "sphere" ? "sphere: thread 0 is the root, then the level-1 controls, then workers" : \
+               v eq "sharded" ? "sharded: no control; every thread computes, then reduces and updates its slice" : v)
+    set xlabel (v eq last ? "thread index" : "")
+    if (v eq word(variants, 1)) { set key } else { unset key }
     plot file using "thread":(tot(v)) with boxes fc rgb c_wait title "wait", \
          ""   using "thread":(sel(v) ? @c1 + @r1 + @o1 + @d1 : NaN) with boxes fc rgb c_dispatch title "dispatch", \
          ""   using "thread":(sel(v) ? @c1 + @r1 + @o1 : NaN) with boxes fc rgb c_optimizer title "optimizer", \

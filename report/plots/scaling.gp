@@ -16,7 +16,7 @@
 if (!exists("height")) height = 520
 load dir."/common.gp"
 
-col(v) = v eq "flat" ? c_flat : v eq "sphere" ? c_sphere : v eq "serial" ? c_serial : "#17becf"
+col(v) = v eq "flat" ? c_flat : v eq "sphere" ? c_sphere : v eq "sharded" ? c_sharded : v eq "serial" ? c_serial : "#7f7f7f"
 pmin(p) = p < cores ? p : cores
 amdahl(p, f) = 1.0 / (f + (1.0 - f) / pmin(p))
 sw(v) = strcol("kind") eq "sweep" && strcol("variant") eq v

@@ -14,6 +14,7 @@ def section_batch(run, plots):
                   key=lambda c: c["batch_tokens"])
     sph = {c["batch_tokens"]: c for c in run.configs if c["kind"] == "batch" and c["variant"] == "sphere"}
     ser = {c["batch_tokens"]: c for c in run.configs if c["kind"] == "batch" and c["variant"] == "serial"}
+    shd = {c["batch_tokens"]: c for c in run.configs if c["kind"] == "batch" and c["variant"] == "sharded"}
     pairs = [(c["batch_tokens"], c, sph[c["batch_tokens"]]) for c in flat if c["batch_tokens"] in sph]
     m = run.context.get("model", {})
 
@@ -36,24 +37,32 @@ def section_batch(run, plots):
     if not pairs:
         out += [not_measured("the tokens-per-batch sweep (kind `batch`)"), ""]
     else:
-        derived = [[bt, ser[bt]["tokens_per_s_median"] if bt in ser else float("nan"), f["tokens_per_s_median"],
-                    s["tokens_per_s_median"], ratio(s["tokens_per_s_median"], f["tokens_per_s_median"])]
+        nan = float("nan")
+        derived = [[bt, ser[bt]["tokens_per_s_median"] if bt in ser else nan, f["tokens_per_s_median"],
+                    s["tokens_per_s_median"], ratio(s["tokens_per_s_median"], f["tokens_per_s_median"]),
+                    shd[bt]["tokens_per_s_median"] if bt in shd else nan,
+                    ratio(shd[bt]["tokens_per_s_median"], f["tokens_per_s_median"]) if bt in shd else nan]
                    for bt, f, s in pairs]
+        sharded = any(bt in shd for bt, _, _ in pairs)
+        ratios = [d[4] for d in derived] + ([d[6] for d in derived] if sharded else [])
         crossings = find_crossovers([(d[0], d[4]) for d in derived])
         crossover = crossings[0] if len(crossings) == 1 else float("nan")
         table_path = plots.derive("batch.csv", ["batch_tokens", "serial_tokens_per_s", "flat_tokens_per_s",
-                                                "sphere_tokens_per_s", "sphere_over_flat"], derived)
+                                                "sphere_tokens_per_s", "sphere_over_flat", "sharded_tokens_per_s",
+                                                "sharded_over_flat"], derived)
         xs = [d[0] for d in derived] + ([min(est.values()), max(est.values())] if isnum(F) else [])
         out.append(plots.add("batch.gp", "batch", runs="runs.csv", table=table_path, nthreads=nthreads,
                              xlo=min(xs) / 1.4, xhi=max(xs) * 1.4,
                              mlo=derived[0][0] / 1.4, mhi=derived[-1][0] * 1.4,
-                             ylo=min([0.8] + [d[4] - 0.05 for d in derived if isnum(d[4])]),
-                             yhi=max([1.2] + [d[4] + 0.05 for d in derived if isnum(d[4])]) + 0.15,
+                             trainers="serial flat sphere" + (" sharded" if sharded else ""),
+                             ylo=min([0.8] + [r - 0.05 for r in ratios if isnum(r)]),
+                             yhi=max([1.2] + [r + 0.05 for r in ratios if isnum(r)]) + 0.15,
                              noise=sweep_noise(run),
                              est_lo=min(est.values()), est_hi=max(est.values()),
                              bw_lo=min(bws), bw_hi=max(bws), bw_label=bw_label, crossover=crossover))
         reps = int(pairs[0][1]["reps"])
-        out += ["", f"*The same tokens cut into more, smaller batches; flat and sphere at {nthreads} threads, "
+        out += ["", f"*The same tokens cut into more, smaller batches; "
+                + ("flat, sphere and sharded" if sharded else "flat and sphere") + f" at {nthreads} threads, "
                 f"serial at 1, {reps} repetition(s) per size, on {run.machine}. The ratio comes from "
                 f"`plots/batch.csv`, derived from summary.json. "
                 + (f"The dash-dot line is the cost model's crossover for the single-core read bandwidth "
@@ -63,13 +72,18 @@ def section_batch(run, plots):
                    f"{num(min(bws))}–{num(max(bws))} GB/s: this run has no bandwidth measurement.*"), ""]
         rows = []
         for bt, f, s in pairs:
-            se = ser.get(bt)
-            rows.append([int(bt), num(se["tokens_per_s_median"]) if se else "n/a", num(f["tokens_per_s_median"]),
-                         num(s["tokens_per_s_median"]), times(ratio(s["tokens_per_s_median"],
-                                                                    f["tokens_per_s_median"])),
-                         times(f["speedup_vs_serial"]), times(s["speedup_vs_serial"])])
+            se, sh = ser.get(bt), shd.get(bt)
+            row = [int(bt), num(se["tokens_per_s_median"]) if se else "n/a", num(f["tokens_per_s_median"]),
+                   num(s["tokens_per_s_median"]), times(ratio(s["tokens_per_s_median"], f["tokens_per_s_median"])),
+                   times(f["speedup_vs_serial"]), times(s["speedup_vs_serial"])]
+            if sharded:
+                row += [num(sh["tokens_per_s_median"]) if sh else "n/a",
+                        times(ratio(sh["tokens_per_s_median"], f["tokens_per_s_median"])) if sh else "n/a",
+                        times(sh["speedup_vs_serial"]) if sh else "n/a"]
+            rows.append(row)
         out += [table(["tokens per batch", "serial tokens/s", "flat tokens/s", "sphere tokens/s",
-                       "sphere / flat", "flat speedup", "sphere speedup"], rows), ""]
+                       "sphere / flat", "flat speedup", "sphere speedup"]
+                      + (["sharded tokens/s", "sharded / flat", "sharded speedup"] if sharded else []), rows), ""]
         rs = [d[4] for d in derived if isnum(d[4])]
         noise = sweep_noise(run)
         within = isnum(noise) and rs and all(abs(r - 1) <= noise for r in rs)
@@ -137,6 +151,42 @@ def section_batch(run, plots):
                  f"there would test the model." if smallest is not None and lo <= max(bt for bt, _, _ in pairs)
                  and hi >= smallest else "."))
         out += [s, ""]
+        out += trainer_crossovers(run, F, W, bws[0] if bw_measured else float("nan"))
     else:
         out += ["*The estimate needs the model (context.json) and a serial run; not available here.*", ""]
+    return out
+
+
+def trainer_crossovers(run, F, W, bw1):
+    """The cost model's term for each trainer: what is read to reduce a step's W
+    gradients, by whom, and the tokens per batch below which that read takes
+    longer than the step's compute."""
+    bw_all = (run.context.get("peak") or {}).get("read_gbs_all")
+    out = ["**Each trainer's reduce in the same model.** Per step W gradients of P floats (4·P·W bytes) are "
+           "read; what differs is who reads them:", "",
+           "- flat: the control thread reads all of them at single-core bandwidth BW₁ (above).",
+           "- sphere: with batches spread evenly, the root reads at most 12 sums while each level-1 control reads "
+           "about W/12 gradients, all at once, so the busiest control reads max(12, W/12) buffers: the "
+           "control side falls behind when tokens per batch < max(12, W/12)·F / (1.5·BW₁). Symmetry routing, "
+           "which sends most batches to one level-1 control (section 4), brings back flat's W.",
+           "- sharded: no control; every thread reads its 1/W slice of every gradient, so the same 4·P·W bytes "
+           "are read at the machine's whole bandwidth BW_all, in parallel with nothing else to wait for: the "
+           "reduce takes longer than the compute when tokens per batch < W·F / (1.5·BW_all).", ""]
+    if not (isnum(bw1) and isnum(bw_all) and isnum(F)):
+        return out + ["*The crossovers need the single-core and all-core read bandwidths `sphere-bench peak` "
+                      "measures; this run has no such measurement.*", ""]
+    c = run.cores
+    fan = max(12.0, W / 12.0)
+    rows = [["flat", "1 thread, W buffers", num(W * F / (1.5 * bw1 * 1e9)), num(c * F / (1.5 * bw1 * 1e9))],
+            ["sphere (even routing)", f"busiest control, max(12, W/12) = {num(fan)} buffers",
+             num(fan * F / (1.5 * bw1 * 1e9)), num(fan * c * F / (1.5 * W * bw1 * 1e9))],
+            ["sharded", "every thread, 1/W of W buffers", num(W * F / (1.5 * bw_all * 1e9)),
+             num(c * F / (1.5 * bw_all * 1e9))]]
+    out += [table(["trainer", "who reads", f"crossover, W = {W} cores (tokens/batch)",
+                   f"crossover, {c} cores (tokens/batch)"], rows, left=2), ""]
+    out += [f"BW₁ = {num(bw1)} GB/s and BW_all = {num(bw_all)} GB/s, both measured by `sphere-bench peak` in this "
+            f"run. With {c} cores the workers' combined rate is {c}·F, which is why the last column scales the "
+            f"compute side by {c}/W for sphere and replaces W by {c} for flat and sharded. BW_all is this "
+            f"machine's; a machine with a core per worker has more, so sharded's figure in the W column is an "
+            f"upper bound.", ""]
     return out

@@ -11,20 +11,23 @@ PROMISED_WORKER_TO_ROOT = 40.0
 
 
 def section_cpu_threads(run, plots):
-    """1. Per-thread CPU by phase, flat and sphere full runs; control vs worker."""
+    """1. Per-thread CPU by phase, the full runs (flat, sphere, and sharded where
+    the run has it); control vs worker."""
     out = ["## 1. Where the CPU time goes, thread by thread", ""]
-    full = {v: run.full_run(v) for v in ("flat", "sphere")}
-    if not all(full.values()) or not run.threads:
+    full = {v: run.full_run(v) for v in ("flat", "sphere", "sharded")}
+    if not (full["flat"] and full["sphere"]) or not run.threads:
         return out + [not_measured("full runs of both flat and sphere with per-thread records"), ""]
+    trainers = [v for v in ("flat", "sphere", "sharded") if full[v]]
     nthreads, rep = full["flat"][0], full["flat"][1]
-    if full["sphere"][0] != nthreads:
-        out += [f"(flat ran at {full['flat'][0]} threads, sphere at {full['sphere'][0]}; "
-                f"the figure shows {nthreads}.)", ""]
+    for v in trainers[1:]:
+        if full[v][0] != nthreads:
+            out += [f"(flat ran at {full['flat'][0]} threads, {v} at {full[v][0]}; "
+                    f"the figure shows {nthreads}.)", ""]
     out.append(plots.add("cpu_threads.gp", "cpu_threads", file="threads.csv", kind="full",
-                         nthreads=nthreads, rep=rep))
+                         nthreads=nthreads, rep=rep, variants=" ".join(trainers)))
     out += ["", f"*Per-thread CPU seconds (`CLOCK_THREAD_CPUTIME_ID`) split by phase, full run over "
-            f"every batch, {nthreads} threads, on {run.machine}; triangles mark control threads. Both panels "
-            f"share one scale.*", ""]
+            f"every batch, {nthreads} threads, on {run.machine}; triangles mark control threads. "
+            + ("Both panels share" if len(trainers) == 2 else "Every panel shares") + " one scale.*", ""]
     out.append(plots.add("cpu_controls.gp", "cpu_controls", file="threads.csv", kind="full",
                          nthreads=nthreads, rep=rep))
     out += ["", f"*The control threads alone, on their own scale: same run, on {run.machine}; the flat "
@@ -32,7 +35,7 @@ def section_cpu_threads(run, plots):
 
     rows = []
     stats = {}
-    for v in ("flat", "sphere"):
+    for v in trainers:
         t, rp, _ = full[v]
         th = [r for r in run.threads if r["kind"] == "full" and r["variant"] == v
               and r["threads"] == t and r["rep"] == rp]
@@ -40,7 +43,7 @@ def section_cpu_threads(run, plots):
         groups = []
         if v == "flat":
             groups.append(("control", [r for r in th if r["role"] == "control"]))
-        else:
+        elif v == "sphere":
             groups.append(("root", [r for r in th if r["role"] == "control" and r["level"] == 0]))
             levels = sorted({int(r["level"]) for r in th if r["role"] == "control" and r["level"] > 0})
             for lv in levels:
@@ -53,7 +56,7 @@ def section_cpu_threads(run, plots):
             rows.append([v, label, len(g), num(mean(cpu)), num(max(cpu) if cpu else float("nan")),
                          num(s), share(ratio(s, total))])
         stats[v] = {
-            "control": th[0] if th else None,
+            "control": next((r for r in th if r["role"] == "control"), None),
             "worker_mean": mean(r["cpu_s"] for r in workers),
             "worker_max": max((r["cpu_s"] for r in workers), default=float("nan")),
             "idle_workers": sum(1 for r in workers if r["batches"] == 0),
@@ -63,6 +66,7 @@ def section_cpu_threads(run, plots):
             "busiest_l1": max((r for r in th if r["role"] == "control" and r["level"] == 1),
                               key=lambda r: r["cpu_s"], default=None),
             "total": total,
+            "rows": th,
         }
     out += [table(["trainer", "threads", "count", "mean CPU (s)", "max CPU (s)", "total CPU (s)",
                    "share of threads' CPU"], rows, left=2), ""]
@@ -89,8 +93,10 @@ def section_cpu_threads(run, plots):
                f"that received the batches." if s["busiest_l1"] is not None else ".")
             + f" In total the sphere's controls used {times(ratio(s['controls'], fc['cpu_s']))} the flat "
             f"control's CPU time.", ""]
+    if "sharded" in stats:
+        out += [sharded_paragraph(stats["sharded"], fc), ""]
     lines = []
-    for v in ("flat", "sphere"):
+    for v in trainers:
         st = stats[v]
         imb = ratio(st["worker_max"], st["worker_mean"])
         lines.append(f"- {v}: busiest worker {num(st['worker_max'])} s = {times(imb)} the mean worker; "
@@ -113,3 +119,16 @@ def section_cpu_threads(run, plots):
                     f"starvation leaves cores idle.")
         out += [txt, ""]
     return out
+
+
+def sharded_paragraph(st, flat_control):
+    """sharded has no control thread: the reduce and the update are spread over
+    every thread. Set each thread's share beside the flat control's."""
+    w = st["rows"]
+    red = mean(r["reduce_cpu_s"] for r in w)
+    opt = mean(r["optimizer_cpu_s"] for r in w)
+    return (f"**No control at all.** The sharded trainer's {st['workers']} threads each computed batches, then "
+            f"reduced and updated their own slice of the parameters: {num(red)} s of reduce and {num(opt)} s of "
+            f"optimizer CPU per thread on average ({num(red * len(w))} s and {num(opt * len(w))} s in total), "
+            f"against the flat control's {num(flat_control['reduce_cpu_s'])} s and "
+            f"{num(flat_control['optimizer_cpu_s'])} s done by one thread.")

@@ -20,6 +20,11 @@ def section_summary(run):
                    f"{'faster' if r > 1 else 'slower'}, at {times(r)} flat's throughput"
                    + (f" ({'within' if abs(r - 1) <= noise else 'beyond'} the thread sweep's median "
                       f"run-to-run spread of {pct(noise)})." if isnum(noise) else "."))
+    fh = run.config("full", "sharded")
+    if ff and fh:
+        out.append(f"- The sharded trainer (no control thread; each thread reduces and updates a slice) in the same "
+                   f"full run: {num(fh['tokens_per_s_median'])} tokens/s, "
+                   f"{times(ratio(fh['tokens_per_s_median'], ff['tokens_per_s_median']))} flat's throughput.")
     sweep = [c for c in run.configs if c["kind"] == "sweep" and isnum(c["speedup_vs_serial"])
              and c["variant"] != "serial"]
     for v in run.variants:
