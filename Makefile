@@ -31,7 +31,7 @@ TEST_BINS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 PROGRAM  := $(BUILD)/sphere-bench
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all test tsan bench bench-core report report-check clean help deps
+.PHONY: all test tsan bench bench-core report report-check compare clean help deps
 
 all: $(PROGRAM)
 
@@ -42,6 +42,8 @@ help:
 	@echo "make bench-core time the core's kernels on one thread against the measured peak ($(BUILD)/core.json)"
 	@echo "make report     regenerate REPORT.md and its plots from results/ (RUN=results/FOLDER picks one)"
 	@echo "make report-check  fail if REPORT.md differs from what the reference run generates"
+	@echo "make compare A=RUN_A B=RUN_B  B against A per configuration: ratio, 95% interval, U test, verdict"
+	@echo "                (FAIL_ABOVE=PCT: exit 1 on a resolved slowdown beyond PCT %)"
 	@echo "make tsan       run the threaded trainers' tests under ThreadSanitizer (build-tsan/)"
 	@echo "make deps       install (as root) or list the Debian packages needed"
 	@echo "make clean      remove $(BUILD)/"
@@ -119,6 +121,11 @@ report-check:
 	python3 report/report.py $(RUN) --no-plots --out "$$tmp" >/dev/null && \
 	if diff -u REPORT.md "$$tmp"; then echo "make report-check: REPORT.md matches its run"; \
 	else echo "make report-check: REPORT.md differs from what report/report.py writes (run make report)" >&2; exit 1; fi
+
+# make compare: report/compare.py on two run folders (see its header).
+compare:
+	@[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "make compare: give A=results/RUN_A B=results/RUN_B" >&2; exit 2; }
+	python3 report/compare.py "$(A)" "$(B)" $(if $(FAIL_ABOVE),--fail-above $(FAIL_ABOVE))
 
 clean:
 	rm -rf $(BUILD) build-tsan

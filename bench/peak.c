@@ -12,6 +12,7 @@
 
 #include "../core/thread_clock.h"
 #include "machine.h"
+#include "stats.h"
 
 #if defined(__AVX512F__)
 #define PEAK_WIDE_BYTES 64
@@ -95,10 +96,12 @@ static void *job_main(void *p) {
     return NULL;
 }
 
-/* Runs the kernel on `threads` threads over slices of the arrays; returns the
- * wall time of the slowest, best of `reps`. */
-static double timed(Kernel k, int threads, long iters, float *a, float *b, float *c, size_t n, int reps) {
-    double best = 1e30;
+/* Runs the kernel on `threads` threads over slices of the arrays PEAK_REPS
+ * times; returns the wall time of the slowest thread, best of the
+ * repetitions, and the spread of the rates (1 / time) into *spread. */
+static double timed(Kernel k, int threads, long iters, float *a, float *b, float *c, size_t n, double *spread) {
+    const int reps = PEAK_REPS;
+    double best = 1e30, rate[PEAK_REPS];
     Job *jobs = calloc((size_t)threads, sizeof *jobs);
     pthread_t *tid = calloc((size_t)threads, sizeof *tid);
     pthread_barrier_t bar;
@@ -118,7 +121,11 @@ static double timed(Kernel k, int threads, long iters, float *a, float *b, float
             if (jobs[t].seconds > worst) worst = jobs[t].seconds;
         }
         if (worst < best) best = worst;
+        rate[r] = 1.0 / worst;
     }
+    SampleStats st;
+    stats_describe(&st, rate, reps);
+    *spread = st.spread;
     pthread_barrier_destroy(&bar);
     free(jobs);
     free(tid);
@@ -150,16 +157,19 @@ sb_status peak_measure(PeakResult *p, double array_mb, sb_error *err) {
     double wide_flops = (double)iters * CHAINS * 2.0 * (PEAK_WIDE_BYTES / 4);
     double v8_flops = (double)iters * CHAINS * 2.0 * 8;
     int T = p->threads_all;
-    p->fma_gflops_1t = wide_flops / timed(K_FMA_WIDE, 1, iters, NULL, NULL, NULL, 0, 3) / 1e9;
-    p->fma_gflops_all = T * wide_flops / timed(K_FMA_WIDE, T, iters, NULL, NULL, NULL, 0, 3) / 1e9;
-    p->fma8_gflops_1t = v8_flops / timed(K_FMA_8, 1, iters, NULL, NULL, NULL, 0, 3) / 1e9;
-    p->fma8_gflops_all = T * v8_flops / timed(K_FMA_8, T, iters, NULL, NULL, NULL, 0, 3) / 1e9;
+    p->reps = PEAK_REPS;
+    p->fma_gflops_1t = wide_flops / timed(K_FMA_WIDE, 1, iters, NULL, NULL, NULL, 0, &p->fma_spread_1t) / 1e9;
+    p->fma_gflops_all = T * wide_flops / timed(K_FMA_WIDE, T, iters, NULL, NULL, NULL, 0, &p->fma_spread_all) / 1e9;
+    p->fma8_gflops_1t = v8_flops / timed(K_FMA_8, 1, iters, NULL, NULL, NULL, 0, &p->fma8_spread_1t) / 1e9;
+    p->fma8_gflops_all = T * v8_flops / timed(K_FMA_8, T, iters, NULL, NULL, NULL, 0, &p->fma8_spread_all) / 1e9;
     double bytes = (double)n * sizeof(float);
     for (int all = 0; all <= 1; all++) {
         int t = all ? T : 1;
-        double r = bytes / timed(K_READ, t, 0, a, NULL, NULL, n, 3) / 1e9;
-        double w = bytes / timed(K_WRITE, t, 0, c, NULL, NULL, n, 3) / 1e9;
-        double s = 3.0 * bytes / timed(K_ADD, t, 0, a, b, c, n, 3) / 1e9;
+        double *sp[2][3] = {{&p->read_spread_1t, &p->write_spread_1t, &p->add_spread_1t},
+                            {&p->read_spread_all, &p->write_spread_all, &p->add_spread_all}};
+        double r = bytes / timed(K_READ, t, 0, a, NULL, NULL, n, sp[all][0]) / 1e9;
+        double w = bytes / timed(K_WRITE, t, 0, c, NULL, NULL, n, sp[all][1]) / 1e9;
+        double s = 3.0 * bytes / timed(K_ADD, t, 0, a, b, c, n, sp[all][2]) / 1e9;
         if (all) {
             p->read_gbs_all = r;
             p->write_gbs_all = w;
@@ -177,10 +187,13 @@ sb_status peak_measure(PeakResult *p, double array_mb, sb_error *err) {
 }
 
 void peak_print(FILE *f, const PeakResult *p) {
-    fprintf(f, "fp32 FMA, %d-bit vectors: %.1f GFLOP/s on 1 thread, %.1f on %d\n", p->vector_bits, p->fma_gflops_1t,
-            p->fma_gflops_all, p->threads_all);
-    fprintf(f, "fp32 FMA, 256-bit vectors: %.1f GFLOP/s on 1 thread, %.1f on %d\n",
-            p->fma8_gflops_1t, p->fma8_gflops_all, p->threads_all);
+    fprintf(f, "fp32 FMA, %d-bit vectors: %.1f GFLOP/s on 1 thread (spread %.1f%%), %.1f on %d (spread %.1f%%); "
+               "best of %d\n",
+            p->vector_bits, p->fma_gflops_1t, 100.0 * p->fma_spread_1t, p->fma_gflops_all, p->threads_all,
+            100.0 * p->fma_spread_all, p->reps);
+    fprintf(f, "fp32 FMA, 256-bit vectors: %.1f GFLOP/s on 1 thread (spread %.1f%%), %.1f on %d (spread %.1f%%)\n",
+            p->fma8_gflops_1t, 100.0 * p->fma8_spread_1t, p->fma8_gflops_all, p->threads_all,
+            100.0 * p->fma8_spread_all);
     fprintf(f, "memory, %.0f MB arrays (GB/s): read %.1f, write %.1f, c=a+b %.1f on 1 thread; read %.1f, write %.1f, "
                "c=a+b %.1f on %d\n",
             p->array_mb, p->read_gbs_1t, p->write_gbs_1t, p->add_gbs_1t, p->read_gbs_all, p->write_gbs_all,
@@ -202,5 +215,16 @@ void peak_json(JsonWriter *w, const PeakResult *p) {
     json_kv_double(w, "read_gbs_all", p->read_gbs_all);
     json_kv_double(w, "write_gbs_all", p->write_gbs_all);
     json_kv_double(w, "add_gbs_all", p->add_gbs_all);
+    json_kv_int(w, "reps", p->reps);
+    json_kv_double(w, "fma_spread_1t", p->fma_spread_1t);
+    json_kv_double(w, "fma_spread_all", p->fma_spread_all);
+    json_kv_double(w, "fma8_spread_1t", p->fma8_spread_1t);
+    json_kv_double(w, "fma8_spread_all", p->fma8_spread_all);
+    json_kv_double(w, "read_spread_1t", p->read_spread_1t);
+    json_kv_double(w, "write_spread_1t", p->write_spread_1t);
+    json_kv_double(w, "add_spread_1t", p->add_spread_1t);
+    json_kv_double(w, "read_spread_all", p->read_spread_all);
+    json_kv_double(w, "write_spread_all", p->write_spread_all);
+    json_kv_double(w, "add_spread_all", p->add_spread_all);
     json_object_end(w);
 }

@@ -23,10 +23,10 @@ void plan_defaults(PlanOptions *o, int quick, int cores, int preset_B, int prese
     *o = (PlanOptions){
         .full_threads = 64,
         .full_batches = 0,
-        .sweep_batches = quick ? 8 : 48,
-        .reps = quick ? 1 : 3,
+        .sweep_batches = quick ? 8 : 32,
+        .reps = quick ? 3 : 9,
         .full_reps = 1,
-        .batch_reps = 1,
+        .batch_reps = quick ? 1 : 9,
         .batches_per_step = 63,
         .quick = quick,
         .cores = cores,
@@ -130,9 +130,9 @@ static sb_status sweep_threads(const PlanOptions *o, int *threads, int *n, sb_er
         memcpy(threads, d, sizeof d);
         *n = 3;
     } else {
-        int d[] = {1, 2, 4, 8, 16, 32, 64, o->cores};
+        int d[] = {1, 2, 4, 16, 64, o->cores};
         memcpy(threads, d, sizeof d);
-        *n = 8;
+        *n = 6;
     }
     *n = sort_unique(threads, *n);
     return SB_OK;
@@ -141,7 +141,7 @@ static sb_status sweep_threads(const PlanOptions *o, int *threads, int *n, sb_er
 /* The batch sweep's tokens per batch: each a whole number of rows of at most
  * the preset's T, each dividing a sweep run's tokens (equal tokens per run). */
 static sb_status batch_tokens(const PlanOptions *o, int B, int *bt, int *n, sb_error *err) {
-    const char *list = o->batch_tokens ? o->batch_tokens : o->quick ? "0" : "4096,1024,256,64";
+    const char *list = o->batch_tokens ? o->batch_tokens : o->quick ? "0" : "4096,256,64";
     *n = 0;
     if (strcmp(list, "0") == 0) return SB_OK;
     sb_status st = parse_int_list(list, bt, n, 1, (long)MODEL_MAX_B * o->preset_T, "--batch-tokens", err);
@@ -212,15 +212,17 @@ static void list_runs(RunList *l, const Inputs *in) {
                 if (plan_min_threads(p->variants[v]) <= in->threads[t])
                     add_run(l, run(RUN_SWEEP, p->variants[v], NULL, in->threads[t], r, B, T, sweep));
         }
-    for (int v = 0; v < p->n_variants; v++)
-        if (p->variants[v] == in->sphere)
-            for (int k = 0; plan_routes[k]; k++) add_run(l, run(RUN_ROUTE, in->sphere, plan_routes[k], full, 1, B, T, sweep));
+    for (int r = 1; r <= o->reps; r++)
+        for (int v = 0; v < p->n_variants; v++)
+            if (p->variants[v] == in->sphere)
+                for (int k = 0; plan_routes[k]; k++)
+                    add_run(l, run(RUN_ROUTE, in->sphere, plan_routes[k], full, r, B, T, sweep));
     for (int r = 1; r <= o->batch_reps; r++)
         for (int i = 0; i < in->n_bt; i++) {
             int bT = in->bt[i] < T ? in->bt[i] : T, bB = in->bt[i] / bT;
             /* the same tokens as a sweep run: more, smaller batches */
             uint64_t nb = sweep * (uint64_t)(B * T) / (uint64_t)in->bt[i];
-            if (r == 1) add_run(l, run(RUN_BATCH, in->serial, NULL, 1, r, bB, bT, nb));
+            add_run(l, run(RUN_BATCH, in->serial, NULL, 1, r, bB, bT, nb)); /* every speedup needs its baseline */
             for (int v = 0; v < p->n_variants; v++)
                 if (plan_min_threads(p->variants[v]) <= full)
                     add_run(l, run(RUN_BATCH, p->variants[v], NULL, full, r, bB, bT, nb));

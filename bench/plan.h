@@ -9,10 +9,15 @@
  *          --full-reps times (rep 1 keeps its trained model);
  *   sweep  for each repetition, for each thread count: serial at 1 thread
  *          (the baseline), then every trainer that runs at that count;
- *   route  sphere under each routing policy, when sphere is compared;
+ *   route  for each sweep repetition, sphere under each routing policy, when
+ *          sphere is compared;
  *   batch  the tokens-per-batch sweep at --full-threads, each tokens-per-batch
  *          value over the same tokens as one sweep run (serial at 1 thread
- *          in the first repetition).
+ *          in every repetition, the baseline of its speedups).
+ * The defaults repeat every compared configuration 9 times (Google
+ * Benchmark's guidance for its U test) so each ratio gets an interval
+ * (stats.h); the full runs, two minutes each, run once: they are the
+ * convergence and per-thread record, not a comparison.
  * Within a repetition the trainers run one after another at the same
  * configuration (A B A B ...), so slow drift of the machine hits all alike.
  * The trainers are the registry's (variants/variant.h): every registered

@@ -11,17 +11,10 @@
 #include "../core/model.h"
 #include "../core/path.h"
 #include "../core/safe_file.h"
+#include "gbench_json.h"
+#include "noise.h"
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-double results_median(double *v, int n) {
-    if (n == 0) return NAN;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+double results_median(double *v, int n) { return stats_median(v, n); }
 
 static const char *route_of(const RunRecord *r) { return r->spec.route ? r->spec.route : "none"; }
 
@@ -34,7 +27,6 @@ static int same_config(const RunRecord *a, const SummaryRow *s) {
 /* Median of one derived field over the runs of a configuration, NaN where
  * the field is undefined in every run (a serial run has no control thread). */
 typedef double (*field_fn)(const RunRecord *r);
-static double f_tps(const RunRecord *r) { return r->tokens_per_s; }
 static double f_ctl(const RunRecord *r) { return r->control_cpu_s; }
 static double f_wrk(const RunRecord *r) { return r->mean_worker_cpu_s; }
 static double f_imb(const RunRecord *r) { return r->imbalance; }
@@ -42,21 +34,30 @@ static double f_util(const RunRecord *r) { return r->utilisation; }
 static double f_loss(const RunRecord *r) { return r->res.last_loss; }
 static double f_pcpu(const RunRecord *r) { return r->res.process_cpu_s; }
 
-static double median_of(const RunRecord *runs, int n, const SummaryRow *s, field_fn f, double *mn, double *mx) {
+static double median_of(const RunRecord *runs, int n, const SummaryRow *s, field_fn f) {
     double *v = malloc(sizeof(double) * (size_t)n);
     int k = 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; v && i < n; i++)
         if (same_config(&runs[i], s) && !isnan(f(&runs[i]))) v[k++] = f(&runs[i]); /* NaN: undefined there */
-    if (mn && k) {
-        *mn = *mx = v[0];
-        for (int i = 1; i < k; i++) {
-            if (v[i] < *mn) *mn = v[i];
-            if (v[i] > *mx) *mx = v[i];
-        }
-    }
-    double m = results_median(v, k);
+    double m = stats_median(v, k);
     free(v);
     return m;
+}
+
+/* The tokens/s of every repetition of a configuration into v (n entries); returns how many. */
+static int tps_samples(double *v, const RunRecord *runs, int n, const SummaryRow *s) {
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (same_config(&runs[i], s)) v[k++] = runs[i].tokens_per_s;
+    return k;
+}
+
+/* a / b's median tokens/s with its interval; none when b is NULL. */
+static RatioCI ratio_ci(const RunRecord *runs, int n, const SummaryRow *a, const SummaryRow *b, double *va,
+                        double *vb) {
+    RatioCI ci = {.ratio = NAN, .lo = NAN, .hi = NAN};
+    if (b) stats_ratio_ci(&ci, va, tps_samples(va, runs, n, a), vb, tps_samples(vb, runs, n, b), STATS_BOOT_SEED);
+    return ci;
 }
 
 static const SummaryRow *find_row(const SummaryRow *rows, int n, RunKind kind, const char *variant, int threads,
@@ -88,35 +89,59 @@ int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores, const M
     for (int j = 0; j < nr; j++) {
         SummaryRow *s = &rows[j];
         for (int i = 0; i < n; i++) s->n += same_config(&runs[i], s);
-        s->median_tps = median_of(runs, n, s, f_tps, &s->min_tps, &s->max_tps);
-        s->spread = s->median_tps > 0 ? (s->max_tps - s->min_tps) / s->median_tps : NAN;
-        s->control_cpu_s = median_of(runs, n, s, f_ctl, NULL, NULL);
-        s->mean_worker_cpu_s = median_of(runs, n, s, f_wrk, NULL, NULL);
+        SampleStats st;
+        double *v = malloc(sizeof(double) * (size_t)n);
+        stats_describe(&st, v, v ? tps_samples(v, runs, n, s) : 0);
+        free(v);
+        s->median_tps = st.median;
+        s->min_tps = st.min;
+        s->max_tps = st.max;
+        s->spread = st.spread;
+        s->mean_tps = st.mean;
+        s->sd_tps = st.sd;
+        s->cv_tps = st.cv;
+        s->control_cpu_s = median_of(runs, n, s, f_ctl);
+        s->mean_worker_cpu_s = median_of(runs, n, s, f_wrk);
         s->control_to_worker = s->control_cpu_s > 0 ? s->mean_worker_cpu_s / s->control_cpu_s : NAN;
-        s->imbalance = median_of(runs, n, s, f_imb, NULL, NULL);
-        s->utilisation = median_of(runs, n, s, f_util, NULL, NULL);
-        s->loss = median_of(runs, n, s, f_loss, NULL, NULL);
-        s->process_cpu_s = median_of(runs, n, s, f_pcpu, NULL, NULL);
+        s->imbalance = median_of(runs, n, s, f_imb);
+        s->utilisation = median_of(runs, n, s, f_util);
+        s->loss = median_of(runs, n, s, f_loss);
+        s->process_cpu_s = median_of(runs, n, s, f_pcpu);
         s->oversubscribed = s->threads > cores;
         int used = s->threads < cores ? s->threads : cores;
         s->gflops = s->median_tps * model_flops_per_batch(model, s->B, s->T) / s->batch_tokens / 1e9;
         s->fraction_of_peak = peak && peak->fma_gflops_1t > 0 ? s->gflops / (used * peak->fma_gflops_1t) : NAN;
     }
     /* ratios need every row's median first */
-    for (int j = 0; j < nr; j++) {
+    double *va = malloc(sizeof(double) * (size_t)n), *vb = malloc(sizeof(double) * (size_t)n);
+    for (int j = 0; j < nr && va && vb; j++) {
         SummaryRow *s = &rows[j];
         const SummaryRow *serial = NULL;
         for (int k = 0; k < nr && !serial; k++)
             if (strcmp(rows[k].variant, "serial") == 0 && rows[k].batch_tokens == s->batch_tokens) serial = &rows[k];
+        if (serial == s) serial = NULL; /* serial over itself says nothing */
+        s->speedup_ci = ratio_ci(runs, n, s, serial, va, vb);
         s->speedup_vs_serial = serial ? s->median_tps / serial->median_tps : NAN;
         int used = s->threads < cores ? s->threads : cores;
         s->efficiency = s->speedup_vs_serial / used;
+        s->efficiency_ci = stats_ci_scale(s->speedup_ci, 1.0 / used);
         const SummaryRow *flat = strcmp(s->variant, "flat") == 0
                                      ? NULL
                                      : find_row(rows, nr, s->kind == RUN_ROUTE ? RUN_SWEEP : s->kind, "flat",
                                                 s->threads, s->batch_tokens);
+        s->flat_ci = ratio_ci(runs, n, s, flat, va, vb);
         s->ratio_vs_flat = flat ? s->median_tps / flat->median_tps : NAN;
+        const SummaryRow *sym = NULL;
+        for (int k = 0; k < nr && s->kind == RUN_ROUTE && strcmp(s->route, "symmetry") != 0; k++)
+            if (rows[k].kind == RUN_ROUTE && strcmp(rows[k].route, "symmetry") == 0 &&
+                strcmp(rows[k].variant, s->variant) == 0 && rows[k].threads == s->threads &&
+                rows[k].batch_tokens == s->batch_tokens)
+                sym = &rows[k];
+        s->symmetry_ci = ratio_ci(runs, n, s, sym, va, vb);
+        s->ratio_vs_symmetry = sym ? s->median_tps / sym->median_tps : NAN;
     }
+    free(va);
+    free(vb);
     return nr;
 }
 
@@ -211,6 +236,7 @@ static sb_status write_context(const char *dir, const MachineInfo *m, const Benc
     json_kv_string(w, "cflags", m->cflags);
     json_kv_string(w, "git_revision", m->git_revision);
     json_kv_bool(w, "git_dirty", m->git_dirty);
+    machine_json_noise(w, m);
     json_key(w, "model");
     write_model(w, o, &b->model);
     json_key(w, "dataset");
@@ -334,6 +360,34 @@ static sb_status write_groups_and_loss(const char *dir, const RunRecord *runs, i
     return safe_file_commit(&sf, 1, err);
 }
 
+/* "NAME_ci": [lo, hi], or null without an interval. */
+static void write_ci(JsonWriter *w, const char *name, const RatioCI *ci) {
+    char key[96];
+    snprintf(key, sizeof key, "%s_ci", name);
+    json_key(w, key);
+    if (isnan(ci->lo) || isnan(ci->hi)) {
+        json_null(w);
+        return;
+    }
+    json_array_begin(w);
+    json_double(w, ci->lo);
+    json_double(w, ci->hi);
+    json_array_end(w);
+}
+
+/* "NAME_verdict": "faster", "slower", the unresolved text, or null (stats.h). */
+static void write_verdict(JsonWriter *w, const char *name, const RatioCI *ci) {
+    char key[96];
+    snprintf(key, sizeof key, "%s_verdict", name);
+    const char *v = stats_verdict_text(stats_verdict(ci));
+    if (v)
+        json_kv_string(w, key, v);
+    else {
+        json_key(w, key);
+        json_null(w);
+    }
+}
+
 static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, const MachineInfo *m, sb_error *err) {
     char path[SB_PATH_MAX];
     JsonFile jf;
@@ -360,10 +414,21 @@ static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, c
         json_kv_double(w, "tokens_per_s_median", s->median_tps);
         json_kv_double(w, "tokens_per_s_min", s->min_tps);
         json_kv_double(w, "tokens_per_s_max", s->max_tps);
+        json_kv_double(w, "tokens_per_s_mean", s->mean_tps);
+        json_kv_double(w, "tokens_per_s_sd", s->sd_tps);
+        json_kv_double(w, "tokens_per_s_cv", s->cv_tps);
         json_kv_double(w, "spread", s->spread);
+        json_kv_bool(w, "noisy", s->spread > NOISE_CONFIG_SPREAD);
         json_kv_double(w, "speedup_vs_serial", s->speedup_vs_serial);
+        write_ci(w, "speedup_vs_serial", &s->speedup_ci);
         json_kv_double(w, "parallel_efficiency", s->efficiency);
+        write_ci(w, "parallel_efficiency", &s->efficiency_ci);
         json_kv_double(w, "ratio_vs_flat", s->ratio_vs_flat);
+        write_ci(w, "ratio_vs_flat", &s->flat_ci);
+        write_verdict(w, "ratio_vs_flat", &s->flat_ci);
+        json_kv_double(w, "ratio_vs_symmetry", s->ratio_vs_symmetry);
+        write_ci(w, "ratio_vs_symmetry", &s->symmetry_ci);
+        write_verdict(w, "ratio_vs_symmetry", &s->symmetry_ci);
         json_kv_double(w, "control_cpu_s", s->control_cpu_s);
         json_kv_double(w, "mean_worker_cpu_s", s->mean_worker_cpu_s);
         json_kv_double(w, "worker_to_control_cpu", s->control_to_worker);
@@ -388,24 +453,44 @@ sb_status results_write(const char *dir, const MachineInfo *m, const BenchOption
     sb_status st;
     if ((st = write_context(dir, m, o, b, d, peak, err)) || (st = write_runs(dir, runs, n, o, m->cores, err)) ||
         (st = write_threads(dir, runs, n, b->counters, err)) || (st = write_groups_and_loss(dir, runs, n, err)) ||
-        (st = write_summary(dir, rows, n_rows, m, err)))
+        (st = write_summary(dir, rows, n_rows, m, err)) ||
+        (st = gbench_json_write(dir, m, runs, n, rows, n_rows, err)))
         return st;
     return SB_OK;
 }
 
+/* "1.234 [1.100, 1.300]", or the ratio and "[n/a]" without an interval, or "n/a". */
+static const char *ratio_text(char *buf, size_t n, double ratio, const RatioCI *ci) {
+    if (isnan(ratio))
+        snprintf(buf, n, "n/a");
+    else if (isnan(ci->lo) || isnan(ci->hi))
+        snprintf(buf, n, "%.3f [n/a]", ratio);
+    else
+        snprintf(buf, n, "%.3f [%.3f,%.3f]", ratio, ci->lo, ci->hi);
+    return buf;
+}
+
 void summary_print(FILE *f, const SummaryRow *rows, int n_rows, const MachineInfo *m) {
-    fprintf(f, "\nsummary (%s, %d cores; medians over repetitions; spread = (max-min)/median)\n", m->cpu_model,
-            m->cores);
-    fprintf(f, "%-6s %-7s %-11s %7s %6s %4s %10s %7s %8s %8s %8s %6s %6s %9s %7s\n", "kind", "variant", "route",
+    fprintf(f, "\nsummary (%s, %d cores; medians over repetitions, [95%% interval]; spread = (max-min)/median)\n",
+            m->cpu_model, m->cores);
+    fprintf(f, "%-6s %-7s %-11s %7s %6s %4s %10s %7s %-21s %-21s %7s %6s %6s %9s %7s\n", "kind", "variant", "route",
             "threads", "tokens", "reps", "tokens/s", "spread", "vs flat", "vs serial", "effic.", "util", "imbal",
             "wrk:ctl", "loss");
     for (int i = 0; i < n_rows; i++) {
         const SummaryRow *s = &rows[i];
-        fprintf(f, "%-6s %-7s %-11s %6d%s %6d %4d %10.0f %6.1f%% %8.3f %8.3f %7.1f%% %5.1f%% %6.2f %9.1f %7.4f\n",
+        char spread[16], vf[48], vs[48];
+        if (isnan(s->spread))
+            snprintf(spread, sizeof spread, "n/a");
+        else
+            snprintf(spread, sizeof spread, "%.1f%%%s", 100.0 * s->spread, s->spread > NOISE_CONFIG_SPREAD ? "!" : "");
+        fprintf(f, "%-6s %-7s %-11s %6d%s %6d %4d %10.0f %7s %-21s %-21s %6.1f%% %5.1f%% %6.2f %9.1f %7.4f\n",
                 run_kind_name(s->kind), s->variant, s->route, s->threads, s->oversubscribed ? "*" : " ",
-                s->batch_tokens, s->n, s->median_tps, 100.0 * s->spread, s->ratio_vs_flat, s->speedup_vs_serial,
-                100.0 * s->efficiency, 100.0 * s->utilisation, s->imbalance, s->control_to_worker, s->loss);
+                s->batch_tokens, s->n, s->median_tps, spread, ratio_text(vf, sizeof vf, s->ratio_vs_flat, &s->flat_ci),
+                ratio_text(vs, sizeof vs, s->speedup_vs_serial, &s->speedup_ci), 100.0 * s->efficiency,
+                100.0 * s->utilisation, s->imbalance, s->control_to_worker, s->loss);
     }
     fprintf(f, "* oversubscribed: more threads than the %d cores. vs flat: tokens/s over flat's at the same threads, "
-               "same bench. wrk:ctl: mean worker CPU over the control's (thread 0).\n", m->cores);
+               "same bench. wrk:ctl: mean worker CPU over the control's (thread 0). !: spread above %.0f%%. "
+               "A ratio is faster or slower only where its interval excludes 1; one repetition has none (n/a).\n",
+            m->cores, 100.0 * NOISE_CONFIG_SPREAD);
 }

@@ -5,8 +5,10 @@
  *   threads.csv   one row per thread per run, with every counter and its status
  *   groups.csv    batches per level-1 sphere, per run (routing balance)
  *   loss.csv      loss per step, per run (convergence)
- *   summary.json  per configuration: median and spread of tokens/s, speedups,
- *                 efficiency, utilisation, imbalance, control:worker CPU
+ *   summary.json  per configuration: median, mean, sd, cv, min, max and spread
+ *                 of tokens/s; speedups, efficiency and ratios with their 95%
+ *                 intervals and verdicts (stats.h); utilisation, imbalance,
+ *                 control:worker CPU
  * Every CSV has a header line; missing values are written as NaN, which
  * gnuplot skips, so the files plot without pre-processing. The JSON files go
  * through core/json_file.h: strict JSON, a missing value as null. */
@@ -19,6 +21,7 @@
 #include "harness.h"
 #include "machine.h"
 #include "peak.h"
+#include "stats.h"
 
 #define RESULTS_SCHEMA 1
 
@@ -27,10 +30,13 @@ typedef struct {
     const char *variant, *route;
     int threads, batch_tokens, n;
     int B, T;                  /* batch shape (attention's cost depends on T, not only B x T) */
-    double median_tps, min_tps, max_tps, spread;  /* spread: (max - min) / median */
+    double median_tps, min_tps, max_tps, spread;  /* spread: (max - min) / median; NaN for one repetition */
+    double mean_tps, sd_tps, cv_tps; /* sd and cv: NaN for one repetition */
     double speedup_vs_serial;  /* NaN when no serial run of the same batch size */
     double efficiency;         /* speedup / min(threads, cores) */
     double ratio_vs_flat;      /* median tokens/s over flat's in the same bench; NaN for flat itself */
+    double ratio_vs_symmetry;  /* route runs: over sphere's under the symmetry policy; NaN elsewhere */
+    RatioCI speedup_ci, efficiency_ci, flat_ci, symmetry_ci; /* 95% intervals; NaN ends: none */
     double control_cpu_s, mean_worker_cpu_s, control_to_worker; /* medians; ratio mean worker / control */
     double imbalance, utilisation, loss, process_cpu_s;
     double gflops;             /* model FLOPs (core/model.h's count) per second at the median */

@@ -19,6 +19,7 @@
 #include "../bench/counters.h"
 #include "../bench/harness.h"
 #include "../bench/machine.h"
+#include "../bench/noise.h"
 #include "../bench/peak.h"
 #include "../bench/plan.h"
 #include "../bench/results.h"
@@ -58,21 +59,22 @@ typedef struct {
     RunRecord *runs; /* plan.n */
     int done;
     double t0;
+    char **argv; /* the argument list context.json records, owned */
 } Bench;
 
 static const CliOptSpec specs[] = {
     {"--variants", 0, "LIST: trainers to compare (default: every trainer but serial, which is the baseline)"},
-    {"--threads", 0, "LIST: thread counts of the sweep (default 1,2,4,8,16,32,64 and the core count)"},
+    {"--threads", 0, "LIST: thread counts of the sweep (default 1,2,4,16,64 and the core count)"},
     {"--full-threads", 0, "N: threads of the full-epoch runs (default 64, the original's shape)"},
     {"--batches", 0, "K: batches of the full-epoch runs (default: all of the dataset)"},
-    {"--sweep-batches", 0, "K: batches of each sweep run (default 48)"},
-    {"--reps", 0, "R: repetitions of each sweep configuration (default 3)"},
+    {"--sweep-batches", 0, "K: batches of each sweep run (default 32)"},
+    {"--reps", 0, "R: repetitions of each sweep and routing configuration (default 9)"},
     {"--full-reps", 0, "R: repetitions of each full-epoch run (default 1)"},
     {"--batches-per-step", 0, "S: batches per AdamW step, the same for every trainer (default 63)"},
     {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
-    {"--batch-tokens", 0, "LIST: tokens per batch (B x T) swept at --full-threads (default 4096,1024,256,64; "
+    {"--batch-tokens", 0, "LIST: tokens per batch (B x T) swept at --full-threads (default 4096,256,64; "
                            "0: none)"},
-    {"--batch-reps", 0, "R: repetitions of the tokens-per-batch sweep (default 1)"},
+    {"--batch-reps", 0, "R: repetitions of the tokens-per-batch sweep (default 9)"},
     {"--events", 0, "LIST: counters (default " COUNTERS_DEFAULT_EVENTS ")"},
     {"--no-counters", 1, "record no counters"},
     {"--pin", 1, "pin thread i to the (i mod cores)-th CPU this process may use"},
@@ -89,7 +91,7 @@ static void print_notes(void) {
     PlanOptions q;
     plan_defaults(&q, 1, 1, 4, 1);
     printf("\n--quick sets: --sweep-batches %lld, --reps %lld, --threads 1,2,CORES, --batch-tokens 0 (no batch sweep), "
-           "--batches 2 x --batches-per-step, the batch B at a quarter of the preset's, peak arrays of %d MB "
+           "--batch-reps 1, --batches 2 x --batches-per-step, the batch B at a quarter of the preset's, peak arrays of %d MB "
            "(else %d), core kernel timings the median of %d (else %d).\n",
            q.sweep_batches, q.reps, PEAK_MB(1), PEAK_MB(0), CORE_REPS(1), CORE_REPS(0));
     printf("\nA run writes into its folder (--out):\n"
@@ -98,7 +100,10 @@ static void print_notes(void) {
            "  threads.csv         one row per thread per run, with its counters\n"
            "  groups.csv          batches per level-1 sphere, per run\n"
            "  loss.csv            loss per step, per run\n"
-           "  summary.json        per configuration: medians, spread, speedups, efficiency\n"
+           "  summary.json        per configuration: median, mean, sd, cv, min, max, spread; speedups,\n"
+           "                      efficiency and ratios with 95%% intervals and verdicts\n"
+           "  gbench.json         the runs in Google Benchmark's JSON format (its compare.py reads it)\n"
+           "  warnings.json       the noise guards' warnings, each naming its figure\n"
            "  samples.txt         text sampled from each full run's model\n"
            "  model-TRAINER.ckpt  each full run's trained model\n"
            "  core.json           the core's kernels on one thread against the peak\n"
@@ -121,6 +126,12 @@ static int read_options(Bench *b, int argc, char **argv) {
         return cli_error("bench", err.msg, 1);
     }
     machine_info_read(&b->m);
+    b->m.argc = argc + 2; /* the program's whole argument list: sphere-bench bench ... */
+    b->m.argv = b->argv = calloc((size_t)argc + 3, sizeof(char *));
+    if (!b->argv) return cli_error("bench", "out of memory", 0);
+    b->argv[0] = "sphere-bench";
+    b->argv[1] = "bench";
+    for (int i = 0; i < argc; i++) b->argv[i + 2] = argv[i];
     PlanOptions *o = &b->po;
     plan_defaults(o, cli_flag(&a, "--quick"), b->m.cores, b->preset->B, b->preset->T);
     o->variants = cli_get(&a, "--variants");
@@ -300,6 +311,14 @@ static sb_status write_results(const Bench *b, sb_error *err) {
         .wait = b->wait,
     };
     int n_rows = summarize(rows, b->runs, b->done, b->m.cores, &b->model, &b->peak);
+    NoiseWarning *warn = calloc(NOISE_MAX_WARNINGS, sizeof *warn);
+    if (!warn) {
+        free(rows);
+        return sb_fail(err, SB_ENOMEM, "out of memory for the noise warnings");
+    }
+    NoiseInputs ni = {.load_before = b->m.load_before[0], .cores = b->m.cores, .peak = &b->peak,
+                      .core = b->have_core ? &b->core : NULL, .rows = rows, .n_rows = n_rows};
+    int n_warn = noise_check(warn, NOISE_MAX_WARNINGS, &ni);
     sb_status st = results_write(b->out_dir, &b->m, &opt, &b->setup, &b->dinfo, &b->peak, b->runs, b->done, rows,
                                  n_rows, err);
     if (!st) {
@@ -309,7 +328,9 @@ static sb_status write_results(const Bench *b, sb_error *err) {
         if (b->have_core && (path_join(core_path, sizeof core_path, b->out_dir, "core.json", &e2) ||
                              core_bench_write(core_path, &b->core, 1, &b->peak, &e2)))
             fprintf(stderr, "sphere-bench: bench: no core.json: %s\n", e2.msg);
+        if (noise_write(b->out_dir, warn, n_warn, &e2)) fprintf(stderr, "sphere-bench: bench: no warnings.json: %s\n", e2.msg);
         summary_print(stdout, rows, n_rows, &b->m);
+        noise_print(stdout, warn, n_warn);
         printf("bench: %d runs in %.0f s; results in %s\n", b->done, clock_wall_now() - b->t0, b->out_dir);
         /* `make bench` reports on the run it just made: it reads the folder from here */
         FILE *latest = fopen("results/LATEST", "w");
@@ -318,6 +339,7 @@ static sb_status write_results(const Bench *b, sb_error *err) {
             fclose(latest);
         }
     }
+    free(warn);
     free(rows);
     return st;
 }
@@ -347,6 +369,7 @@ static int bench_run(Bench *b) {
         fprintf(stderr, "sphere-bench: bench: run %d of %d failed: %s\n", b->done + 1, b->plan.n, err.msg);
         rc = 1;
     }
+    machine_read_load(b->m.load_after);
     /* whatever was measured is written, even after a failure */
     if (b->done > 0 && write_results(b, &err)) rc = cli_error("bench", err.msg, 0);
     return rc;
@@ -366,6 +389,7 @@ int cmd_bench(int argc, char **argv) {
     if (rc < 0) rc = bench_run(b);
     for (int i = 0; i < b->done; i++) run_record_free(&b->runs[i]);
     free(b->runs);
+    free(b->argv);
     plan_free(&b->plan);
     counters_teardown(&b->cs);
     tokens_free(&b->tf);

@@ -72,3 +72,37 @@ def ratio(a, b):
 
 def not_measured(what):
     return f"*Not measured in this run: {what}.*"
+
+
+# Verdicts come from a ratio's 95 % interval alone (bench/stats.h): faster or
+# slower when it excludes 1, else unresolved; no interval (one repetition, or a
+# run folder written before intervals existed), no verdict.
+UNRESOLVED = "no difference resolved at this number of repetitions"
+
+
+def interval(c, field):
+    """The (lo, hi) 95 % interval summary.json gives a configuration's field, or None."""
+    v = c.get(field + "_ci") if c else None
+    return (v[0], v[1]) if isinstance(v, list) and len(v) == 2 and all(isnum(x) for x in v) else None
+
+
+def ci_text(iv, f=num):
+    return "n/a" if iv is None else f"[{f(iv[0])}, {f(iv[1])}]"
+
+
+def verdict(iv):
+    if iv is None:
+        return None
+    return "faster" if iv[0] > 1 else "slower" if iv[1] < 1 else UNRESOLVED
+
+
+def ratio_verdict(subject, r, iv, base):
+    """A sentence fragment on a throughput ratio whose words come from its interval only."""
+    v = verdict(iv)
+    at = f"{times(r)} {base}'s throughput"
+    if v is None:
+        return (f"{subject} ran at {at}; no verdict: there is no interval (one repetition, or a run folder "
+                f"written before intervals existed)")
+    if v == UNRESOLVED:
+        return f"{subject} ran at {at} (95 % interval {ci_text(iv, times)}): {UNRESOLVED}"
+    return f"{subject} is {v}, at {at} (95 % interval {ci_text(iv, times)})"

@@ -16,6 +16,10 @@ need libcmocka-dev    test -f /usr/include/cmocka.h
 need libpfm4-dev      test -f /usr/include/perfmon/pfmlib.h
 need gnuplot-nox      command -v gnuplot
 need python3          command -v python3
+# Google Benchmark's compare.py reads the run folder's gbench.json (tests/test_compare.c);
+# it needs SciPy, which the Debian python3 has even when another python3 comes first on PATH.
+need libbenchmark-tools test -f /usr/share/benchmark/compare.py
+need python3-scipy    sh -c "python3 -c 'import scipy' || /usr/bin/python3 -c 'import scipy'"
 
 [ -z "$missing" ] && exit 0
 line="apt-get install -y --no-install-recommends$missing"

@@ -3,7 +3,7 @@
 Part of the report generator; report.py assembles the sections.
 """
 
-from fmt import isnum, not_measured, num, pct, ratio, table, times
+from fmt import UNRESOLVED, ci_text, interval, isnum, not_measured, num, ratio, table, times, verdict
 from costmodel import bw1_values, find_crossovers, model_flops_per_token, sweep_noise
 
 
@@ -75,43 +75,50 @@ def section_batch(run, plots):
             se, sh = ser.get(bt), shd.get(bt)
             row = [int(bt), num(se["tokens_per_s_median"]) if se else "n/a", num(f["tokens_per_s_median"]),
                    num(s["tokens_per_s_median"]), times(ratio(s["tokens_per_s_median"], f["tokens_per_s_median"])),
+                   ci_text(interval(s, "ratio_vs_flat"), times), verdict(interval(s, "ratio_vs_flat")) or "n/a",
                    times(f["speedup_vs_serial"]), times(s["speedup_vs_serial"])]
             if sharded:
                 row += [num(sh["tokens_per_s_median"]) if sh else "n/a",
                         times(ratio(sh["tokens_per_s_median"], f["tokens_per_s_median"])) if sh else "n/a",
+                        ci_text(interval(sh, "ratio_vs_flat"), times) if sh else "n/a",
+                        (verdict(interval(sh, "ratio_vs_flat")) or "n/a") if sh else "n/a",
                         times(sh["speedup_vs_serial"]) if sh else "n/a"]
             rows.append(row)
         out += [table(["tokens per batch", "serial tokens/s", "flat tokens/s", "sphere tokens/s",
-                       "sphere / flat", "flat speedup", "sphere speedup"]
-                      + (["sharded tokens/s", "sharded / flat", "sharded speedup"] if sharded else []), rows), ""]
+                       "sphere / flat", "95 % interval", "verdict", "flat speedup", "sphere speedup"]
+                      + (["sharded tokens/s", "sharded / flat", "95 % interval", "verdict", "sharded speedup"]
+                         if sharded else []), rows), ""]
         rs = [d[4] for d in derived if isnum(d[4])]
-        noise = sweep_noise(run)
-        within = isnum(noise) and rs and all(abs(r - 1) <= noise for r in rs)
+        vs = {int(bt): verdict(interval(sp, "ratio_vs_flat")) for bt, _, sp in pairs}
         if isnum(crossover):
-            lo_side = "faster" if derived[0][4] > 1 else "slower"
-            out.append(f"**Measured crossover**: the ratio crosses 1 near {num(crossover)} tokens per batch "
-                       f"(interpolated on a log scale); below it the sphere is {lo_side} than flat, above it "
-                       f"the reverse.")
-            if within:
-                out.append(f"But every ratio here ({times(min(rs))}–{times(max(rs))}) lies within the "
-                           f"thread sweep's median run-to-run spread ({pct(noise)}) of parity, and each size "
-                           f"ran once: this crossing is not distinguishable from noise.")
+            out.append(f"**Crossover of the medians**: the median ratio crosses 1 near {num(crossover)} tokens per "
+                       f"batch (interpolated on a log scale).")
         elif len(crossings) > 1:
-            out.append(f"**No single crossover**: the ratio crosses 1 {len(crossings)} times (near "
+            out.append(f"**No single crossover**: the median ratio crosses 1 {len(crossings)} times (near "
                        + ", ".join(num(x) for x in crossings) + " tokens per batch), so it does not change sign once "
                        f"as batches shrink; its values range {times(min(rs))}–{times(max(rs))}.")
-        elif rs and all(r < 1 for r in rs):
-            out.append(f"**No crossover measured**: the sphere was slower than flat at every batch size, "
-                       f"its ratio ranging {times(min(rs))}–{times(max(rs))}.")
-        elif rs and all(r > 1 for r in rs):
-            out.append(f"**No crossover measured**: the sphere was faster than flat at every batch size, "
-                       f"its ratio ranging {times(min(rs))}–{times(max(rs))}.")
-        if isnum(noise) and not (isnum(crossover) and within):
-            reps = sorted({int(f["reps"]) for _, f, _ in pairs})
-            out.append(f"For scale: the thread sweep's median run-to-run spread is {pct(noise)}; ratios "
-                       f"within that distance of 1 are not a difference"
-                       + (f", and each size here ran once, so a single ratio a little beyond it is weak "
-                          f"evidence." if reps == [1] else "."))
+        elif rs:
+            out.append(f"**No crossover of the medians** in the measured range: the ratio ranges "
+                       f"{times(min(rs))}–{times(max(rs))}.")
+        resolved = {bt: v for bt, v in vs.items() if v in ("faster", "slower")}
+        if all(v is None for v in vs.values()):
+            out.append("These ratios have no 95 % interval (one repetition per size, or a run folder written "
+                       "before intervals existed), so no size gives a verdict.")
+        elif not resolved:
+            out.append(f"At every size the ratio's 95 % interval contains 1: {UNRESOLVED}.")
+        else:
+            out.append("Resolved by the 95 % interval: " + "; ".join(
+                f"the sphere is {v} at {bt} tokens per batch" for bt, v in sorted(resolved.items()))
+                + (f"; at the other sizes, {UNRESOLVED}." if len(resolved) < len(vs) else "."))
+        if sharded:
+            hv = {int(bt): verdict(interval(shd[bt], "ratio_vs_flat")) for bt, _, _ in pairs if bt in shd}
+            hres = {bt: v for bt, v in hv.items() if v in ("faster", "slower")}
+            out.append("sharded against flat, by the same rule: "
+                       + ("; ".join(f"{v} at {bt} tokens per batch" for bt, v in sorted(hres.items()))
+                          + (f"; at the other sizes, {UNRESOLVED}." if len(hres) < len(hv) else ".")
+                          if hres else
+                          "no size gives a verdict (no interval)." if all(v is None for v in hv.values()) else
+                          f"at every size the interval contains 1: {UNRESOLVED}."))
         out.append("")
 
     out += ["**The cost model** (docs/DESIGN.md). Per step the flat control reads W gradients of P floats, "

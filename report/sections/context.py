@@ -8,6 +8,7 @@ import os
 from fmt import median, num, pct, table
 from runfolder import REPO
 from costmodel import bw1_values
+from warnings_file import load_warnings, warning_lines
 
 
 def section_context(run, plots):
@@ -37,7 +38,17 @@ def section_context(run, plots):
         ["pinning", "threads pinned (thread i to core i mod cores)" if o.get("pin")
          else "not pinned (the scheduler places threads)"],
     ]
+    if "load_before" in ctx:
+        caches = ", ".join(f"L{c.get('level')} {c.get('type', '').lower()} {num(c.get('size_kb'))} KB"
+                           for c in ctx.get("caches") or [])
+        rows += [["CPU frequency", f"{num(ctx.get('cpu_mhz'))} MHz ({ctx.get('cpu_mhz_source') or 'not exposed'}), "
+                                   f"governor {ctx.get('governor') or 'none exposed'}"],
+                 ["caches", caches or "not exposed"],
+                 ["load average (1, 5, 15 min)", "before " + ", ".join(num(x) for x in ctx.get("load_before") or [])
+                  + "; after " + ", ".join(num(x) for x in ctx.get("load_after") or [])],
+                 ["command", "`" + " ".join(ctx.get("argv") or []) + "`"]]
     out += [table(["", ""], rows, left=2), ""]
+    out += warning_lines(run)
     if o.get("quick"):
         out += ["**This is a quick run (`make bench QUICK=1`): it checks the path, it is not a measurement.**",
                 ""]
@@ -63,6 +74,8 @@ def section_context(run, plots):
     unusable = [c["event"] for c in ctx.get("counters") or [] if not c.get("usable")]
     if unusable:
         nm.append(f"{', '.join(unusable)}: the machine offers no such counters (section 7)")
+    if load_warnings(run) is None:
+        nm.append("noise guards (load, frequency, peak spread): this run predates them (no warnings.json)")
     if not ctx.get("counters"):
         nm.append("counters: none recorded")
     if run.samples is None:

@@ -3,7 +3,7 @@
 Part of the report generator; report.py assembles the sections.
 """
 
-from fmt import not_measured, num, pct, ratio, span, table, times
+from fmt import ci_text, interval, not_measured, num, pct, ratio, span, table, times
 
 
 def section_routing(run, plots):
@@ -33,7 +33,7 @@ def section_routing(run, plots):
         used = sum(1 for x in b if x > 0)
         top = max(g, key=lambda x: x["batches"]) if g else None
         rows.append([p, num(c["tokens_per_s_median"]) if c else "n/a",
-                     times(c["ratio_vs_flat"]) if c else "n/a",
+                     times(c["ratio_vs_flat"]) if c else "n/a", ci_text(interval(c, "ratio_vs_flat"), times),
                      f"{used} of {len(b)}", span(int(min(b)), int(max(b)), str) if b else "n/a",
                      times(ratio(max(b), tot / len(b))) if b and tot else "n/a",
                      times(c["imbalance"]) if c else "n/a", pct(c["utilisation"], 0) if c else "n/a"])
@@ -42,7 +42,7 @@ def section_routing(run, plots):
             notes.append(f"- {p}: busiest sphere {int(top['group'])} with {int(top['batches'])} of {int(tot)} "
                          f"batches ({pct(top['batches'] / tot, 0)})"
                          + (f"; {busy} of {nw} workers computed at least one batch." if nw else "."))
-    out += [table(["policy", "tokens/s", "vs flat", "spheres used", "batches per sphere", "busiest / mean sphere",
+    out += [table(["policy", "tokens/s", "vs flat", "95 % interval", "spheres used", "batches per sphere", "busiest / mean sphere",
                    "worker imbalance (max/mean CPU)", "utilisation"], rows), ""]
     out += ["'vs flat' divides by flat's median in the thread sweep at the same thread count and batch count.",
             ""] + notes + [""]

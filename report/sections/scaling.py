@@ -3,7 +3,7 @@
 Part of the report generator; report.py assembles the sections.
 """
 
-from fmt import isnum, not_measured, num, pct, table, times
+from fmt import ci_text, interval, isnum, not_measured, num, pct, table, times
 from costmodel import amdahl_fit, karp_flatt
 
 
@@ -31,7 +31,9 @@ def section_scaling(run, plots):
             busy, nw = run.busy_workers("sweep", v, p)
             rows.append([v, p, f"{busy} of {nw}" if nw is not None else "n/a",
                          pct(run.busiest_share("sweep", v, p), 0), num(c["tokens_per_s_median"]),
-                         pct(c["spread"]), times(c["speedup_vs_serial"]), pct(c["parallel_efficiency"], 0),
+                         pct(c["spread"]) + (" ⚠" if c.get("noisy") is True else ""),
+                         times(c["speedup_vs_serial"]), ci_text(interval(c, "speedup_vs_serial"), times),
+                         pct(c["parallel_efficiency"], 0),
                          num(kf, 2), num(c.get("gflops")), pct(c.get("fraction_of_peak"), 1),
                          "yes" if c["oversubscribed"] else ""])
     table_path = plots.derive("scaling.csv", ["variant", "threads", "tokens_per_s", "speedup", "efficiency",
@@ -58,7 +60,7 @@ def section_scaling(run, plots):
                 f"by min(threads, cores) × that peak. `sphere-bench bench-core` breaks the single-thread "
                 f"figure down kernel by kernel.", ""]
     out += [table(["trainer", "threads", "workers that computed", "busiest worker's batches", "tokens/s", "spread",
-                   "speedup", "efficiency", "Karp-Flatt e", "GFLOP/s", "of peak", "oversubscribed"], rows), ""]
+                   "speedup", "95 % interval", "efficiency", "Karp-Flatt e", "GFLOP/s", "of peak", "oversubscribed"], rows), ""]
     out += ["'Workers that computed' and 'busiest worker's batches' come from threads.csv (first repetition): "
             "the workers given at least one batch, and the share of all batches the busiest one computed. "
             "If every batch costs the same, 1 / that share bounds the speedup whatever the core count.", ""]

@@ -3,59 +3,66 @@
 Part of the report generator; report.py assembles the sections.
 """
 
-from fmt import isnum, num, pct, ratio, span, times
-from costmodel import find_crossovers, sweep_noise
+from fmt import UNRESOLVED, interval, isnum, num, pct, ratio, ratio_verdict, span, times, verdict
+from costmodel import find_crossovers
 from sections.routing import route_groups, sym_top_share
+from warnings_file import warning_lines
 
 
 def section_summary(run):
     """The five-minute answer at the top, from the same numbers as the sections."""
     out = ["## In short", ""]
     ff, fs = run.config("full", "flat"), run.config("full", "sphere")
-    noise = sweep_noise(run)
     if ff and fs:
         r = ratio(fs["tokens_per_s_median"], ff["tokens_per_s_median"])
         out.append(f"- Full run over every batch at {int(ff['threads'])} threads: flat {num(ff['tokens_per_s_median'])} "
-                   f"tokens/s, sphere {num(fs['tokens_per_s_median'])} tokens/s — the sphere is "
-                   f"{'faster' if r > 1 else 'slower'}, at {times(r)} flat's throughput"
-                   + (f" ({'within' if abs(r - 1) <= noise else 'beyond'} the thread sweep's median "
-                      f"run-to-run spread of {pct(noise)})." if isnum(noise) else "."))
-    fh = run.config("full", "sharded")
-    if ff and fh:
-        out.append(f"- The sharded trainer (no control thread; each thread reduces and updates a slice) in the same "
-                   f"full run: {num(fh['tokens_per_s_median'])} tokens/s, "
-                   f"{times(ratio(fh['tokens_per_s_median'], ff['tokens_per_s_median']))} flat's throughput.")
+                   f"tokens/s, sphere {num(fs['tokens_per_s_median'])} tokens/s — "
+                   + ratio_verdict("the sphere", r, interval(fs, "ratio_vs_flat"), "flat") + ".")
+        fh = run.config("full", "sharded")
+        if fh:
+            out.append(f"- The sharded trainer (no control thread; each thread reduces and updates a slice) in the "
+                       f"same full run: {num(fh['tokens_per_s_median'])} tokens/s — "
+                       + ratio_verdict("sharded", ratio(fh["tokens_per_s_median"], ff["tokens_per_s_median"]),
+                                       interval(fh, "ratio_vs_flat"), "flat") + ".")
+        for v in run.variants:
+            c = run.config("sweep", v, threads=ff["threads"])
+            if v != "flat" and c:
+                out.append(f"- Thread sweep at {int(ff['threads'])} threads ({int(c['reps'])} repetitions): "
+                           + ratio_verdict(v, c["ratio_vs_flat"], interval(c, "ratio_vs_flat"), "flat") + ".")
     sweep = [c for c in run.configs if c["kind"] == "sweep" and isnum(c["speedup_vs_serial"])
              and c["variant"] != "serial"]
     for v in run.variants:
         cs = [c for c in sweep if c["variant"] == v]
         if cs:
             b = max(cs, key=lambda c: c["speedup_vs_serial"])
+            iv = interval(b, "speedup_vs_serial")
             out.append(f"- Best {v} speedup over serial: {times(b['speedup_vs_serial'])} at {int(b['threads'])} "
-                       f"threads on {run.cores} cores.")
+                       f"threads on {run.cores} cores (95 % interval "
+                       + (f"{times(iv[0])}–{times(iv[1])})." if iv else "n/a)."))
     bs = [c for c in run.configs if c["kind"] == "batch" and c["variant"] == "sphere" and isnum(c["ratio_vs_flat"])]
     if bs:
         lo = min(bs, key=lambda c: c["batch_tokens"])
         hi = max(bs, key=lambda c: c["batch_tokens"])
         crossings = find_crossovers(sorted((c["batch_tokens"], c["ratio_vs_flat"]) for c in bs))
         cross = crossings[0] if len(crossings) == 1 else float("nan")
-        rs = [c["ratio_vs_flat"] for c in bs]
-        within = isnum(noise) and all(abs(r - 1) <= noise for r in rs)
+        vs = [verdict(interval(c, "ratio_vs_flat")) for c in bs]
         out.append(f"- sphere / flat throughput against tokens per batch: {times(hi['ratio_vs_flat'])} at "
                    f"{int(hi['batch_tokens'])} tokens, {times(lo['ratio_vs_flat'])} at {int(lo['batch_tokens'])}; "
                    + (f"the ratio crosses 1 near {num(cross)} tokens per batch" if isnum(cross)
                       else "the ratio crosses 1 more than once: no single crossover"
                       if len(crossings) > 1
                       else "no crossover in the measured range")
-                   + (", but every ratio is within the run-to-run spread of parity." if within else "."))
+                   + (f", but at every size: {UNRESOLVED}." if all(v == UNRESOLVED for v in vs)
+                      else "; these ratios have no interval, so no verdict." if all(v is None for v in vs)
+                      else "."))
     sym, rr = run.config("route", "sphere", route="symmetry"), run.config("route", "sphere", route="round-robin")
     if sym and rr:
         g = route_groups(run, "round-robin")
         out.append(f"- Routing: the symmetry policy sent {pct(sym_top_share(run), 0)} of the batches to one "
                    f"level-1 sphere; round-robin gave each sphere "
                    + (f"{span(int(min(g)), int(max(g)), str)} batches" if g else "its share")
-                   + f" and ran at {times(ratio(rr['tokens_per_s_median'], sym['tokens_per_s_median']))} "
-                   f"symmetry's throughput.")
+                   + "; " + ratio_verdict("round-robin", ratio(rr['tokens_per_s_median'], sym['tokens_per_s_median']),
+                                          interval(rr, "ratio_vs_symmetry"), "symmetry") + ".")
     fr = run.full_run("flat")
     if fr:
         r = fr[2]
@@ -68,6 +75,7 @@ def section_summary(run):
                    f"(oversubscribed). These numbers show how the trainers behave there, not how they scale; "
                    f"the cost model (section 3) puts the flat control's bottleneck out of reach on {run.cores} "
                    f"cores, so the question needs a machine with many cores.")
+    out[2:2] = warning_lines(run)
     if len(out) == 2:
         out.append("- This run has none of the full, sweep, routing or batch measurements the summary needs.")
     out.append("")

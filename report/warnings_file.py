@@ -1,0 +1,31 @@
+"""warnings_file.py - the bench's noise warnings (warnings.json, bench/noise.c), for the report.
+
+Part of the report generator; report.py assembles the sections. A run folder
+written before the noise guards existed has no warnings.json: then no
+warning is shown and the context section says the guards did not run.
+"""
+
+import json
+import os
+
+
+def load_warnings(run):
+    """The warnings list, or None when the run folder has no warnings.json."""
+    p = os.path.join(run.path, "warnings.json")
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        return json.load(f).get("warnings", [])
+
+
+def warned(run, figure):
+    """Whether a warning names this figure (the mark a warned figure carries)."""
+    return any(w.get("figure") == figure for w in (load_warnings(run) or []))
+
+
+def warning_lines(run):
+    ws = load_warnings(run)
+    if not ws:
+        return []
+    return ["**Noise warnings** (bench/noise.c; each figure named is still reported, marked ⚠):", ""] + \
+        [f"- ⚠ {w.get('text')}" for w in ws] + [""]
