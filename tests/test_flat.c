@@ -34,26 +34,27 @@ static TokenFile random_tokens(uint64_t n_batches, uint64_t seed) {
 
 static VariantConfig config(const TokenFile *tf, int threads, int bps) { return td_config(tf, tiny, TB, TT, threads, bps); }
 
+/* What a run's caller keeps: the result (without the trainer-owned arrays),
+ * after checking that the threads' batches add up to the run's. */
+typedef struct {
+    RunResult *out;
+    uint64_t batches;
+} Keep;
+
+static void keep(const RunResult *res, void *ctx) {
+    const Keep *k = ctx;
+    uint64_t sum = 0;
+    for (int t = 0; t < res->n_threads; t++) sum += res->threads[t].batches;
+    assert_int_equal(sum, k->batches);
+    *k->out = *res;
+    k->out->threads = NULL;
+    k->out->step_loss = NULL;
+}
+
 /* Trains fresh parameters (seed 1) with a variant; returns them. */
 static float *train(const Variant *v, const VariantConfig *c, uint64_t first, uint64_t batches, RunResult *res_out) {
-    float *p = malloc(model_param_count(&tiny) * sizeof(float));
-    model_init(p, &tiny, 1);
-    void *state;
-    sb_error err;
-    if (v->create(&state, c, &err) != SB_OK) fail_msg("%s create: %s", v->name, err.msg);
-    RunResult res;
-    if (v->run(state, p, first, batches, &res, &err) != SB_OK) fail_msg("%s run: %s", v->name, err.msg);
-    if (res_out) {
-        /* checks on the statistics the trainer owns, made before destroy */
-        uint64_t sum = 0;
-        for (int t = 0; t < res.n_threads; t++) sum += res.threads[t].batches;
-        assert_int_equal(sum, batches);
-        *res_out = res;
-        res_out->threads = NULL;
-        res_out->step_loss = NULL;
-    }
-    v->destroy(state);
-    return p;
+    Keep k = {.out = res_out, .batches = batches};
+    return td_train(v, c, first, batches, res_out ? keep : NULL, &k);
 }
 
 static void assert_params_identical(const float *a, const float *b) {

@@ -42,23 +42,18 @@ enum { TB = 2, TT = 8 };
 
 static VariantConfig config(const TokenFile *tf, int threads, int bps) { return td_config(tf, odd, TB, TT, threads, bps); }
 
+/* The result without the trainer-owned arrays. */
+static void keep(const RunResult *res, void *ctx) {
+    RunResult *out = ctx;
+    *out = *res;
+    out->threads = NULL;
+    out->step_loss = NULL;
+}
+
 /* Trains fresh parameters (seed 1) over batches first .. first+batches-1. */
 static float *train_with(const Variant *v, const VariantConfig *c, uint64_t first, uint64_t batches,
                          RunResult *res_out) {
-    float *p = malloc(model_param_count(&odd) * sizeof(float));
-    model_init(p, &odd, 1);
-    void *state;
-    sb_error err;
-    if (v->create(&state, c, &err) != SB_OK) fail_msg("%s create: %s", v->name, err.msg);
-    RunResult res;
-    if (v->run(state, p, first, batches, &res, &err) != SB_OK) fail_msg("%s run: %s", v->name, err.msg);
-    if (res_out) {
-        *res_out = res;
-        res_out->threads = NULL;
-        res_out->step_loss = NULL;
-    }
-    v->destroy(state);
-    return p;
+    return td_train(v, c, first, batches, res_out ? keep : NULL, res_out);
 }
 
 static size_t count_differ(const float *a, const float *b) {

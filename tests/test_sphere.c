@@ -161,28 +161,22 @@ typedef struct {
     double threads_cpu, process_cpu;
 } RunSummary;
 
-static float *train(const Variant *v, const VariantConfig *c, uint64_t batches, RunSummary *sum) {
-    float *p = malloc(model_param_count(&tiny) * sizeof(float));
-    model_init(p, &tiny, 1);
-    void *state;
-    sb_error err;
-    if (v->create(&state, c, &err) != SB_OK) fail_msg("%s create: %s", v->name, err.msg);
-    RunResult res;
-    if (v->run(state, p, 0, batches, &res, &err) != SB_OK) fail_msg("%s run: %s", v->name, err.msg);
-    if (sum) {
-        memset(sum, 0, sizeof *sum);
-        for (int t = 0; t < res.n_threads; t++) {
-            sum->total_batches += res.threads[t].batches;
-            if (res.threads[t].role == ROLE_CONTROL) sum->control_batches += res.threads[t].batches;
-            sum->threads_cpu += res.threads[t].cpu_s;
-        }
-        for (int g = 0; g < res.n_groups; g++) sum->group_total += res.group_batches[g];
-        sum->n_threads = res.n_threads;
-        sum->n_groups = res.n_groups;
-        sum->process_cpu = res.process_cpu_s;
+static void summarize(const RunResult *res, void *ctx) {
+    RunSummary *sum = ctx;
+    memset(sum, 0, sizeof *sum);
+    for (int t = 0; t < res->n_threads; t++) {
+        sum->total_batches += res->threads[t].batches;
+        if (res->threads[t].role == ROLE_CONTROL) sum->control_batches += res->threads[t].batches;
+        sum->threads_cpu += res->threads[t].cpu_s;
     }
-    v->destroy(state);
-    return p;
+    for (int g = 0; g < res->n_groups; g++) sum->group_total += res->group_batches[g];
+    sum->n_threads = res->n_threads;
+    sum->n_groups = res->n_groups;
+    sum->process_cpu = res->process_cpu_s;
+}
+
+static float *train(const Variant *v, const VariantConfig *c, uint64_t batches, RunSummary *sum) {
+    return td_train(v, c, 0, batches, sum ? summarize : NULL, sum);
 }
 
 static void compare(const float *a, const float *b, double *max_diff, double *mean_diff, size_t *differ) {

@@ -17,4 +17,14 @@ TokenFile td_random_tokens(uint32_t V, uint64_t n_batches, int B, int T, uint64_
  * no hooks, no progress, default route. */
 VariantConfig td_config(const TokenFile *tf, ModelConfig m, int B, int T, int threads, int batches_per_step);
 
+/* Sees a run's result while the trainer, which owns its statistics, still lives. */
+typedef void (*td_inspect_fn)(const RunResult *res, void *ctx);
+
+/* Trains fresh parameters (c->model initialised with seed 1) with v over
+ * batches first .. first+batches-1, failing the test on any error; calls
+ * inspect (if not NULL) on the result before destroying the trainer.
+ * Returns the parameters; free them. */
+float *td_train(const Variant *v, const VariantConfig *c, uint64_t first, uint64_t batches, td_inspect_fn inspect,
+                void *ctx);
+
 #endif
