@@ -36,62 +36,11 @@ static Fixture fx;
 
 /* ---- running the program with limits ---- */
 
-typedef struct {
-    int seconds;      /* killed by SIGALRM after this */
-    long stack_bytes; /* RLIMIT_STACK, 0: unchanged */
-    long fsize_bytes; /* RLIMIT_FSIZE (SIGXFSZ ignored, so writes fail with EFBIG), 0: unchanged */
-} Limits;
-
-static pid_t spawn(const Limits *lim, const char *const *args, const char *out, const char *err) {
-    char *argv[64];
-    int n = 0;
-    argv[n++] = (char *)tu_cli_path();
-    for (int i = 0; args[i]; i++) argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY), o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600),
-            e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(in, 0), dup2(o, 1), dup2(e, 2);
-        if (lim->stack_bytes) setrlimit(RLIMIT_STACK, &(struct rlimit){lim->stack_bytes, lim->stack_bytes});
-        if (lim->fsize_bytes) {
-            signal(SIGXFSZ, SIG_IGN);
-            setrlimit(RLIMIT_FSIZE, &(struct rlimit){lim->fsize_bytes, lim->fsize_bytes});
-        }
-        alarm((unsigned)lim->seconds);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void finish(TuRun *r, pid_t pid, const char *out, const char *err) {
-    int status;
-    while (waitpid(pid, &status, 0) < 0) assert_true(errno == EINTR);
-    r->exited = WIFEXITED(status);
-    r->status = r->exited ? WEXITSTATUS(status) : -1;
-    r->signaled = WIFSIGNALED(status);
-    r->sig = r->signaled ? WTERMSIG(status) : 0;
-    r->out = (char *)tu_read_file(out, NULL);
-    r->err = (char *)tu_read_file(err, NULL);
-}
-
-static void run_limited(TuRun *r, Limits lim, const char *const *args) {
-    char out[TU_PATH_MAX], err[TU_PATH_MAX];
-    tu_path(out, "child.out");
-    tu_path(err, "child.err");
-    memset(r, 0, sizeof *r);
-    finish(r, spawn(&lim, args, out, err), out, err);
-}
-
 /* The command fails (no crash, no hang: 20 s) with word in stderr and
  * prints no "done:" line, i.e. it failed before the work. */
 static void refused(const char *word, const char *const *args) {
     TuRun r;
-    run_limited(&r, (Limits){.seconds = 20}, args);
+    tu_cli_limited(&r, (TuLimits){.seconds = 20}, args);
     if (!(r.exited && r.status != 0 && r.err && strstr(r.err, word))) {
         print_error("command:");
         for (int i = 0; args[i]; i++) print_error(" '%s'", args[i]);
@@ -103,9 +52,9 @@ static void refused(const char *word, const char *const *args) {
 }
 #define REFUSED(word, ...) refused(word, (const char *const[]){__VA_ARGS__, NULL})
 
-static void ok_limited(Limits lim, const char *const *args) {
+static void ok_limited(TuLimits lim, const char *const *args) {
     TuRun r;
-    run_limited(&r, lim, args);
+    tu_cli_limited(&r, lim, args);
     if (r.signaled || r.status != 0) {
         print_error("command failed (signal %d):", r.sig);
         for (int i = 0; args[i]; i++) print_error(" '%s'", args[i]);
@@ -114,7 +63,7 @@ static void ok_limited(Limits lim, const char *const *args) {
     tu_assert_succeeded(&r);
     tu_run_free(&r);
 }
-#define OK(...) ok_limited((Limits){.seconds = 120}, (const char *const[]){__VA_ARGS__, NULL})
+#define OK(...) ok_limited((TuLimits){.seconds = 120}, (const char *const[]){__VA_ARGS__, NULL})
 
 static int setup(void **state) {
     (void)state;
@@ -187,7 +136,7 @@ static void test_diverged_training_fails_and_saves_nothing(void **state) {
     copy_ckpt(save, "good.ckpt");
     tu_path(json, "diverged.json");
     TuRun r;
-    run_limited(&r, (Limits){.seconds = 120},
+    tu_cli_limited(&r, (TuLimits){.seconds = 120},
                 (const char *const[]){"train", "--data", fx.tok, "--model", "tiny", "--batches", "60", "--lr", "10",
                                       "--weight-decay", "10", "--save", save, "--json", json, NULL});
     tu_assert_failed_with(&r, "diverged");
@@ -221,7 +170,7 @@ static void test_nonfinite_checkpoint_refused(void **state) {
 static void test_low_temperature_samples_words(void **state) {
     (void)state;
     TuRun r;
-    run_limited(&r, (Limits){.seconds = 60},
+    tu_cli_limited(&r, (TuLimits){.seconds = 60},
                 (const char *const[]){"generate", "--ckpt", fx.ckpt, "--vocab", fx.vocab, "--prompt", "the", "-n",
                                       "20", "--temperature", "0.02", NULL});
     tu_assert_succeeded(&r);
@@ -264,7 +213,7 @@ static void test_tokenize_pair_committed_together(void **state) {
     tu_write_file(tu_path(keep_voc, "pair.vocab.keep"), b, len);
     free(b);
     TuRun r;
-    run_limited(&r, (Limits){.seconds = 60, .fsize_bytes = 64 * 1024},
+    tu_cli_limited(&r, (TuLimits){.seconds = 60, .fsize_bytes = 64 * 1024},
                 (const char *const[]){"tokenize", text, "--out", out, NULL});
     assert_true(r.exited && r.status != 0);
     tu_run_free(&r);
@@ -282,7 +231,7 @@ static void test_sigterm_removes_temporary(void **state) {
     tu_path(dir, "sig");
     mkdir(dir, 0700);
     snprintf(out, sizeof out, "%.4000s/big.txt", dir);
-    pid_t pid = spawn(&(Limits){.seconds = 120},
+    pid_t pid = tu_spawn(&(TuLimits){.seconds = 120},
                       (const char *const[]){"corpus", "--out", out, "--bytes", "400000000", NULL},
                       tu_path(o, "sig.out"), tu_path(e, "sig.err"));
     int seen = 0;
@@ -295,7 +244,7 @@ static void test_sigterm_removes_temporary(void **state) {
     kill(pid, SIGTERM);
     TuRun r;
     memset(&r, 0, sizeof r);
-    finish(&r, pid, o, e);
+    tu_finish(&r, pid, o, e);
     assert_true(r.signaled && r.sig == SIGTERM);
     tu_run_free(&r);
     assert_int_equal(tu_count_entries(dir, ".tmp."), 0);
@@ -340,7 +289,7 @@ static void test_special_inputs_refused_without_blocking(void **state) {
 static void test_small_stack(void **state) {
     (void)state;
     char save[TU_PATH_MAX], grad[TU_PATH_MAX];
-    Limits small = {.seconds = 120, .stack_bytes = 256 * 1024};
+    TuLimits small = {.seconds = 120, .stack_bytes = 256 * 1024};
     tu_path(save, "small-stack.ckpt");
     tu_path(grad, "small-stack.grad");
     ok_limited(small, (const char *const[]){"train", "--data", fx.tok, "--model", "tiny", "--batches", "3", "--save",

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -170,21 +172,15 @@ void tu_cli(TuRun *r, ...) {
     tu_cli_argv(r, args);
 }
 
-static int capture_file(char *path, const char *what) {
+/* A fresh file name under the test folder for a child's captured output. */
+static void capture_path(char *path, const char *what) {
     static unsigned counter;
     char name[64];
     snprintf(name, sizeof name, ".%s-%ld-%u", what, (long)getpid(), counter++);
     tu_path(path, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) {
-        print_error("cannot create %s: %s\n", path, strerror(errno));
-        fail();
-    }
-    return fd;
 }
 
-void tu_cli_argv(TuRun *r, const char *const *args) {
-    memset(r, 0, sizeof *r);
+pid_t tu_spawn(const TuLimits *lim, const char *const *args, const char *out, const char *err) {
     const char *prog = tu_cli_path();
     if (access(prog, X_OK) != 0) {
         print_error("%s is not an executable (build it with make, or set SPHERE_BENCH)\n", prog);
@@ -198,37 +194,54 @@ void tu_cli_argv(TuRun *r, const char *const *args) {
         argv[n++] = (char *)args[i];
     }
     argv[n] = NULL;
-    char out_path[TU_PATH_MAX], err_path[TU_PATH_MAX];
-    int out_fd = capture_file(out_path, "stdout"), err_fd = capture_file(err_path, "stderr");
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        if (in >= 0) dup2(in, 0);
-        dup2(out_fd, 1);
-        dup2(err_fd, 2);
-        alarm(TU_CHILD_SECONDS);
+        int in = open("/dev/null", O_RDONLY), o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+            e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || o < 0 || e < 0) _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        if (lim->stack_bytes) setrlimit(RLIMIT_STACK, &(struct rlimit){lim->stack_bytes, lim->stack_bytes});
+        if (lim->fsize_bytes) {
+            signal(SIGXFSZ, SIG_IGN);
+            setrlimit(RLIMIT_FSIZE, &(struct rlimit){lim->fsize_bytes, lim->fsize_bytes});
+        }
+        alarm(lim->seconds > 0 ? (unsigned)lim->seconds : TU_CHILD_SECONDS);
         execv(prog, argv);
         dprintf(2, "testutil: cannot run %s: %s\n", prog, strerror(errno));
         _exit(127);
     }
-    close(out_fd);
-    close(err_fd);
+    return pid;
+}
+
+void tu_finish(TuRun *r, pid_t pid, const char *out, const char *err) {
     int status;
     while (waitpid(pid, &status, 0) < 0) assert_true(errno == EINTR);
     r->exited = WIFEXITED(status);
     r->status = r->exited ? WEXITSTATUS(status) : -1;
     r->signaled = WIFSIGNALED(status);
     r->sig = r->signaled ? WTERMSIG(status) : 0;
-    r->out = (char *)tu_read_file(out_path, NULL);
-    r->err = (char *)tu_read_file(err_path, NULL);
+    r->out = (char *)tu_read_file(out, NULL);
+    r->err = (char *)tu_read_file(err, NULL);
     assert_non_null(r->out);
     assert_non_null(r->err);
-    unlink(out_path);
-    unlink(err_path);
+    unlink(out);
+    unlink(err);
 }
+
+void tu_cli_limited(TuRun *r, TuLimits lim, const char *const *args) {
+    char out[TU_PATH_MAX], err[TU_PATH_MAX];
+    capture_path(out, "stdout");
+    capture_path(err, "stderr");
+    memset(r, 0, sizeof *r);
+    tu_finish(r, tu_spawn(&lim, args, out, err), out, err);
+}
+
+void tu_cli_argv(TuRun *r, const char *const *args) { tu_cli_limited(r, (TuLimits){0}, args); }
 
 void tu_run_free(TuRun *r) {
     free(r->out);

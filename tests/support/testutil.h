@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <string.h>
 
 /* cmocka 1.1.5 has no assert_double_equal and its assert_float_equal compares
@@ -73,6 +74,21 @@ const char *tu_cli_path(void);
 void tu_cli(TuRun *r, ...) __attribute__((sentinel));
 /* The same with an argument vector (argv[0] is supplied here). */
 void tu_cli_argv(TuRun *r, const char *const *args);
+
+/* Limits a child runs under; 0 leaves a limit as it is (seconds: 120 s). */
+typedef struct {
+    int seconds;      /* killed by SIGALRM after this */
+    long stack_bytes; /* RLIMIT_STACK */
+    long fsize_bytes; /* RLIMIT_FSIZE (SIGXFSZ ignored, so writes fail with EFBIG) */
+} TuLimits;
+
+/* tu_cli_argv under limits. */
+void tu_cli_limited(TuRun *r, TuLimits lim, const char *const *args);
+/* The two halves, for a test that acts while the program runs (e.g. sends it
+ * a signal): start it with stdout and stderr into files out and err, then
+ * wait for it and read them (the files are removed). */
+pid_t tu_spawn(const TuLimits *lim, const char *const *args, const char *out, const char *err);
+void tu_finish(TuRun *r, pid_t pid, const char *out, const char *err);
 void tu_run_free(TuRun *r);
 
 /* The run failed cleanly: exited (no signal) with a non-zero status, and
