@@ -29,14 +29,21 @@ TEST_SRCS    := $(wildcard tests/test_*.c)
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
 TEST_BINS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 PROGRAM  := $(BUILD)/sphere-bench
+# The MPI program (mpi/*.c, compiled with mpicc) links the same objects; the
+# main program never sees mpi.h.
+MPICC    ?= mpicc
+MPI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mpi/*.c))
+MPI_PROGRAM := $(BUILD)/sphere-bench-mpi
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all test tsan bench bench-core report report-check clean help deps
+.PHONY: all mpi test tsan bench bench-core bench-mpi report report-check clean help deps
 
 all: $(PROGRAM)
 
 help:
 	@echo "make            build $(PROGRAM)"
+	@echo "make mpi        build $(MPI_PROGRAM) (the trainers across MPI ranks; mpicc)"
+	@echo "make bench-mpi  ping-pong and the three MPI policies, NP=\"1 2 4\" ranks (into the latest run folder)"
 	@echo "make test       build and run every cmocka test (installs missing packages as root)"
 	@echo "make bench      run the benchmark (flat vs sphere), results under results/ (QUICK=1: small)"
 	@echo "make bench-core time the core's kernels on one thread against the measured peak ($(BUILD)/core.json)"
@@ -56,6 +63,10 @@ $(BUILD)/%.o: %.c $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/mpi/%.o: mpi/%.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(MPICC) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
+
 # The corpus must be the same bytes on every machine: no fused multiply-adds
 # there, whatever the CPU offers (the last -ffp-contract on the line wins).
 $(BUILD)/dataset/corpus.o: CFLAGS += -ffp-contract=off
@@ -67,6 +78,10 @@ $(BUILD)/bench/machine.o: CFLAGS += -DSB_BUILD_FLAGS='"$(CC) $(WARN) $(OPT) $(AR
 $(PROGRAM): $(BUILD)/$(MAIN_SRC:.c=.o) $(LIB_OBJS)
 	$(CC) $(WARN) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+mpi: $(MPI_PROGRAM)
+$(MPI_PROGRAM): $(MPI_OBJS) $(LIB_OBJS)
+	$(MPICC) $(WARN) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 	$(CC) $(WARN) $(CFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
@@ -75,17 +90,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 # Each binary runs from the top of the tree with SPHERE_BENCH pointing at the
 # program, so CLI tests exercise exactly what users run. A failing binary fails
 # the target, but every binary still runs so one failure does not hide others.
-test: $(PROGRAM) $(TEST_BINS)
+test: $(PROGRAM) $(MPI_PROGRAM) $(TEST_BINS)
 	@fail=0; for t in $(TEST_BINS); do \
 		echo "== $$t"; \
-		SPHERE_BENCH=$(PROGRAM) TEST_TMPDIR=$(BUILD)/tmp $$t || fail=1; \
+		SPHERE_BENCH=$(PROGRAM) SPHERE_BENCH_MPI=$(MPI_PROGRAM) TEST_TMPDIR=$(BUILD)/tmp $$t || fail=1; \
 	done; \
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
 	echo "make test: all test binaries passed"
 
 # The trainers' tests under ThreadSanitizer, in a separate build tree so the
 # instrumented objects never mix with the optimised ones.
-TSAN_TESTS := test_flat test_sphere test_sharded test_trainer_barrier test_trainer_waiter
+TSAN_TESTS := test_flat test_sphere test_sharded test_batch_sum test_trainer_barrier test_trainer_waiter
 tsan: $(DEPS_OK)
 	$(MAKE) BUILD=build-tsan OPT=-O1 CFLAGS="-O1 -g $(ARCH) -fsanitize=thread" \
 		$(addprefix build-tsan/tests/,$(TSAN_TESTS))

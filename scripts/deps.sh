@@ -16,6 +16,8 @@ need libcmocka-dev    test -f /usr/include/cmocka.h
 need libpfm4-dev      test -f /usr/include/perfmon/pfmlib.h
 need gnuplot-nox      command -v gnuplot
 need python3          command -v python3
+need libopenmpi-dev   command -v mpicc
+need openmpi-bin      command -v mpirun
 
 [ -z "$missing" ] && exit 0
 line="apt-get install -y --no-install-recommends$missing"
