@@ -118,6 +118,28 @@ bench: $(PROGRAM)
 bench-core: $(PROGRAM)
 	$(PROGRAM) bench-core --json $(BUILD)/core.json $(CORE_ARGS)
 
+# make bench-mpi: sphere-bench-mpi's bench (ping-pong, then flat, tree and
+# allreduce on the same batches) once per rank count in NP, into
+# MPI_OUT/np-R/; MPI_OUT defaults to the latest bench run's folder + /mpi, so
+# `make report` adds the section "Across processes". On one machine the ranks
+# share its cores (--oversubscribe); on a cluster give MPIRUN_ARGS="--hostfile
+# FILE" (README.md, "Across machines"). MPI_ARGS: more bench options.
+NP          ?= 1 2 4
+MPI_THREADS ?= 1
+MPI_DATA    ?= data/corpus.tok
+MPI_ARGS    ?= --batches 48 --reps 3
+MPIRUN_ARGS ?= --oversubscribe
+bench-mpi: $(MPI_PROGRAM)
+	@out="$(MPI_OUT)"; if [ -z "$$out" ]; then \
+		run=$$(cat results/LATEST 2>/dev/null); \
+		if [ -z "$$run" ] || [ ! -d "$$run" ]; then echo "make bench-mpi: no run folder in results/LATEST: run make bench (QUICK=1 is enough) first, or give MPI_OUT=DIR" >&2; exit 1; fi; \
+		out="$$run/mpi"; fi; \
+	for np in $(NP); do \
+		echo "== $$np ranks -> $$out/np-$$np"; \
+		mpirun $(MPIRUN_ARGS) -np $$np $(MPI_PROGRAM) bench --data $(MPI_DATA) --threads $(MPI_THREADS) \
+			--out "$$out/np-$$np" $(MPI_ARGS) || exit 1; \
+	done
+
 # make report: REPORT.md and the plots (PNG, SVG) of one run folder, by
 # report/report.py and gnuplot. RUN=results/<folder> picks the run; without
 # it, the folder named in results/REFERENCE, else the newest complete run.

@@ -83,7 +83,11 @@ void comm_allreduce_sum(CommBook *b, float *buf, size_t n) {
         size_t k = n - at < COMM_CHUNK ? n - at : COMM_CHUNK;
         MPI_Allreduce(MPI_IN_PLACE, buf + at, (int)k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     }
-    b->sent += n * sizeof(float);
-    b->received += n * sizeof(float);
+    int ranks = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    /* what a ring allreduce moves per rank: 2 (R-1)/R of the buffer each way */
+    uint64_t moved = (uint64_t)(2.0 * (ranks - 1) / ranks * (double)(n * sizeof(float)));
+    b->sent += moved;
+    b->received += moved;
     leave(b, was);
 }

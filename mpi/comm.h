@@ -26,7 +26,9 @@ void comm_recv(CommBook *b, float *buf, size_t n, int src, int tag);
 void comm_recv_all(CommBook *b, float *const *bufs, size_t n, const int *srcs, int k, int tag);
 /* Sends buf to every dest in dests[0..k) at once, waits for all. */
 void comm_send_all(CommBook *b, const float *buf, size_t n, const int *dests, int k, int tag);
-/* MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM): counted as n floats out and n in. */
+/* MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM). The library picks
+ * its algorithm, so the bytes counted are a ring's, 2 (R-1)/R of the buffer
+ * each way per rank (0 for one rank), not a measurement. */
 void comm_allreduce_sum(CommBook *b, float *buf, size_t n);
 
 #endif
