@@ -29,14 +29,21 @@ TEST_SRCS    := $(wildcard tests/test_*.c)
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
 TEST_BINS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 PROGRAM  := $(BUILD)/sphere-bench
+# The MPI program (mpi/*.c, compiled with mpicc) links the same objects; the
+# main program never sees mpi.h.
+MPICC    ?= mpicc
+MPI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mpi/*.c))
+MPI_PROGRAM := $(BUILD)/sphere-bench-mpi
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all test tsan bench bench-core report report-check compare clean help deps
+.PHONY: all mpi test tsan bench bench-core bench-mpi report report-check compare clean help deps
 
 all: $(PROGRAM)
 
 help:
 	@echo "make            build $(PROGRAM)"
+	@echo "make mpi        build $(MPI_PROGRAM) (the trainers across MPI ranks; mpicc)"
+	@echo "make bench-mpi  ping-pong and the three MPI policies, NP=\"1 2 4\" ranks (into the latest run folder)"
 	@echo "make test       build and run every cmocka test (installs missing packages as root)"
 	@echo "make bench      run the benchmark (flat vs sphere), results under results/ (QUICK=1: small)"
 	@echo "make bench-core time the core's kernels on one thread against the measured peak ($(BUILD)/core.json)"
@@ -58,6 +65,10 @@ $(BUILD)/%.o: %.c $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/mpi/%.o: mpi/%.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(MPICC) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
+
 # The corpus must be the same bytes on every machine: no fused multiply-adds
 # there, whatever the CPU offers (the last -ffp-contract on the line wins).
 $(BUILD)/dataset/corpus.o: CFLAGS += -ffp-contract=off
@@ -69,6 +80,10 @@ $(BUILD)/bench/machine.o: CFLAGS += -DSB_BUILD_FLAGS='"$(CC) $(WARN) $(OPT) $(AR
 $(PROGRAM): $(BUILD)/$(MAIN_SRC:.c=.o) $(LIB_OBJS)
 	$(CC) $(WARN) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+mpi: $(MPI_PROGRAM)
+$(MPI_PROGRAM): $(MPI_OBJS) $(LIB_OBJS)
+	$(MPICC) $(WARN) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 	$(CC) $(WARN) $(CFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
@@ -77,17 +92,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 # Each binary runs from the top of the tree with SPHERE_BENCH pointing at the
 # program, so CLI tests exercise exactly what users run. A failing binary fails
 # the target, but every binary still runs so one failure does not hide others.
-test: $(PROGRAM) $(TEST_BINS)
+test: $(PROGRAM) $(MPI_PROGRAM) $(TEST_BINS)
 	@fail=0; for t in $(TEST_BINS); do \
 		echo "== $$t"; \
-		SPHERE_BENCH=$(PROGRAM) TEST_TMPDIR=$(BUILD)/tmp $$t || fail=1; \
+		SPHERE_BENCH=$(PROGRAM) SPHERE_BENCH_MPI=$(MPI_PROGRAM) TEST_TMPDIR=$(BUILD)/tmp $$t || fail=1; \
 	done; \
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
 	echo "make test: all test binaries passed"
 
 # The trainers' tests under ThreadSanitizer, in a separate build tree so the
 # instrumented objects never mix with the optimised ones.
-TSAN_TESTS := test_flat test_sphere test_sharded test_trainer_barrier test_trainer_waiter
+TSAN_TESTS := test_flat test_sphere test_sharded test_batch_sum test_trainer_barrier test_trainer_waiter
 tsan: $(DEPS_OK)
 	$(MAKE) BUILD=build-tsan OPT=-O1 CFLAGS="-O1 -g $(ARCH) -fsanitize=thread" \
 		$(addprefix build-tsan/tests/,$(TSAN_TESTS))
@@ -104,6 +119,28 @@ bench: $(PROGRAM)
 # Single-thread kernel speed (issue: core speed near the machine's limit).
 bench-core: $(PROGRAM)
 	$(PROGRAM) bench-core --json $(BUILD)/core.json $(CORE_ARGS)
+
+# make bench-mpi: sphere-bench-mpi's bench (ping-pong, then flat, tree and
+# allreduce on the same batches) once per rank count in NP, into
+# MPI_OUT/np-R/; MPI_OUT defaults to the latest bench run's folder + /mpi, so
+# `make report` adds the section "Across processes". On one machine the ranks
+# share its cores (--oversubscribe); on a cluster give MPIRUN_ARGS="--hostfile
+# FILE" (README.md, "Across machines"). MPI_ARGS: more bench options.
+NP          ?= 1 2 4
+MPI_THREADS ?= 1
+MPI_DATA    ?= data/corpus.tok
+MPI_ARGS    ?= --batches 48 --reps 3
+MPIRUN_ARGS ?= --oversubscribe
+bench-mpi: $(MPI_PROGRAM)
+	@out="$(MPI_OUT)"; if [ -z "$$out" ]; then \
+		run=$$(cat results/LATEST 2>/dev/null); \
+		if [ -z "$$run" ] || [ ! -d "$$run" ]; then echo "make bench-mpi: no run folder in results/LATEST: run make bench (QUICK=1 is enough) first, or give MPI_OUT=DIR" >&2; exit 1; fi; \
+		out="$$run/mpi"; fi; \
+	for np in $(NP); do \
+		echo "== $$np ranks -> $$out/np-$$np"; \
+		mpirun $(MPIRUN_ARGS) -np $$np $(MPI_PROGRAM) bench --data $(MPI_DATA) --threads $(MPI_THREADS) \
+			--out "$$out/np-$$np" $(MPI_ARGS) || exit 1; \
+	done
 
 # make report: REPORT.md and the plots (PNG, SVG) of one run folder, by
 # report/report.py and gnuplot. RUN=results/<folder> picks the run; without

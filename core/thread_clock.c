@@ -5,7 +5,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static const char *const phase_names[PHASE_COUNT] = {"compute", "reduce", "optimizer", "dispatch", "wait"};
+static const char *const phase_names[PHASE_COUNT] = {"compute", "reduce", "optimizer", "dispatch", "wait", "comm"};
 
 const char *phase_name(Phase p) { return p >= 0 && p < PHASE_COUNT ? phase_names[p] : "none"; }
 

@@ -6,7 +6,8 @@
  * wall time, CLOCK_THREAD_CPUTIME_ID for the thread's own CPU time) and a few
  * additions; no locks, no allocation, no I/O. Phases are what a training
  * thread can be doing: computing a batch, reducing gradients, stepping the
- * optimizer, loading and handing out batches, or waiting. Wall times of the
+ * optimizer, loading and handing out batches, waiting, or (in the MPI
+ * program, mpi/) inside an MPI call. Wall times of the
  * phases add up to the thread's wall time, CPU times to its CPU time; a
  * blocked thread accrues wall time in PHASE_WAIT but almost no CPU time, a
  * spinning one both. */
@@ -23,6 +24,7 @@ typedef enum {
     PHASE_OPTIMIZER,   /* the AdamW update */
     PHASE_DISPATCH,    /* loading batches and handing them out */
     PHASE_WAIT,        /* blocked or spinning on another thread */
+    PHASE_COMM,        /* inside a message-passing call (the MPI program; 0 elsewhere) */
     PHASE_COUNT,
     PHASE_NONE = -1
 } Phase;

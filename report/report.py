@@ -40,6 +40,7 @@ from sections.context import section_context
 from sections.convergence import section_convergence
 from sections.core import section_core
 from sections.counters import section_counters
+from sections.mpi import section_mpi
 from sections.cpu import section_cpu_threads
 from sections.routing import section_routing
 from sections.scaling import section_scaling
@@ -62,7 +63,8 @@ def build_report(run, plots):
              "the same training core on the same batches; every number below is read from the run folder.", ""]
     lines += section_summary(run)
     for section in (section_cpu_threads, section_scaling, section_batch, section_routing,
-                    section_convergence, section_sixty, section_counters, section_core, section_context):
+                    section_convergence, section_sixty, section_counters, section_core, section_mpi,
+                    section_context):
         lines += section(run, plots)
     text = "\n".join(lines)
     while "\n\n\n" in text:

@@ -1,0 +1,127 @@
+"""Section "Across processes": the MPI policies (flat, tree, allreduce) and their cost model.
+
+Part of the report generator; report.py assembles the sections. Reads
+RUN/mpi/np-R/ folders as `make bench-mpi` writes them (sphere-bench-mpi
+bench: context.json, pingpong.csv, runs.csv, ranks.csv, threads.csv); a run
+folder without mpi/ gives no section at all, so older runs' reports are
+unchanged. The cost model is alpha-beta: a hop of m bytes costs
+alpha + m * beta, with alpha the one-way latency of the smallest ping-pong
+message and beta fitted between the smallest and the largest (one
+gradient). Per step, with G the gradient's bytes and h = alpha + G beta:
+flat's root receives up to R-1 sums and sends R-1 parameter copies, 2 (R-1) h;
+tree's busiest path crosses each level once, 2 (c0 + c1) h with c0 the root's
+children and c1 the most children of a level-1 control; a ring allreduce
+costs 2 (R-1) alpha + 2 (R-1)/R G beta. The measured comm is the root's time
+inside MPI, which also holds its wait for ranks still computing.
+"""
+
+import json
+import math
+import os
+
+from fmt import median, num, table
+from runfolder import read_csv
+
+
+def _fit(pingpong):
+    """(alpha, beta) from the rows of every peer: medians per size."""
+    sizes = sorted({r["bytes"] for r in pingpong})
+    if len(sizes) < 2:
+        return None
+    t = {s: median([r["one_way_s"] for r in pingpong if r["bytes"] == s]) for s in sizes}
+    lo, hi = sizes[0], sizes[-1]
+    alpha = t[lo]
+    beta = max(t[hi] - t[lo], 0.0) / (hi - lo)
+    return alpha, beta, t
+
+
+def _tree_hops(ranks, fanout):
+    if ranks <= 1:
+        return 0
+    c0 = min(fanout, ranks - 1)
+    rest = ranks - 1 - c0
+    return c0 + (math.ceil(rest / c0) if rest > 0 else 0)
+
+
+def predicted_step_s(policy, ranks, fanout, grad_bytes, alpha, beta):
+    h = alpha + grad_bytes * beta
+    if ranks <= 1:
+        return 0.0
+    if policy == "flat":
+        return 2 * (ranks - 1) * h
+    if policy == "tree":
+        return 2 * _tree_hops(ranks, fanout) * h
+    return 2 * (ranks - 1) * alpha + 2 * (ranks - 1) / ranks * grad_bytes * beta
+
+
+def _load(folder):
+    ctx_path = os.path.join(folder, "context.json")
+    if not os.path.exists(ctx_path):
+        return None
+    with open(ctx_path) as f:
+        ctx = json.load(f)
+    return {"context": ctx, "pingpong": read_csv(os.path.join(folder, "pingpong.csv")) or [],
+            "runs": read_csv(os.path.join(folder, "runs.csv")) or [],
+            "ranks": read_csv(os.path.join(folder, "ranks.csv")) or []}
+
+
+def section_mpi(run, plots):
+    """Across processes: ping-pong, the three policies, the cost model beside the measured comm time."""
+    base = os.path.join(run.path, "mpi")
+    if not os.path.isdir(base):
+        return []
+    sweeps = []
+    for name in sorted(os.listdir(base)):
+        if name.startswith("np-"):
+            d = _load(os.path.join(base, name))
+            if d:
+                sweeps.append(d)
+    if not sweeps:
+        return []
+    sweeps.sort(key=lambda d: d["context"].get("ranks", 0))
+    ctx0 = sweeps[0]["context"]
+    mpi = ctx0.get("mpi", {})
+    m = ctx0.get("model", {})
+    out = ["## Across processes (MPI)", "",
+           f"`sphere-bench-mpi` on {str(mpi.get('library')).split(',')[0]} (MPI {mpi.get('standard')}), "
+           f"{ctx0.get('threads_per_rank')} thread(s) per rank, model of {num(m.get('params'))} parameters "
+           f"(a gradient is {num(m.get('gradient_bytes'))} bytes), {ctx0.get('batches')} batches, "
+           f"{ctx0.get('reps')} repetition(s) of every configuration, interleaved. Hosts: "
+           + ", ".join(sorted(set(h for d in sweeps for h in d["context"].get("mpi", {}).get("hosts", []))))
+           + ".", ""]
+    rows = []
+    for d in sweeps:
+        fit = _fit(d["pingpong"])
+        if fit:
+            alpha, beta, t = fit
+            rows.append([d["context"].get("ranks"), num(alpha * 1e6), num(1 / beta / 1e9) if beta > 0 else "n/a"]
+                        + [num(t[s] * 1e6) for s in sorted(t)])
+    if rows:
+        sizes = sorted({r["bytes"] for d in sweeps for r in d["pingpong"]})
+        out += ["Ping-pong between rank 0 and every other rank (one-way time, median over peers), and the "
+                "alpha-beta fit the cost model uses:", "",
+                table(["ranks", "alpha (us)", "1/beta (GB/s)"] + [f"{int(s)} B (us)" for s in sizes], rows), ""]
+    rows = []
+    for d in sweeps:
+        ctx = d["context"]
+        R, F, G = ctx.get("ranks"), ctx.get("fanout", 12), ctx.get("model", {}).get("gradient_bytes", 0)
+        fit = _fit(d["pingpong"])
+        configs = []
+        for r in d["runs"]:
+            key = (r["policy"], int(r["controls_compute"]))
+            if key not in configs:
+                configs.append(key)
+        for pol, cc in configs:
+            rs = [r for r in d["runs"] if r["policy"] == pol and int(r["controls_compute"]) == cc]
+            steps = median([r["steps"] for r in rs])
+            comm = median([r["comm_s_root"] for r in rs])
+            pred = 0.0 if R <= 1 else (predicted_step_s(pol, R, F, G, fit[0], fit[1]) * steps if fit else float("nan"))
+            rows.append([R, pol + (" (controls compute)" if cc else ""), num(median([r["tokens_per_s"] for r in rs])),
+                         num(median([r["wall_s"] for r in rs])), num(comm), num(pred) if math.isfinite(pred) else "n/a",
+                         num(median([r["bytes_total"] for r in rs]) / 1e6)])
+    out += ["The policies on the same batches (medians over repetitions): measured time of rank 0 inside MPI "
+            "beside the alpha-beta prediction of its transfers. The measured time also holds rank 0's wait "
+            "for ranks still computing, so it is at least the prediction when the model holds.", "",
+            table(["ranks", "policy", "tokens/s", "wall (s)", "rank 0 comm (s)", "predicted (s)", "sent (MB)"],
+                  rows, left=2), ""]
+    return out

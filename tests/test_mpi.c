@@ -1,0 +1,282 @@
+/* test_mpi.c - sphere-bench-mpi launched with mpirun on this machine, against
+ * the threaded trainers run in this process.
+ *
+ * The model is the tiny preset on random tokens (every batch differs, so a
+ * lost or repeated batch changes the result). With one rank every policy is
+ * the threaded trainer: the rank sums its batches in batch order with K
+ * threads and applies the shared end of step, so the checkpoint equals
+ * serial's (and sharded's) bitwise. With more ranks each rank's sum covers
+ * a contiguous block of the step's batches and the blocks are added in rank
+ * (flat), tree or library (allreduce) order: the same numbers summed in
+ * another grouping, which moves each element by a few ulps of its largest
+ * term. Through AdamW (which divides by sqrt(v)) at lr 1e-2 over a few steps
+ * that stays below SUM_ORDER_MAX_TOL per parameter, while one lost batch
+ * moves parameters by about lr (checked below), so the tolerance still tells
+ * a reordered sum from a wrong one. Run to run, each policy is bitwise
+ * identical: every order is fixed by the plan, not by timing.
+ *
+ * Open MPI refuses to run as root unless told; CI runs as root, so these
+ * tests (and only these) pass --allow-run-as-root and its two variables.
+ * MPIRUN (default mpirun on PATH) and SPHERE_BENCH_MPI (default
+ * build/sphere-bench-mpi) name the programs; a missing one fails the test. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/checkpoint.h"
+#include "../core/model.h"
+#include "../core/tokens.h"
+#include "../variants/serial.h"
+#include "../variants/sharded.h"
+#include "support/testutil.h"
+#include "support/trainer_data.h"
+
+#define SUM_ORDER_MAX_TOL 2e-4
+#define LR "0.01"
+enum { V = 40, NB = 24, TB = 2, TT = 8 }; /* the tiny preset's B and T */
+
+static char data_path[TU_PATH_MAX];
+static char mpirun_path[TU_PATH_MAX];
+
+static const char *mpi_program(void) {
+    const char *p = getenv("SPHERE_BENCH_MPI");
+    return p && *p ? p : "build/sphere-bench-mpi";
+}
+
+/* mpirun -np R [--oversubscribe ...] sphere-bench-mpi WORDS... */
+static void mpi(TuRun *r, int np, const char *const *words) {
+    const char *args[64];
+    char npbuf[16];
+    snprintf(npbuf, sizeof npbuf, "%d", np);
+    int n = 0;
+    const char *fixed[] = {"--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", npbuf, mpi_program()};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) args[n++] = fixed[i];
+    for (int i = 0; words[i]; i++) args[n++] = words[i];
+    args[n] = NULL;
+    setenv("SPHERE_BENCH", mpirun_path, 1);
+    tu_cli_argv(r, args);
+}
+
+static ModelConfig tiny_model(void) {
+    return model_config_from_preset(model_preset_find("tiny"), V);
+}
+
+/* Trains through a threaded trainer here: fresh params (seed 1), lr 1e-2. */
+static float *train_here(const Variant *v, int threads, int bps, uint64_t first, uint64_t batches) {
+    TokenFile tf;
+    sb_error err;
+    if (tokens_load(&tf, data_path, &err)) fail_msg("%s", err.msg);
+    ModelConfig m = tiny_model();
+    VariantConfig c = td_config(&tf, m, TB, TT, threads, bps);
+    c.adamw.lr = 1e-2f;
+    float *p = malloc(model_param_count(&m) * sizeof(float));
+    model_init(p, &m, 1);
+    void *state;
+    RunResult res;
+    if (v->create(&state, &c, &err) || v->run(state, p, first, batches, &res, &err)) fail_msg("%s", err.msg);
+    v->destroy(state);
+    tokens_free(&tf);
+    return p;
+}
+
+static float *load(const char *path) {
+    ModelConfig c;
+    float *p;
+    sb_error err;
+    if (checkpoint_load(path, &c, &p, &err)) fail_msg("%s", err.msg);
+    return p;
+}
+
+static double max_diff(const float *a, const float *b, size_t *differ) {
+    ModelConfig m = tiny_model();
+    size_t n = model_param_count(&m);
+    double mx = 0;
+    *differ = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        *differ += memcmp(&a[i], &b[i], sizeof(float)) != 0;
+        if (d > mx) mx = d;
+    }
+    return mx;
+}
+
+/* Trains with np ranks; the checkpoint's path into ckpt. */
+static void train_mpi(int np, const char *policy, const char *threads, int cc, const char *fanout, const char *ckpt,
+                      const char *json) {
+    const char *w[40] = {"train", "--data", data_path, "--model", "tiny", "--policy", policy, "--threads", threads,
+                         "--batches", "19", "--batches-per-step", "6", "--lr", LR, "--quiet", "--save", ckpt};
+    int n = 18;
+    if (cc) w[n++] = "--controls-compute";
+    if (fanout) w[n++] = "--fanout", w[n++] = fanout;
+    if (json) w[n++] = "--json", w[n++] = json;
+    w[n] = NULL;
+    TuRun r;
+    mpi(&r, np, w);
+    if (!(r.exited && r.status == 0)) fail_msg("np %d %s: exit %d\n%s\n%s", np, policy, r.status, r.out, r.err);
+    tu_run_free(&r);
+}
+
+static const char *const policies[] = {"flat", "tree", "allreduce"};
+
+static void test_one_rank_equals_threaded(void **state) {
+    (void)state;
+    float *serial = train_here(&variant_serial, 1, 6, 0, 19);
+    float *sharded = train_here(&variant_sharded, 3, 6, 0, 19);
+    size_t differ;
+    max_diff(serial, sharded, &differ);
+    assert_int_equal(differ, 0);
+    for (int p = 0; p < 3; p++) {
+        char ckpt[TU_PATH_MAX];
+        tu_path(ckpt, "one.ckpt");
+        train_mpi(1, policies[p], "3", 0, NULL, ckpt, NULL);
+        float *got = load(ckpt);
+        max_diff(got, serial, &differ);
+        if (differ) fail_msg("1 rank, %s: %zu parameters differ from serial", policies[p], differ);
+        free(got);
+    }
+    free(serial);
+    free(sharded);
+}
+
+/* Every policy, with and without computing controls, on 4 ranks: within the
+ * tolerance of serial, and bitwise the same when run again. */
+static void test_policies_match_serial(void **state) {
+    (void)state;
+    float *serial = train_here(&variant_serial, 1, 6, 0, 19);
+    struct { const char *policy; int cc; const char *fanout; } cases[] = {
+        {"flat", 0, NULL}, {"flat", 1, NULL}, {"tree", 0, "2"}, {"tree", 1, "2"}, {"allreduce", 0, NULL}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char a[TU_PATH_MAX], b[TU_PATH_MAX];
+        tu_path(a, "a.ckpt");
+        tu_path(b, "b.ckpt");
+        train_mpi(4, cases[k].policy, "2", cases[k].cc, cases[k].fanout, a, NULL);
+        train_mpi(4, cases[k].policy, "2", cases[k].cc, cases[k].fanout, b, NULL);
+        float *pa = load(a), *pb = load(b);
+        size_t differ, again;
+        double d = max_diff(pa, serial, &differ);
+        max_diff(pa, pb, &again);
+        if (d > SUM_ORDER_MAX_TOL || again)
+            fail_msg("4 ranks, %s%s: max difference from serial %g (tolerance %g), %zu parameters differ run to run",
+                     cases[k].policy, cases[k].cc ? " (controls compute)" : "", d, SUM_ORDER_MAX_TOL, again);
+        free(pa);
+        free(pb);
+    }
+    /* one lost batch moves parameters far more than the tolerance */
+    float *shifted = train_here(&variant_serial, 1, 6, 1, 19);
+    size_t differ;
+    assert_true(max_diff(shifted, serial, &differ) > 10 * SUM_ORDER_MAX_TOL);
+    free(shifted);
+    free(serial);
+}
+
+static int count(const char *s, const char *word) {
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, word)); p += strlen(word)) n++;
+    return n;
+}
+
+/* flat on 3 ranks x 2 threads: rank 0 (control, does not compute) has 1
+ * thread, ranks 1 and 2 have 2 each: 5 thread rows and 3 rank rows, each with
+ * host, rank and comm columns; the context names the library. */
+static void test_rows_complete(void **state) {
+    (void)state;
+    char ckpt[TU_PATH_MAX], json[TU_PATH_MAX];
+    tu_path(ckpt, "rows.ckpt");
+    tu_path(json, "rows.json");
+    train_mpi(3, "flat", "2", 0, NULL, ckpt, json);
+    char *j = (char *)tu_read_file(json, NULL);
+    assert_non_null(j);
+    assert_int_equal(count(j, "\"comm_cpu_s\""), 5);
+    assert_int_equal(count(j, "\"mpi_calls\""), 3);
+    assert_int_equal(count(j, "\"host\""), 5 + 3);
+    assert_contains(j, "\"library\"");
+    assert_contains(j, "\"params_agree\": true");
+    assert_contains(j, "\"batches\": 19");
+    free(j);
+}
+
+/* Rank 1 dies at step 2: the job fails, names the rank, and the checkpoint
+ * already at --save is untouched. */
+static void test_dead_rank(void **state) {
+    (void)state;
+    char ckpt[TU_PATH_MAX];
+    tu_path(ckpt, "keep.ckpt");
+    tu_write_file(ckpt, "precious", 8);
+    const char *w[] = {"train", "--data", data_path, "--model", "tiny", "--policy", "tree", "--batches", "19",
+                       "--batches-per-step", "6", "--save", ckpt, NULL};
+    setenv("SPHERE_BENCH_MPI_FAULT", "1:2", 1);
+    TuRun r;
+    mpi(&r, 3, w);
+    unsetenv("SPHERE_BENCH_MPI_FAULT");
+    assert_true(r.exited && r.status != 0);
+    char both[1 << 16];
+    snprintf(both, sizeof both, "%s%s", r.out ? r.out : "", r.err ? r.err : "");
+    assert_contains(both, "rank 1");
+    size_t n;
+    unsigned char *k = tu_read_file(ckpt, &n);
+    assert_int_equal(n, 8);
+    assert_memory_equal(k, "precious", 8);
+    free(k);
+    tu_run_free(&r);
+}
+
+/* A bad option: every rank refuses it, one message, exit 2. */
+static void test_bad_option_one_message(void **state) {
+    (void)state;
+    const char *w1[] = {"train", "--data", data_path, "--model", "tiny", "--policy", "ring", NULL};
+    const char *w2[] = {"train", "--data", data_path, "--model", "tiny", "--threads", "0", NULL};
+    const char *w3[] = {"train", "--data", "/nonexistent/x.tok", "--model", "tiny", NULL};
+    const char *const *cases[] = {w1, w2, w3};
+    const char *words[] = {"unknown policy 'ring'", "--threads", "/nonexistent/x.tok"};
+    for (int k = 0; k < 3; k++) {
+        TuRun r;
+        mpi(&r, 3, cases[k]);
+        assert_true(r.exited && r.status != 0);
+        if (count(r.err, "sphere-bench-mpi:") != 1 || !strstr(r.err, words[k]))
+            fail_msg("expected one message naming %s, got:\n%s", words[k], r.err);
+        tu_run_free(&r);
+    }
+}
+
+static int setup(void **state) {
+    (void)state;
+    const char *m = getenv("MPIRUN");
+    if (m && *m) snprintf(mpirun_path, sizeof mpirun_path, "%s", m);
+    else if (access("/usr/bin/mpirun", X_OK) == 0) snprintf(mpirun_path, sizeof mpirun_path, "/usr/bin/mpirun");
+    else {
+        fprintf(stderr, "test_mpi: no mpirun (install openmpi-bin: make deps), or set MPIRUN\n");
+        return -1;
+    }
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    TokenFile tf = td_random_tokens(V, NB, TB, TT, 77);
+    sb_error err;
+    tu_path(data_path, "mpi.tok");
+    if (tokens_save(data_path, tf.ids, tf.n_tokens, V, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    free(tf.ids);
+    return 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_rank_equals_threaded),
+        cmocka_unit_test(test_policies_match_serial),
+        cmocka_unit_test(test_rows_complete),
+        cmocka_unit_test(test_dead_rank),
+        cmocka_unit_test(test_bad_option_one_message),
+    };
+    int rc = cmocka_run_group_tests(tests, setup, NULL);
+    tu_cleanup();
+    return rc;
+}
