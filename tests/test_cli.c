@@ -638,17 +638,21 @@ static void test_bench_list(void **state) {
     TuRun r;
     tu_cli(&r, "bench", "--list", "--quick", "--threads=1,2", "--data-dir", data, NULL);
     tu_assert_succeeded(&r);
-    assert_contains(r.out, "10 runs");
-    assert_contains(r.out, "   1  full  flat");
-    assert_contains(r.out, "   3  full  sharded");
-    assert_contains(r.out, "   4  sweep serial");
-    assert_contains(r.out, "  10  route sphere   steal");
+    assert_contains(r.out, "16 runs");
+    assert_contains(r.out, "   1  full      flat");
+    assert_contains(r.out, "   3  full      sharded");
+    assert_contains(r.out, "   4  sweep     serial   -              1 threads  rep 1  16 x 64  8 batches  (traced)");
+    assert_contains(r.out, "  10  route     sphere   steal");
+    assert_contains(r.out, "  11  trace-off sphere   -              2 threads  rep 1");
+    assert_contains(r.out, "  16  trace-on  sphere   -              2 threads  rep 3");
     tu_run_free(&r);
     tu_cli(&r, "bench", "--list", "--variants", "flat", "--threads", "1,2", "--batch-tokens", "0", "--data-dir", data,
            NULL);
     tu_assert_succeeded(&r);
-    assert_contains(r.out, "7 runs"); /* full flat; serial at 1 and flat at 2, 3 times: 1 + 3 x 2 */
-    assert_contains(r.out, "   7  sweep flat     -              2 threads  rep 3");
+    /* full flat; serial at 1 and flat at 2, 3 times; flat untraced and traced 3 times each: 1 + 3 x 2 + 6 */
+    assert_contains(r.out, "13 runs");
+    assert_contains(r.out, "   7  sweep     flat     -              2 threads  rep 3");
+    assert_contains(r.out, "  13  trace-on  flat     -              2 threads  rep 3");
     tu_run_free(&r);
     assert_false(tu_file_exists(data));
 }
@@ -667,7 +671,7 @@ static void test_help_documents(void **state) {
     tu_assert_succeeded(&r);
     assert_contains(r.out, "--quick sets: --sweep-batches 8, --reps 1");
     static const char *const files[] = {"context.json", "runs.csv",   "threads.csv",        "groups.csv", "loss.csv",
-                                        "summary.json", "samples.txt", "model-TRAINER.ckpt", "core.json",  "results/LATEST"};
+                                        "summary.json", "samples.txt", "model-TRAINER.ckpt", "core.json", "trace-KIND-TRAINER-THREADS.json", "results/LATEST"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) assert_contains(r.out, files[i]);
     assert_contains(r.out, "exit status");
     tu_run_free(&r);
