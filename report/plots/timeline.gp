@@ -8,7 +8,7 @@
 # compare on one time scale; thread 0 is the top row.
 # Variables (-e): file, variants ("flat sphere sharded"), nthreads, xmax, title, plus common.gp's.
 nv = words(variants)
-if (!exists("height")) height = 140 + nv * (nthreads > 16 ? 420 : 60 + 28 * nthreads)
+if (!exists("height")) height = 165 + nv * (nthreads > 16 ? 500 : 100 + 32 * nthreads)
 if (!exists("width")) width = 1000
 load dir."/common.gp"
 
@@ -19,14 +19,13 @@ set style fill solid 1.0 noborder
 set xrange [0:xmax]
 set yrange [nthreads - 0.5:-0.5]
 set ylabel "thread"
-set ytics out (nthreads > 16 ? 8 : 1)
+set ytics out 0, (nthreads > 16 ? 8 : 1)
 set xtics out
 set grid noytics
-set lmargin 10
-set rmargin 16
-set key outside right top vertical Left reverse noopaque nobox
+set key at screen 0.5, screen 1 - 32.0 / height center top horizontal maxrows 1 Left reverse noopaque nobox samplen 1.5 width 2
 
-set multiplot layout nv, 1 title sprintf("%s — %s", title, machine)
+set multiplot layout nv, 1 title sprintf("%s — %s", title, machine) \
+    margins 0.07, 0.98, 70.0 / height, 1 - 95.0 / height spacing 0, 100.0 / height
 do for [i = 1:nv] {
     v = word(variants, i)
     set title v

@@ -129,7 +129,7 @@ def section_timeline(run, plots):
             f"thread in tree order (thread 0 on top), phases coloured as in section 1, the panels on one time "
             f"scale.", ""]
     header = ["trainer", "threads", "steps shown", "time shown (ms)", "worker time waiting",
-              "of it at step ends", "spans dropped"]
+              "worker time waiting at step ends", "spans dropped"]
     for kind, rs, name, what in (("sweep", sweep, "timeline_sweep", "sweep run"),
                                  ("full", full, "timeline_full", "full run")):
         if not rs:
