@@ -102,7 +102,7 @@ test: $(PROGRAM) $(MPI_PROGRAM) $(TEST_BINS)
 
 # The trainers' tests under ThreadSanitizer, in a separate build tree so the
 # instrumented objects never mix with the optimised ones.
-TSAN_TESTS := test_flat test_sphere test_sharded test_batch_sum test_trainer_barrier test_trainer_waiter
+TSAN_TESTS := test_flat test_sphere test_sharded test_batch_sum test_trainer_barrier test_trainer_waiter test_trace
 tsan: $(DEPS_OK)
 	$(MAKE) BUILD=build-tsan OPT=-O1 CFLAGS="-O1 -g $(ARCH) -fsanitize=thread" \
 		$(addprefix build-tsan/tests/,$(TSAN_TESTS))

@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 #include "../core/model.h"
+#include "../core/path.h"
+#include "trace.h"
 
-static const char *const kind_names[RUN_KIND_COUNT] = {"full", "sweep", "route", "batch"};
+static const char *const kind_names[RUN_KIND_COUNT] = {"full", "sweep", "route", "batch", "trace-off",
+                                                             "trace-on"};
 
 const char *run_kind_name(RunKind k) { return k >= 0 && k < RUN_KIND_COUNT ? kind_names[k] : "unknown"; }
 
@@ -104,6 +107,23 @@ static void derive(RunRecord *r, int cores) {
     r->utilisation = r->res.wall_s > 0 && busy ? sum / (r->res.wall_s * busy) : NAN;
 }
 
+/* A traced run's span counts, and for TRACE_WRITE its file in the run folder. */
+static sb_status keep_trace(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, const RunResult *res,
+                            sb_error *err) {
+    if (!res->spans) return SB_OK;
+    for (int t = 0; t < res->n_threads; t++) {
+        rec->trace_spans += res->spans[t].n;
+        rec->trace_dropped += res->spans[t].dropped;
+    }
+    if (spec->trace != TRACE_WRITE || !b->trace_dir) return SB_OK;
+    char name[128], path[SB_PATH_MAX], title[160];
+    snprintf(name, sizeof name, "trace-%s-%s-%d.json", run_kind_name(spec->kind), spec->variant->name, spec->threads);
+    snprintf(title, sizeof title, "bench %s: %s, %d threads, %llu batches", run_kind_name(spec->kind),
+             spec->variant->name, spec->threads, (unsigned long long)spec->batches);
+    sb_status st = path_join(path, sizeof path, b->trace_dir, name, err);
+    return st ? st : trace_write(path, title, spec->variant->name, res, err);
+}
+
 sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err) {
     memset(rec, 0, sizeof *rec);
     rec->spec = *spec;
@@ -125,6 +145,9 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
         .hooks = {.thread_begin = hook_begin, .thread_end = hook_end, .ctx = &h},
         .progress = b->progress ? show_progress : NULL,
         .progress_ctx = &h,
+        .trace_spans = spec->trace ? trace_capacity(spec->batches, train_step_count(spec->batches,
+                                                                                    b->batches_per_step))
+                                   : 0,
     };
     size_t n_params = model_param_count(&b->model);
     float *params = malloc(n_params * sizeof(float));
@@ -139,6 +162,8 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
     RunResult res;
     if ((st = spec->variant->run(state, params, spec->first_batch, spec->batches, &res, err))) goto out;
     rec->res = res;
+    if ((st = keep_trace(rec, b, spec, &res, err))) goto out;
+    rec->res.spans = NULL;
     rec->pin_failures = atomic_load(&h.pin_failures);
     if (rec->pin_failures)
         fprintf(stderr, "bench: --pin: %d of %d threads could not be pinned (%s); this run is not pinned as asked\n",

@@ -5,7 +5,9 @@
  * the thread hooks with counter reads (and CPU pinning when asked), trains
  * fresh parameters over the run's batches, and copies out the trainer's
  * per-thread statistics, loss curve and routing counts together with the
- * figures derived from them. */
+ * figures derived from them. A traced run (RunSpec.trace) keeps every
+ * thread's spans and, for TRACE_WRITE, writes them into BenchSetup.trace_dir
+ * before the trainer is destroyed (bench/trace.h). */
 #ifndef SB_HARNESS_H
 #define SB_HARNESS_H
 
@@ -15,7 +17,16 @@
 #include "counters.h"
 #include "progress.h"
 
-typedef enum { RUN_FULL = 0, RUN_SWEEP, RUN_ROUTE, RUN_BATCH, RUN_KIND_COUNT } RunKind;
+/* trace-off and trace-on: the same configuration without and with tracing,
+ * alternated, so the bench measures what recording the timeline costs. */
+typedef enum { RUN_FULL = 0, RUN_SWEEP, RUN_ROUTE, RUN_BATCH, RUN_TRACE_OFF, RUN_TRACE_ON, RUN_KIND_COUNT } RunKind;
+
+/* What a run does with its timeline (bench/trace.h). */
+typedef enum {
+    TRACE_NONE = 0, /* nothing kept */
+    TRACE_KEEP,     /* every thread's spans recorded, then discarded (the overhead runs) */
+    TRACE_WRITE     /* recorded and written into the run folder as trace-KIND-TRAINER-THREADS.json */
+} TraceMode;
 
 const char *run_kind_name(RunKind k);
 
@@ -28,6 +39,7 @@ typedef struct {
     int B, T;                /* batch shape of this run */
     uint64_t first_batch, batches;
     int keep_params;         /* hand the trained parameters back in RunRecord.params */
+    TraceMode trace;
 } RunSpec;
 
 typedef struct {
@@ -43,6 +55,7 @@ typedef struct {
     const int *cpu_ids;         /* the usable CPUs (machine.h), for --pin */
     int progress;               /* 0: silent; 1: a live line on a terminal; 2: a line every 30 s (logs) */
     const BenchPosition *position; /* run k of N and the bench's ETA on the progress line; may be NULL */
+    const char *trace_dir;      /* where TRACE_WRITE runs write their timeline; NULL: nowhere */
 } BenchSetup;
 
 typedef struct {
@@ -54,6 +67,7 @@ typedef struct {
     float *step_loss;           /* res.steps, owned */
     uint64_t *group_batches;    /* res.n_groups, owned */
     float *params;              /* trained parameters when spec.keep_params, owned */
+    uint64_t trace_spans, trace_dropped; /* spans a traced run recorded, and dropped (its buffers full) */
     /* derived */
     double tokens_per_s;
     double control_cpu_s;       /* thread 0: the flat control or the sphere root; serial: its one thread */

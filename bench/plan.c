@@ -185,7 +185,14 @@ static RunSpec run(RunKind kind, const Variant *v, const char *route, int thread
         .first_batch = 0,
         .batches = batches,
         .keep_params = kind == RUN_FULL && rep == 1,
+        .trace = kind == RUN_TRACE_ON ? TRACE_KEEP : TRACE_NONE,
     };
+}
+
+/* A run of the first repetition that writes its timeline. */
+static RunSpec traced(RunSpec s) {
+    s.trace = s.rep == 1 ? TRACE_WRITE : s.trace;
+    return s;
 }
 
 typedef struct {
@@ -204,13 +211,15 @@ static void list_runs(RunList *l, const Inputs *in) {
     for (int r = 1; r <= o->full_reps; r++)
         for (int v = 0; v < p->n_variants; v++)
             if (plan_min_threads(p->variants[v]) <= full)
-                add_run(l, run(RUN_FULL, p->variants[v], NULL, full, r, B, T, p->full_batches));
+                add_run(l, traced(run(RUN_FULL, p->variants[v], NULL, full, r, B, T, p->full_batches)));
     for (int r = 1; r <= o->reps; r++)
         for (int t = 0; t < in->n_threads; t++) {
-            if (in->threads[t] == 1) add_run(l, run(RUN_SWEEP, in->serial, NULL, 1, r, B, T, sweep));
-            for (int v = 0; v < p->n_variants; v++)
-                if (plan_min_threads(p->variants[v]) <= in->threads[t])
-                    add_run(l, run(RUN_SWEEP, p->variants[v], NULL, in->threads[t], r, B, T, sweep));
+            if (in->threads[t] == 1) add_run(l, traced(run(RUN_SWEEP, in->serial, NULL, 1, r, B, T, sweep)));
+            for (int v = 0; v < p->n_variants; v++) {
+                if (plan_min_threads(p->variants[v]) > in->threads[t]) continue;
+                RunSpec s = run(RUN_SWEEP, p->variants[v], NULL, in->threads[t], r, B, T, sweep);
+                add_run(l, in->threads[t] == p->trace_threads ? traced(s) : s);
+            }
         }
     for (int r = 1; r <= o->reps; r++)
         for (int v = 0; v < p->n_variants; v++)
@@ -227,6 +236,10 @@ static void list_runs(RunList *l, const Inputs *in) {
                 if (plan_min_threads(p->variants[v]) <= full)
                     add_run(l, run(RUN_BATCH, p->variants[v], NULL, full, r, bB, bT, nb));
         }
+    for (int k = 0; p->overhead && k < 2 * PLAN_TRACE_PAIRS; k++) {
+        int pair = k / 2, on = (k % 2) ^ (pair % 2); /* off on, on off, off on */
+        add_run(l, run(on ? RUN_TRACE_ON : RUN_TRACE_OFF, p->overhead, NULL, p->trace_threads, pair + 1, B, T, sweep));
+    }
 }
 
 static void list_warmup(Plan *p, const Variant *serial) {
@@ -236,6 +249,23 @@ static void list_warmup(Plan *p, const Variant *serial) {
         int t = plan_min_threads(p->variants[v]) > 2 ? plan_min_threads(p->variants[v]) : 2;
         p->warmup[p->n_warmup++] = run(RUN_SWEEP, p->variants[v], NULL, t, 0, p->B, p->T, PLAN_WARMUP_BATCHES);
     }
+}
+
+/* The traced sweep count: the largest sweep count up to PLAN_TRACE_THREADS
+ * at which every compared trainer runs; the overhead runs' trainer: sphere
+ * when compared (the most phase boundaries per batch), else the first. */
+static void choose_traced(Plan *p, const Inputs *in) {
+    p->trace_threads = 0;
+    p->overhead = NULL;
+    for (int t = 0; t < in->n_threads; t++) {
+        int all = in->threads[t] <= PLAN_TRACE_THREADS;
+        for (int v = 0; v < p->n_variants && all; v++) all = plan_min_threads(p->variants[v]) <= in->threads[t];
+        if (all) p->trace_threads = in->threads[t];
+    }
+    if (!p->trace_threads || p->n_variants == 0) return;
+    p->overhead = p->variants[0];
+    for (int v = 0; v < p->n_variants; v++)
+        if (p->variants[v] == in->sphere) p->overhead = in->sphere;
 }
 
 sb_status plan_build(Plan *p, const PlanOptions *o, sb_error *err) {
@@ -257,6 +287,7 @@ sb_status plan_build(Plan *p, const PlanOptions *o, sb_error *err) {
                        (unsigned long long)o->data_batches, p->B, p->T,
                        (unsigned long long)(p->full_batches > (uint64_t)o->sweep_batches ? p->full_batches
                                                                                       : (uint64_t)o->sweep_batches));
+    choose_traced(p, &in);
     RunList count = {NULL, 0};
     list_runs(&count, &in);
     if (count.n > PLAN_MAX_RUNS)

@@ -13,7 +13,13 @@
  *          sphere is compared;
  *   batch  the tokens-per-batch sweep at --full-threads, each tokens-per-batch
  *          value over the same tokens as one sweep run (serial at 1 thread
- *          in every repetition, the baseline of its speedups).
+ *          in every repetition, the baseline of its speedups);
+ *   trace-off, trace-on
+ *          what tracing costs: one trainer (sphere when compared, else the
+ *          first) at the traced sweep count over a sweep run's batches,
+ *          PLAN_TRACE_PAIRS pairs without and with tracing, alternated
+ *          off on, on off, off on (the order flips each pair, so steady
+ *          drift cancels).
  * The defaults repeat every compared configuration 9 times (Google
  * Benchmark's guidance for its U test) so each ratio gets an interval
  * (stats.h); the full runs, two minutes each, run once: they are the
@@ -21,7 +27,14 @@
  * Within a repetition the trainers run one after another at the same
  * configuration (A B A B ...), so slow drift of the machine hits all alike.
  * The trainers are the registry's (variants/variant.h): every registered
- * trainer but serial unless --variants names some. */
+ * trainer but serial unless --variants names some.
+ *
+ * Traced runs (RunSpec.trace, bench/trace.h): the first repetition of every
+ * full run, and of one sweep configuration per trainer (serial's 1 thread;
+ * the others at plan->trace_threads, the largest sweep count up to
+ * PLAN_TRACE_THREADS at which every compared trainer runs, so their
+ * timelines compare at the same count) write their timeline into the run
+ * folder. */
 #ifndef SB_PLAN_H
 #define SB_PLAN_H
 
@@ -33,6 +46,8 @@
 #define PLAN_MAX_RUNS 4096   /* runs one bench holds; a longer plan is refused, never cut short */
 #define PLAN_MAX_LIST 32     /* entries of --variants, --threads, --batch-tokens */
 #define PLAN_WARMUP_BATCHES 2
+#define PLAN_TRACE_THREADS 8 /* the traced sweep count is at most this: a timeline of a few rows */
+#define PLAN_TRACE_PAIRS 3   /* trace-off / trace-on pairs measuring tracing's cost */
 
 /* sphere's routing policies, in the order the route runs take them; NULL-terminated. */
 extern const char *const plan_routes[];
@@ -66,6 +81,8 @@ typedef struct {
     int B, T;                  /* batch shape of the full, sweep and route runs */
     uint64_t full_batches;     /* resolved */
     uint64_t tokens;           /* every run's tokens together (the whole bench's work, for its ETA) */
+    int trace_threads;         /* the traced sweep configuration's threads; 0: no sweep count fits */
+    const Variant *overhead;   /* the trainer of the trace-off/trace-on runs; NULL when none */
 } Plan;
 
 /* The defaults, with or without --quick. */

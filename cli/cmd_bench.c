@@ -107,6 +107,7 @@ static void print_notes(void) {
            "  samples.txt         text sampled from each full run's model\n"
            "  model-TRAINER.ckpt  each full run's trained model\n"
            "  core.json           the core's kernels on one thread against the peak\n"
+           "  trace-KIND-TRAINER-THREADS.json  the traced runs' timelines (Perfetto, chrome://tracing)\n"
            "and writes the folder's name into results/LATEST.\n"
            "\nexit status: 0 success, 1 the work failed, 2 usage (a bad option)\n");
 }
@@ -165,8 +166,9 @@ static void print_plan(const Plan *p) {
             snprintf(batches, sizeof batches, "%llu", (unsigned long long)s->batches);
         else
             snprintf(batches, sizeof batches, "all");
-        printf("%4d  %-5s %-8s %-11s %4d threads  rep %d  %d x %d  %s batches\n", i + 1, run_kind_name(s->kind),
-               s->variant->name, s->route ? s->route : "-", s->threads, s->rep, s->B, s->T, batches);
+        printf("%4d  %-9s %-8s %-11s %4d threads  rep %d  %d x %d  %s batches%s\n", i + 1, run_kind_name(s->kind),
+               s->variant->name, s->route ? s->route : "-", s->threads, s->rep, s->B, s->T, batches,
+               s->trace == TRACE_WRITE ? "  (traced)" : "");
     }
 }
 
@@ -360,6 +362,7 @@ static int bench_run(Bench *b) {
         .cores = b->m.cores,
         .cpu_ids = b->m.cpu_ids,
         .progress = isatty(2) ? 1 : 2,
+        .trace_dir = b->out_dir,
     };
     if (measure_machine(b, &err) || warm_up(b, &err)) return cli_error("bench", err.msg, 0);
     if (!(b->runs = calloc((size_t)b->plan.n, sizeof *b->runs)))

@@ -3,7 +3,8 @@
  * The trainer is chosen by name from the registry (variants/variant.h); the
  * model's shape comes from a preset (or from --init CKPT to continue a saved
  * model) and its vocabulary from the token file. At the end it prints the
- * per-thread table and, with --json, writes the run. */
+ * per-thread table and, with --json, writes the run; with --trace, every
+ * thread's timeline for Perfetto (bench/trace.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "../bench/run_output.h"
+#include "../bench/trace.h"
 
 typedef struct {
     long every; /* print one line every this many steps */
@@ -62,17 +64,19 @@ int cmd_train(int argc, char **argv) {
         {"--print-every", 0, "N: print the loss every N steps (default: about 40 lines)"},
         {"--save", 0, "CKPT: write the trained model here"},
         {"--json", 0, "FILE: write the run, per thread, as JSON"},
+        {"--trace", 0, "FILE: write every thread's timeline (Chrome Trace Event Format: Perfetto, chrome://tracing)"},
         {"--quiet", 1, "no per-step lines and no per-thread table"},
         {"--help", 1, "print this"},
         {NULL, 0, NULL},
     };
     CliArgs a;
     int rc = cli_parse_command(&a, "train", "--variant NAME --threads N --data TOKENS [--model PRESET] [--batches K] "
-                               "[--save CKPT] [--json FILE] [options]", specs, 0, argc, argv);
+                               "[--save CKPT] [--json FILE] [--trace FILE] [options]", specs, 0, argc, argv);
     if (rc >= 0) return rc;
     sb_error err;
     const char *variant_name = cli_get(&a, "--variant"), *data_path, *preset_name = cli_get(&a, "--model");
     const char *init_path = cli_get(&a, "--init"), *save = cli_get(&a, "--save"), *json = cli_get(&a, "--json");
+    const char *trace = cli_get(&a, "--trace");
     const char *route = cli_get(&a, "--route");
     long long batches = 0, first = 0, bps = 0, seed = 1, every = 0, threads = 0, batch_b = 0, fanout = 0;
     double lr = 1e-3, wd = 0.0;
@@ -83,6 +87,7 @@ int cmd_train(int argc, char **argv) {
         cli_get_long(&a, "--batch", 1, MODEL_MAX_B, &batch_b, &err) ||
         cli_get_long(&a, "--fanout", 1, VARIANT_MAX_THREADS, &fanout, &err) ||
         safe_output_check("--save", save, &err) || safe_output_check("--json", json, &err) ||
+        safe_output_check("--trace", trace, &err) ||
         cli_get_long(&a, "--batches-per-step", 1, 1 << 20, &bps, &err) ||
         cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err) ||
         cli_get_long(&a, "--print-every", 1, 1LL << 40, &every, &err) ||
@@ -107,8 +112,8 @@ int cmd_train(int argc, char **argv) {
     }
 
     const SafeRole roles[] = {{"--data", data_path, 0}, {"--init", init_path, 0}, {"--save", save, 1},
-                              {"--json", json, 1}};
-    if (safe_files_distinct(roles, 4, &err)) return cli_error("train", err.msg, 1);
+                              {"--json", json, 1}, {"--trace", trace, 1}};
+    if (safe_files_distinct(roles, 5, &err)) return cli_error("train", err.msg, 1);
 
     TokenFile tf = {0};
     float *params = NULL;
@@ -163,7 +168,11 @@ int cmd_train(int argc, char **argv) {
                         .route = route,
                         .fanout = (int)fanout,
                         .progress = print_progress,
-                        .progress_ctx = &pc};
+                        .progress_ctx = &pc,
+                        /* steps bounded by one batch each: the trainer resolves its default later */
+                        .trace_spans = trace ? trace_capacity((uint64_t)batches,
+                                                              train_step_count((uint64_t)batches, bps ? (int)bps : 1))
+                                             : 0};
     if (variant->create(&state, &vc, &err)) goto fail;
     if (!pc.every) {
         /* the trainer resolves its default batches per step; a guess is fine for pacing output */
@@ -196,6 +205,12 @@ int cmd_train(int argc, char **argv) {
     if (json) {
         if (run_json_write(json, variant->name, &c, B, &res, &err)) goto fail;
         printf("wrote %s\n", json);
+    }
+    if (trace) {
+        char title[128];
+        snprintf(title, sizeof title, "train: %s, %d threads", variant->name, res.n_threads);
+        if (trace_write(trace, title, variant->name, &res, &err)) goto fail;
+        printf("wrote %s\n", trace);
     }
     if (save) {
         if (checkpoint_save(save, &c, params, &err)) goto fail;

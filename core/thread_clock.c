@@ -38,8 +38,33 @@ void thread_clock_start(ThreadClock *c, int id, ThreadRole role, int level, Phas
     c->role = role;
     c->level = level;
     c->phase = first;
+    c->batch = -1;
     c->start_wall = c->mark_wall = clock_wall_now();
     c->start_cpu = c->mark_cpu = clock_thread_cpu_now();
+}
+
+void thread_clock_trace(ThreadClock *c, SpanBuffer *b) {
+    c->spans = b;
+    if (!b) return;
+    span_buffer_reset(b);
+    c->span_start = c->mark_wall;
+    c->span_step = c->step;
+    c->span_batch = c->batch;
+}
+
+/* At a boundary at time w into `next`: closes the open span into the buffer
+ * unless next continues it, and opens the next one with the current tags. */
+static void trace_boundary(ThreadClock *c, double w, Phase next) {
+    if (next == c->phase && c->step == c->span_step && c->batch == c->span_batch) return;
+    if (c->phase >= 0)
+        span_buffer_push(c->spans, (PhaseSpan){.start = c->span_start,
+                                               .end = w,
+                                               .batch = c->span_batch,
+                                               .step = c->span_step,
+                                               .phase = c->phase});
+    c->span_start = w;
+    c->span_step = c->step;
+    c->span_batch = c->batch;
 }
 
 void thread_clock_phase(ThreadClock *c, Phase next) {
@@ -48,6 +73,7 @@ void thread_clock_phase(ThreadClock *c, Phase next) {
         c->phase_wall[c->phase] += w - c->mark_wall;
         c->phase_cpu[c->phase] += u - c->mark_cpu;
     }
+    if (c->spans) trace_boundary(c, w, next);
     c->mark_wall = w;
     c->mark_cpu = u;
     c->phase = next;

@@ -46,6 +46,7 @@ from sections.routing import section_routing
 from sections.scaling import section_scaling
 from sections.sixty import section_sixty
 from sections.summary import section_summary
+from sections.timeline import section_timeline
 
 
 def build_report(run, plots):
@@ -63,8 +64,8 @@ def build_report(run, plots):
              "the same training core on the same batches; every number below is read from the run folder.", ""]
     lines += section_summary(run)
     for section in (section_cpu_threads, section_scaling, section_batch, section_routing,
-                    section_convergence, section_sixty, section_counters, section_core, section_mpi,
-                    section_context):
+                    section_convergence, section_sixty, section_counters, section_core, section_timeline,
+                    section_mpi, section_context):
         lines += section(run, plots)
     text = "\n".join(lines)
     while "\n\n\n" in text:

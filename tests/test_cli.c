@@ -638,17 +638,21 @@ static void test_bench_list(void **state) {
     TuRun r;
     tu_cli(&r, "bench", "--list", "--quick", "--threads=1,2", "--data-dir", data, NULL);
     tu_assert_succeeded(&r);
-    assert_contains(r.out, "24 runs"); /* 3 full; 3 repetitions of 4 sweep and of 3 routing runs */
-    assert_contains(r.out, "   1  full  flat");
-    assert_contains(r.out, "   3  full  sharded");
-    assert_contains(r.out, "   4  sweep serial");
-    assert_contains(r.out, "  24  route sphere   steal         64 threads  rep 3");
+    assert_contains(r.out, "30 runs"); /* 3 full; 3 repetitions of 4 sweep and of 3 routing runs; 6 tracing */
+    assert_contains(r.out, "   1  full      flat");
+    assert_contains(r.out, "   3  full      sharded");
+    assert_contains(r.out, "   4  sweep     serial   -              1 threads  rep 1  16 x 64  8 batches  (traced)");
+    assert_contains(r.out, "  24  route     sphere   steal         64 threads  rep 3");
+    assert_contains(r.out, "  25  trace-off sphere   -              2 threads  rep 1");
+    assert_contains(r.out, "  30  trace-on  sphere   -              2 threads  rep 3");
     tu_run_free(&r);
     tu_cli(&r, "bench", "--list", "--variants", "flat", "--threads", "1,2", "--batch-tokens", "0", "--data-dir", data,
            NULL);
     tu_assert_succeeded(&r);
-    assert_contains(r.out, "19 runs"); /* full flat; serial at 1 and flat at 2, 9 times: 1 + 9 x 2 */
-    assert_contains(r.out, "  19  sweep flat     -              2 threads  rep 9");
+    /* full flat; serial at 1 and flat at 2, 9 times; flat untraced and traced 3 times each: 1 + 9 x 2 + 6 */
+    assert_contains(r.out, "25 runs");
+    assert_contains(r.out, "  19  sweep     flat     -              2 threads  rep 9");
+    assert_contains(r.out, "  25  trace-on  flat     -              2 threads  rep 3");
     tu_run_free(&r);
     assert_false(tu_file_exists(data));
 }
@@ -668,7 +672,7 @@ static void test_help_documents(void **state) {
     assert_contains(r.out, "--quick sets: --sweep-batches 8, --reps 3");
     static const char *const files[] = {"context.json", "runs.csv",   "threads.csv",        "groups.csv", "loss.csv",
                                         "summary.json", "samples.txt", "model-TRAINER.ckpt", "core.json",  "results/LATEST",
-                                        "gbench.json",  "warnings.json"};
+                                        "gbench.json",  "warnings.json", "trace-KIND-TRAINER-THREADS.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) assert_contains(r.out, files[i]);
     assert_contains(r.out, "exit status");
     tu_run_free(&r);

@@ -75,7 +75,7 @@ static void test_quick_plan(void **state) {
     Plan p = build_ok(&o);
     assert_int_equal(p.B, PB / 4);
     assert_int_equal(p.full_batches, 2 * 63);
-    assert_int_equal(p.n, 3 + 3 * 4 + 3 * 3);
+    assert_int_equal(p.n, 3 + 3 * 4 + 3 * 3 + 6);
     is_run(&p, 0, RUN_FULL, "flat", NULL, 64, 1, 16, 64, 126);
     is_run(&p, 1, RUN_FULL, "sphere", NULL, 64, 1, 16, 64, 126);
     is_run(&p, 2, RUN_FULL, "sharded", NULL, 64, 1, 16, 64, 126);
@@ -90,6 +90,17 @@ static void test_quick_plan(void **state) {
         is_run(&p, i + 1, RUN_ROUTE, "sphere", "round-robin", 64, r, 16, 64, 8);
         is_run(&p, i + 2, RUN_ROUTE, "sphere", "steal", 64, r, 16, 64, 8);
     }
+    /* tracing's cost: sphere at the traced sweep count, off on, on off, off on */
+    assert_int_equal(p.trace_threads, 2);
+    assert_ptr_equal(p.overhead, variant_find("sphere"));
+    static const RunKind overhead[] = {RUN_TRACE_OFF, RUN_TRACE_ON, RUN_TRACE_ON, RUN_TRACE_OFF, RUN_TRACE_OFF,
+                                       RUN_TRACE_ON};
+    for (int k = 0; k < 6; k++) {
+        is_run(&p, 24 + k, overhead[k], "sphere", NULL, 2, k / 2 + 1, 16, 64, 8);
+        assert_int_equal(p.runs[24 + k].trace, overhead[k] == RUN_TRACE_ON ? TRACE_KEEP : TRACE_NONE);
+    }
+    /* timelines written: every full run, and the first sweep repetition at 1 (serial) and 2 threads */
+    for (int i = 0; i < 24; i++) assert_int_equal(p.runs[i].trace, i < 7 ? TRACE_WRITE : TRACE_NONE);
     uint64_t tokens = 0;
     for (int i = 0; i < p.n; i++) tokens += run_spec_tokens(&p.runs[i]);
     assert_int_equal(p.tokens, tokens);
@@ -172,8 +183,15 @@ static void test_every_configuration(void **state) {
                 assert_int_equal(have, want);
                 counted += have;
             }
-    int full = 0, route = 0, batch = 0;
+    int full = 0, route = 0, batch = 0, overhead = 0, written = 0;
     for (int i = 0; i < p.n; i++) {
+        overhead += p.runs[i].kind == RUN_TRACE_OFF || p.runs[i].kind == RUN_TRACE_ON;
+        if (p.runs[i].trace == TRACE_WRITE) {
+            written++;
+            assert_int_equal(p.runs[i].rep, 1);
+            assert_true(p.runs[i].kind == RUN_FULL ||
+                        (p.runs[i].kind == RUN_SWEEP && p.runs[i].threads == (p.runs[i].threads == 1 ? 1 : 4)));
+        }
         full += p.runs[i].kind == RUN_FULL;
         route += p.runs[i].kind == RUN_ROUTE;
         batch += p.runs[i].kind == RUN_BATCH;
@@ -182,7 +200,11 @@ static void test_every_configuration(void **state) {
     assert_int_equal(full, p.n_variants);
     assert_int_equal(route, 3 * 9);
     assert_int_equal(batch, 9 * 3 * (1 + p.n_variants));
-    assert_int_equal(counted + full + route + batch, p.n);
+    assert_int_equal(overhead, 2 * PLAN_TRACE_PAIRS);
+    assert_int_equal(p.trace_threads, 4); /* the largest sweep count up to PLAN_TRACE_THREADS */
+    /* every full run, serial's 1-thread sweep run and every trainer's at 4 threads */
+    assert_int_equal(written, p.n_variants + 1 + p.n_variants);
+    assert_int_equal(counted + full + route + batch + overhead, p.n);
     for (int k = 0; plan_routes[k]; k++) {
         int found = 0;
         for (int i = 0; i < p.n; i++)
@@ -206,8 +228,10 @@ static void test_interleaving(void **state) {
         const RunSpec *s = &p.runs[i];
         assert_true(s->rep >= last_rep[s->kind]); /* repetitions never go back */
         last_rep[s->kind] = s->rep;
-        if (i > 0) assert_true(s->kind >= p.runs[i - 1].kind); /* full, sweep, route, batch */
-        if (s->variant == p.variants[0] && s->kind != RUN_ROUTE)
+        /* full, sweep, route, batch, then trace-off and trace-on alternating */
+        if (i > 0 && s->kind < RUN_TRACE_OFF) assert_true(s->kind >= p.runs[i - 1].kind);
+        if (i > 0 && s->kind >= RUN_TRACE_OFF) assert_true(p.runs[i - 1].kind >= RUN_BATCH);
+        if (s->variant == p.variants[0] && s->kind != RUN_ROUTE && s->kind < RUN_TRACE_OFF)
             /* the first trainer is followed by the others at the same configuration */
             for (int v = 1; v < p.n_variants; v++) {
                 assert_true(i + v < p.n);

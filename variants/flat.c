@@ -41,6 +41,8 @@ typedef struct {
     pthread_cond_t work_cv;
     Waiter control;         /* the control's: rung when a slot is done */
     int n_jobs, next_job, shutdown;
+    int32_t step;           /* the current step, 1-based (guarded by mu, for the workers' trace tags) */
+    uint64_t step_first;    /* its first batch's index in the data (same) */
     const float *params;    /* read by workers during a step */
 } FlatState;
 
@@ -56,6 +58,8 @@ static void worker_main(void *ctx, int id) {
         while (!s->shutdown && s->next_job >= s->n_jobs) pthread_cond_wait(&s->work_cv, &s->mu);
         if (s->next_job >= s->n_jobs) break; /* shut down with nothing left */
         int j = s->next_job++;
+        clk->step = s->step;
+        clk->batch = (int64_t)(s->step_first + (uint64_t)j);
         pthread_mutex_unlock(&s->mu);
 
         thread_clock_phase(clk, PHASE_COMPUTE);
@@ -180,6 +184,7 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
     uint64_t k = 0;
     for (long step = 1; step <= t->book.steps; step++) {
         int in_step = (int)(batches - k < (uint64_t)t->bps ? batches - k : (uint64_t)t->bps);
+        clk->step = (int32_t)step;
         thread_clock_phase(clk, PHASE_DISPATCH);
         for (int j = 0; j < in_step; j++) {
             uint64_t offset = (first_batch + k + (uint64_t)j) * t->bt;
@@ -187,6 +192,8 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
                                     offset, c->B, c->T, err)))
                 goto stop;
             pthread_mutex_lock(&s->mu);
+            s->step = (int32_t)step;
+            s->step_first = first_batch + k;
             s->n_jobs = j + 1;
             pthread_cond_signal(&s->work_cv);
             pthread_mutex_unlock(&s->mu);

@@ -59,7 +59,9 @@ static sb_status serial_run(void *state, float *params, uint64_t first_batch, ui
         uint64_t left = batches - k;
         uint64_t in_step = left < (uint64_t)t->bps ? left : (uint64_t)t->bps;
         double loss_sum = 0.0;
+        clk->step = (int32_t)step;
         for (uint64_t j = 0; j < in_step; j++, k++) {
+            clk->batch = (int64_t)(first_batch + k);
             thread_clock_phase(clk, PHASE_DISPATCH);
             uint64_t offset = (first_batch + k) * t->bt;
             if ((st = tokens_window(s->inputs, s->targets, c->data, offset, c->B, c->T, err))) goto stop;
@@ -72,6 +74,7 @@ static sb_status serial_run(void *state, float *params, uint64_t first_batch, ui
                 reduce_add(s->sum, s->grads, n);
             }
         }
+        clk->batch = -1;
         thread_clock_phase(clk, PHASE_OPTIMIZER);
         step_book_update(&t->book, params, s->sum, (int)in_step, loss_sum);
     }

@@ -81,7 +81,9 @@ static void shard_main(ShardedState *s, int id, ThreadClock *clk) {
     uint64_t k = 0;
     for (long step = 1; step <= t->book.steps; step++) {
         int in_step = (int)(t->batches - k < (uint64_t)t->bps ? t->batches - k : (uint64_t)t->bps);
+        clk->step = (int32_t)step;
         for (int j = id; j < in_step; j += N) {
+            clk->batch = (int64_t)(s->first_batch + k + (uint64_t)j);
             thread_clock_phase(clk, PHASE_DISPATCH);
             uint64_t offset = (s->first_batch + k + (uint64_t)j) * t->bt;
             if (tokens_window(in, tg, c->data, offset, c->B, c->T, &s->errs[id])) {
@@ -93,6 +95,7 @@ static void shard_main(ShardedState *s, int id, ThreadClock *clk) {
             model_backward(slot(s, j), &s->ws[id], s->params);
             clk->batches++;
         }
+        clk->batch = -1;
         thread_clock_phase(clk, PHASE_WAIT);
         barrier_wait(&s->barrier);
         if (atomic_load(&s->failed)) return;

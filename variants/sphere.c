@@ -44,6 +44,8 @@ typedef struct {
     int worker;     /* worker that computed it, once done */
     float loss;
     atomic_int done;
+    int32_t step;   /* the step and the batch's index in the data, for the trace's tags */
+    int64_t batch;
 } JobSlot;
 
 typedef struct SphereState SphereState;
@@ -231,6 +233,7 @@ static void control_main(SphereState *s, SNode *c) {
             if (!ended && c->count > 0) {
                 int j = inbox_pop_front(c);
                 pthread_mutex_unlock(&c->mu);
+                if (j != JOB_END) clk->step = s->slots[j].step;
                 thread_clock_phase(clk, PHASE_DISPATCH);
                 if (j == JOB_END) {
                     ended = 1;
@@ -304,8 +307,10 @@ static void worker_main(SphereState *s, SNode *w) {
         if (j < 0) break;
         pthread_mutex_unlock(&w->mu);
 
-        thread_clock_phase(clk, PHASE_COMPUTE);
         JobSlot *slot = &s->slots[j];
+        clk->step = slot->step;
+        clk->batch = slot->batch;
+        thread_clock_phase(clk, PHASE_COMPUTE);
         float loss = model_forward(&w->ws, s->params, s->slot_inputs + (size_t)j * s->t.bt,
                                    s->slot_targets + (size_t)j * s->t.bt, s->t.cfg.B, s->t.cfg.T);
         model_backward(s->slot_grad + (size_t)j * s->t.n_params, &w->ws, s->params);
@@ -484,12 +489,15 @@ static sb_status sphere_run(void *state, float *params, uint64_t first_batch, ui
     for (long step = 1; step <= t->book.steps; step++) {
         int in_step = (int)(batches - k < (uint64_t)t->bps ? batches - k : (uint64_t)t->bps);
         start_step(root);
+        clk->step = (int32_t)step;
         thread_clock_phase(clk, PHASE_DISPATCH);
         for (int j = 0; j < in_step; j++) {
             uint64_t b = first_batch + k + (uint64_t)j;
             if ((st = tokens_window(s->slot_inputs + (size_t)j * t->bt, s->slot_targets + (size_t)j * t->bt, c->data,
                                     b * t->bt, c->B, c->T, err)))
                 goto stop;
+            s->slots[j].step = (int32_t)step;
+            s->slots[j].batch = (int64_t)b;
             forward(s, root, route_batch(s, j, b), j);
         }
         close_step(s, root);

@@ -43,6 +43,13 @@ sb_status trainer_init(Trainer *t, const VariantConfig *cfg, int threads, int bp
     if (!t->clocks || !t->stats || !t->tids || !t->launch)
         return sb_fail(err, SB_ENOMEM, "out of memory for %d threads' bookkeeping", threads);
     for (int i = 0; i < threads; i++) t->launch[i] = (TrainerLaunch){.trainer = t, .id = i};
+    if (cfg->trace_spans == 0) return SB_OK;
+    if (!(t->spans = calloc((size_t)threads, sizeof *t->spans)))
+        return sb_fail(err, SB_ENOMEM, "out of memory for %d threads' traces", threads);
+    for (int i = 0; i < threads; i++) {
+        sb_status st = span_buffer_init(&t->spans[i], cfg->trace_spans, err);
+        if (st) return st;
+    }
     return SB_OK;
 }
 
@@ -54,6 +61,9 @@ void trainer_free(Trainer *t) {
     free(t->tids);
     free(t->launch);
     free(t->step_loss);
+    for (int i = 0; t->spans && i < t->threads; i++) span_buffer_free(&t->spans[i]);
+    free(t->spans);
+    t->spans = NULL;
     t->clocks = NULL;
     t->stats = NULL;
     t->tids = NULL;
@@ -65,6 +75,7 @@ ThreadClock *trainer_thread_begin(Trainer *t, int id, ThreadRole role, int level
     const ThreadHooks *h = &t->cfg.hooks;
     if (h->thread_begin) h->thread_begin(h->ctx, id, role, level);
     thread_clock_start(&t->clocks[id], id, role, level, first);
+    if (t->spans) thread_clock_trace(&t->clocks[id], &t->spans[id]);
     return &t->clocks[id];
 }
 
@@ -149,5 +160,6 @@ sb_status trainer_run_end(Trainer *t, sb_status st, RunResult *res) {
     res->last_loss = t->book.last_loss;
     res->batches_per_step = t->bps;
     res->step_loss = t->step_loss;
+    res->spans = t->spans;
     return SB_OK;
 }

@@ -8,7 +8,9 @@
  * thread runs its body only once all have started; if the system refuses one,
  * none runs and the run fails with a message), joining them, the measured
  * region's process CPU and wall time, and the hooks (called on each thread
- * itself, before its first phase and after its last). The caller is thread 0.
+ * itself, before its first phase and after its last), and, when asked, each
+ * thread's span buffer (allocated here, attached to its clock at its begin).
+ * The caller is thread 0.
  *
  * A run is trainer_run_begin, trainer_start, the trainer's own loop,
  * whatever tells its threads to stop, and trainer_run_end. Waiting lives in
@@ -43,6 +45,7 @@ struct Trainer {
     size_t bt;              /* tokens per batch, B x T */
     ThreadClock *clocks;    /* [threads], cache-line aligned */
     ThreadStats *stats;     /* [threads] */
+    SpanBuffer *spans;      /* [threads] when cfg.trace_spans > 0, else NULL */
     float *step_loss;       /* [steps] of the last run */
     pthread_t *tids;        /* [threads]; entry 0 unused */
     TrainerLaunch *launch;  /* [threads] */

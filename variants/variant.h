@@ -63,6 +63,7 @@ typedef struct {
     ThreadHooks hooks;
     train_progress_fn progress;
     void *progress_ctx;
+    size_t trace_spans;    /* spans kept per thread for a timeline; 0: none */
 } VariantConfig;
 
 typedef struct {
@@ -87,6 +88,7 @@ typedef struct {
     const float *step_loss;      /* steps entries, same ownership */
     int n_groups;                /* tree trainers: level-1 spheres; 0 otherwise */
     const uint64_t *group_batches; /* batches each group received */
+    const SpanBuffer *spans;     /* n_threads timelines when traced (trace_spans > 0), else NULL; same ownership */
 } RunResult;
 
 typedef struct Variant {

@@ -15,7 +15,7 @@ def section_context(run, plots):
     """8. Machine, build, dataset, model, repetitions and spread; what was not measured."""
     ctx = run.context
     m, d, o = ctx.get("model", {}), ctx.get("dataset", {}), ctx.get("options", {})
-    out = ["## 9. Context", ""]
+    out = ["## 10. Context", ""]
     rows = [
         ["machine", f"{ctx.get('cpu_model')}, {ctx.get('cores')} cores, {num(ctx.get('memory_gb'))} GB, "
                     f"host `{ctx.get('hostname')}`"],

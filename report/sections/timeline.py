@@ -1,0 +1,169 @@
+"""Section 10: timelines of every thread, from the bench's traces.
+
+Part of the report generator; report.py assembles the sections.
+
+The bench writes the timeline of every full run and of one sweep
+configuration per trainer as trace-KIND-TRAINER-THREADS.json (Chrome Trace
+Event Format, bench/trace.h). This section reads them, keeps the first
+TIMELINE_STEPS steps of each, and writes a derived table of spans (one row per
+span: trainer, thread, start and end in ms, phase) that timeline.gp draws, one
+panel per trainer on one time scale. Captions are computed from the spans.
+It also reports what tracing costs: the bench's trace-off / trace-on runs.
+"""
+
+import json
+import os
+
+from fmt import isnum, not_measured, num, pct, ratio, share, table
+
+TIMELINE_STEPS = 3
+PHASES = ("compute", "reduce", "optimizer", "dispatch", "wait")
+
+
+def load_trace(run, kind, variant, threads):
+    """The trace's spans as {tid: [(start_ms, end_ms, phase, step, batch)]}, its thread names and
+    otherData, or None when the run folder has no such trace."""
+    path = os.path.join(run.path, f"trace-{kind}-{variant}-{int(threads)}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        t = json.load(f)
+    spans, names = {}, {}
+    for e in t["traceEvents"]:
+        if e["ph"] == "X":
+            a = e.get("args", {})
+            spans.setdefault(e["tid"], []).append((e["ts"] / 1e3, (e["ts"] + e["dur"]) / 1e3, e["name"],
+                                                   a.get("step", 0), a.get("batch")))
+        elif e["ph"] == "M" and e["name"] == "thread_name":
+            names[e["tid"]] = e["args"]["name"]
+    for s in spans.values():
+        s.sort()
+    return {"spans": spans, "names": names, "other": t.get("otherData", {})}
+
+
+def window_end(trace, steps):
+    """End (ms) of the first `steps` steps: thread 0's last span of step <= steps (thread 0 ends every step)."""
+    ends = [e for (_, e, _, st, _) in trace["spans"].get(0, []) if st <= steps]
+    return max(ends) if ends else 0.0
+
+
+def clip(spans, end):
+    return [(a, min(b, end), p, st, bt) for (a, b, p, st, bt) in spans if a < end]
+
+
+def worker_stats(trace, end):
+    """Over [0, end): workers' share of time waiting, and the part of it after a worker's last batch
+    of a step until its next batch (the wait at step ends). Workers: threads whose name says so."""
+    total = wait = step_end = 0.0
+    for tid, s in trace["spans"].items():
+        if not trace["names"].get(tid, "").startswith("worker"):
+            continue
+        s = clip(s, end)
+        if not s:
+            continue
+        total += s[-1][1] - s[0][0]
+        wait += sum(b - a for (a, b, p, _, _) in s if p == "wait")
+        last_compute = {}
+        for i, (a, b, p, st, _) in enumerate(s):
+            if p == "compute":
+                last_compute[st] = i
+        for st, i in last_compute.items():
+            for (a, b, p, st2, _) in s[i + 1:]:
+                if p == "compute":
+                    break
+                if p == "wait":
+                    step_end += b - a
+    return ratio(wait, total), ratio(step_end, total)
+
+
+def timeline_figure(run, plots, name, kind, pairs, title):
+    """Derived spans of each (variant, threads) trace over its first steps; the figure and the rows of
+    the caption's table, or (None, []) when no trace is there."""
+    traces = [(v, t, load_trace(run, kind, v, t)) for v, t in pairs]
+    traces = [(v, t, tr) for v, t, tr in traces if tr]
+    if not traces:
+        return None, []
+    rows, caption, xmax, nrows = [], [], 0.0, 0
+    for v, t, tr in traces:
+        end = window_end(tr, TIMELINE_STEPS)
+        xmax = max(xmax, end)
+        nrows = max(nrows, int(t))
+        for tid, s in sorted(tr["spans"].items()):
+            for (a, b, p, _, _) in clip(s, end):
+                rows.append([v, tid, round(a, 6), round(b, 6), p])
+        steps = max((st for (_, e, _, st, _) in tr["spans"].get(0, []) if e <= end), default=0)
+        w, w_end = worker_stats(tr, end)
+        caption.append({"variant": v, "threads": int(t), "steps": min(steps, TIMELINE_STEPS), "end": end,
+                        "wait": w, "step_end": w_end, "dropped": int(tr["other"].get("dropped_spans", 0))})
+    fname = plots.derive(f"{name}.csv", ["variant", "thread", "start_ms", "end_ms", "phase"], rows)
+    fig = plots.add("timeline.gp", name, file=fname, variants=" ".join(v for v, _, _ in traces),
+                    nthreads=nrows, xmax=xmax, title=title)
+    return fig, caption
+
+
+def overhead(run):
+    """(trainer, threads, off, on, change, noise, reps) from the trace-off / trace-on configurations."""
+    off = [c for c in run.configs if c["kind"] == "trace-off"]
+    on = [c for c in run.configs if c["kind"] == "trace-on"]
+    if not off or not on:
+        return None
+    a, b = off[0], on[0]
+    change = ratio(b["tokens_per_s_median"], a["tokens_per_s_median"]) - 1.0
+    noise = max(a["spread"], b["spread"]) if isnum(a["spread"]) and isnum(b["spread"]) else float("nan")
+    return a["variant"], int(a["threads"]), a, b, change, noise, int(min(a["reps"], b["reps"]))
+
+
+def section_timeline(run, plots):
+    """10. Timelines of every thread (traces), and what tracing costs."""
+    out = ["## 9. Timelines of every thread", ""]
+    sweep = [r for r in run.runs if r["kind"] == "sweep" and r["variant"] != "serial"
+             and os.path.exists(os.path.join(run.path, f"trace-sweep-{r['variant']}-{int(r['threads'])}.json"))]
+    full = [r for r in run.runs if r["kind"] == "full"
+            and os.path.exists(os.path.join(run.path, f"trace-full-{r['variant']}-{int(r['threads'])}.json"))]
+    if not sweep and not full:
+        return out + [not_measured("timelines (the bench's `trace-*.json` files; this run predates traces)"), "",
+                      not_measured("what tracing costs (the `trace-off` and `trace-on` runs)"), ""]
+    out += [f"Every thread's phases as they happened, from the bench's traces (`trace-KIND-TRAINER-THREADS.json`, "
+            f"Chrome Trace Event Format: open one in https://ui.perfetto.dev or chrome://tracing). Each figure "
+            f"shows the first {TIMELINE_STEPS} steps of each trainer (all of a run that has fewer), one row per "
+            f"thread in tree order (thread 0 on top), phases coloured as in section 1, the panels on one time "
+            f"scale.", ""]
+    header = ["trainer", "threads", "steps shown", "time shown (ms)", "worker time waiting",
+              "worker time waiting at step ends", "spans dropped"]
+    for kind, rs, name, what in (("sweep", sweep, "timeline_sweep", "sweep run"),
+                                 ("full", full, "timeline_full", "full run")):
+        if not rs:
+            out += [not_measured(f"a traced {what}"), ""]
+            continue
+        counts = sorted({int(r["threads"]) for r in rs})
+        threads = max(counts)
+        pairs = []
+        for r in rs:
+            if int(r["threads"]) == threads and (r["variant"], threads) not in pairs:
+                pairs.append((r["variant"], threads))
+        fig, cap = timeline_figure(run, plots, name, kind, pairs,
+                                   f"First steps of each trainer's {what} at {threads} threads")
+        out += [fig, ""]
+        measured = [c for c in cap if isnum(c["step_end"])]
+        most = max(measured, key=lambda c: c["step_end"]) if measured else None
+        least = min(measured, key=lambda c: c["step_end"]) if measured else None
+        seen = (f" Over the steps shown, the workers of {most['variant']} spent {share(most['step_end'])} of "
+                f"their time waiting after their step's last batch (for the step's reduction and update), the "
+                f"most of the trainers shown; those of {least['variant']} {share(least['step_end'])}."
+                if most and least and most is not least else "")
+        out += [f"*Timeline of each trainer's {what} at {threads} threads ({', '.join(v for v, _ in pairs)}) "
+                f"on {run.machine}: x is milliseconds since the run's first thread began, one row per "
+                f"thread.{seen}*", "",
+                table(header, [[c["variant"], c["threads"], c["steps"], num(c["end"]), share(c["wait"]),
+                                share(c["step_end"]), c["dropped"]] for c in cap]), ""]
+    oh = overhead(run)
+    if not oh:
+        return out + [not_measured("what tracing costs (the `trace-off` and `trace-on` runs)"), ""]
+    v, t, a, b, change, noise, reps = oh
+    within = isnum(change) and isnum(noise) and abs(change) <= noise
+    out += [f"**What tracing costs.** {v} at {t} threads, {reps} runs without and {reps} with tracing, "
+            f"alternated: median {num(a['tokens_per_s_median'])} tokens/s untraced, "
+            f"{num(b['tokens_per_s_median'])} traced, a change of {pct(change)}; the run-to-run spread "
+            f"((max − min) / median) is {pct(a['spread'])} untraced and {pct(b['spread'])} traced, so the "
+            f"difference is " + ("within" if within else "**outside**") + f" the noise on {run.machine}.", ""]
+    return out
