@@ -119,7 +119,7 @@ def mann_whitney_p(a, b):
     if m < 2 or n < 2:
         return None
     allv = sorted((v, g) for g, vs in ((0, a), (1, b)) for v in vs)
-    ranks, i = {}, 0
+    i = 0
     rank_a, ties = 0.0, 0.0
     while i < len(allv):
         j = i
