@@ -20,7 +20,7 @@ sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res
     float *grads = malloc(n * sizeof(float)), *sum = malloc(n * sizeof(float));
     int *inputs = malloc(bt * sizeof(int)), *targets = malloc(bt * sizeof(int));
     if ((st = workspace_init(&ws, &cfg->model, cfg->B, cfg->T, err))) goto out_nows;
-    if ((st = step_book_begin(&book, cfg->adamw, cfg->progress, cfg->progress_ctx, cfg->step_loss, n, cfg->batches,
+    if ((st = step_book_begin(&book, cfg->adamw, &cfg->schedule, cfg->progress, cfg->progress_ctx, cfg->step_loss, n, cfg->batches,
                               cfg->batches_per_step, err)))
         goto out;
     if (!grads || !sum || !inputs || !targets) {
@@ -30,9 +30,8 @@ sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res
     memset(res, 0, sizeof *res);
     if (cfg->hooks.thread_begin) cfg->hooks.thread_begin(cfg->hooks.ctx, 0, ROLE_WORKER, 0);
     thread_clock_start(clk, 0, ROLE_WORKER, 0, PHASE_DISPATCH);
-    long steps = train_step_count(cfg->batches, cfg->batches_per_step);
     uint64_t k = 0;
-    for (long s = 1; s <= steps; s++) {
+    for (long s = 1; s <= book.steps; s++) { /* book.steps shrinks when the target is reached */
         uint64_t left = cfg->batches - k;
         uint64_t in_step = left < (uint64_t)cfg->batches_per_step ? left : (uint64_t)cfg->batches_per_step;
         double loss_sum = 0.0;
@@ -54,8 +53,8 @@ sb_status serial_train(float *params, const SerialConfig *cfg, SerialResult *res
         res->last_loss = book.last_loss;
         res->steps = s;
     }
-    res->batches = cfg->batches;
-    res->tokens = cfg->batches * bt;
+    res->batches = book.done;
+    res->tokens = book.done * bt;
 stop:
     thread_clock_stop(clk);
     if (cfg->hooks.thread_end) cfg->hooks.thread_end(cfg->hooks.ctx, 0);
@@ -98,7 +97,7 @@ static sb_status serial_run(void *state, float *params, uint64_t first_batch, ui
     if ((st = loss_curve_alloc(&s->step_loss, batches, c->batches_per_step, err))) return st;
     ThreadClock clk;
     SerialConfig sc = {c->data, c->model, c->B, c->T, first_batch, batches, c->batches_per_step, c->adamw,
-                       c->progress, c->progress_ctx, &clk, c->hooks, s->step_loss};
+                       c->progress, c->progress_ctx, &clk, c->hooks, s->step_loss, c->schedule};
     SerialResult sr;
     double cpu0 = clock_process_cpu_now();
     if ((st = serial_train(params, &sc, &sr, err))) return st;

@@ -27,6 +27,7 @@ typedef struct {
     ThreadClock *clock;       /* started and stopped by serial_train when given */
     ThreadHooks hooks;        /* called on the training thread, as variant.h says */
     float *step_loss;         /* train_step_count() entries, filled when given */
+    TrainSchedule schedule;   /* zero: a constant rate over every batch */
 } SerialConfig;
 
 typedef struct {
