@@ -122,10 +122,12 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
         .adamw = b->adamw,
         .wait = b->wait,
         .route = spec->route,
+        .schedule = spec->kind == RUN_FULL ? b->full_schedule : (TrainSchedule){0},
         .hooks = {.thread_begin = hook_begin, .thread_end = hook_end, .ctx = &h},
         .progress = b->progress ? show_progress : NULL,
         .progress_ctx = &h,
     };
+    if (spec->kind == RUN_FULL && b->full_lr > 0.0f) vc.adamw.lr = b->full_lr;
     size_t n_params = model_param_count(&b->model);
     float *params = malloc(n_params * sizeof(float));
     void *state = NULL;
@@ -139,6 +141,16 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
     RunResult res;
     if ((st = spec->variant->run(state, params, spec->first_batch, spec->batches, &res, err))) goto out;
     rec->res = res;
+    /* a run that reached its target ended early: its batches are the steps it took */
+    uint64_t bps = (uint64_t)(res.batches_per_step > 0 ? res.batches_per_step : 1);
+    if ((uint64_t)res.steps * bps < spec->batches) {
+        rec->res.batches = (uint64_t)res.steps * bps;
+        rec->res.tokens = rec->res.batches * (uint64_t)spec->B * (uint64_t)spec->T;
+    }
+    rec->target_loss = vc.schedule.target_loss;
+    rec->time_to_target_s = NAN;
+    if (rec->target_loss > 0.0f && res.steps > 0 && res.step_loss[res.steps - 1] <= rec->target_loss)
+        rec->time_to_target_s = res.wall_s;
     rec->pin_failures = atomic_load(&h.pin_failures);
     if (rec->pin_failures)
         fprintf(stderr, "bench: --pin: %d of %d threads could not be pinned (%s); this run is not pinned as asked\n",
