@@ -128,6 +128,7 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
         .progress_ctx = &h,
     };
     if (spec->kind == RUN_FULL && b->full_lr > 0.0f) vc.adamw.lr = b->full_lr;
+    if (spec->kind == RUN_FULL && b->full_batches_per_step > 0) vc.batches_per_step = b->full_batches_per_step;
     size_t n_params = model_param_count(&b->model);
     float *params = malloc(n_params * sizeof(float));
     void *state = NULL;

@@ -48,6 +48,7 @@ typedef struct {
     const BenchPosition *position; /* run k of N and the bench's ETA on the progress line; may be NULL */
     TrainSchedule full_schedule;   /* the full runs' schedule and target loss (zero: a constant rate, every batch) */
     float full_lr;                 /* the full runs' peak rate (0: adamw.lr) */
+    int full_batches_per_step;     /* the full runs' batches per step (0: batches_per_step) */
 } BenchSetup;
 
 typedef struct {

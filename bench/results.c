@@ -181,6 +181,7 @@ static void write_options(JsonWriter *w, const BenchOptions *o, const BenchSetup
     json_object_begin(w);
     json_kv_string(w, "schedule", lr_schedule_name(fs ? fs->kind : LR_CONSTANT));
     json_kv_float(w, "lr", fs ? o->full_lr : b->adamw.lr);
+    json_kv_int(w, "batches_per_step", b->full_batches_per_step ? b->full_batches_per_step : o->batches_per_step);
     json_kv_int(w, "warmup_steps", fs ? (int)fs->warmup : 0);
     json_kv_float(w, "lr_floor", fs ? fs->floor : 1.0f);
     json_kv_float(w, "clip_norm", fs ? fs->clip_norm : 0.0f);

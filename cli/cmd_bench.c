@@ -44,11 +44,13 @@
 #define CORE_REPS(quick) ((quick) ? 3 : 7)
 
 /* The full runs' schedule (measured choices: README.md, "What the bench
- * writes"): a peak rate for 63-batch steps, a linear warm-up, a cosine decay
+ * writes"): steps of FULL_BPS batches (an epoch of 63-batch steps is 36
+ * updates, too few to converge), a peak rate for them, a linear warm-up, a cosine decay
  * to a tenth of the peak over the epoch, global-norm clipping, and the target
  * the corpus's entropy floor + FULL_TARGET_MARGIN nats. */
-#define FULL_LR 1e-2
-#define FULL_WARMUP 3
+#define FULL_BPS 8
+#define FULL_LR 3e-3
+#define FULL_WARMUP 20
 #define FULL_LR_FLOOR 0.1f
 #define FULL_CLIP 1.0f
 #define FULL_TARGET_MARGIN 0.5
@@ -61,7 +63,7 @@ typedef struct {
     WaitMode wait;
     int pin, use_counters, list;
     double full_lr, target_margin;
-    long long full_warmup, corpus_bytes;
+    long long full_warmup, corpus_bytes, full_bps;
     /* the bench */
     MachineInfo m;
     Plan plan;
@@ -91,8 +93,10 @@ static const CliOptSpec specs[] = {
     {"--reps", 0, "R: repetitions of each sweep configuration (default 3)"},
     {"--full-reps", 0, "R: repetitions of each full-epoch run (default 1)"},
     {"--batches-per-step", 0, "S: batches per AdamW step, the same for every trainer (default 63)"},
-    {"--full-lr", 0, "X: the full runs' peak learning rate (default 0.01; the other runs keep 0.001, constant)"},
-    {"--full-warmup", 0, "N: the full runs' warm-up steps before the cosine decay (default 3)"},
+    {"--full-batches-per-step", 0, "S: batches per step of the full runs (default 8: enough updates in one epoch to "
+                                    "converge)"},
+    {"--full-lr", 0, "X: the full runs' peak learning rate (default 0.003; the other runs keep 0.001, constant)"},
+    {"--full-warmup", 0, "N: the full runs' warm-up steps before the cosine decay (default 20)"},
     {"--target-margin", 0, "X: the full runs stop at the corpus's entropy floor + X nats (default 0.5; 0: train "
                             "the whole epoch)"},
     {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
@@ -172,9 +176,11 @@ static int read_options(Bench *b, int argc, char **argv) {
     if (cli_get_long(&a, "--corpus-bytes", 1000, 1LL << 40, &b->corpus_bytes, &err)) return cli_error("bench", err.msg, 1);
     b->full_lr = FULL_LR;
     b->full_warmup = FULL_WARMUP;
+    b->full_bps = FULL_BPS;
     b->target_margin = FULL_TARGET_MARGIN;
     if (cli_get_double(&a, "--full-lr", 1e-6, 1.0, &b->full_lr, &err) ||
         cli_get_long(&a, "--full-warmup", 0, 1LL << 30, &b->full_warmup, &err) ||
+        cli_get_long(&a, "--full-batches-per-step", 1, 1 << 20, &b->full_bps, &err) ||
         cli_get_double(&a, "--target-margin", 0.0, 100.0, &b->target_margin, &err))
         return cli_error("bench", err.msg, 1);
     b->data_dir = cli_get(&a, "--data-dir") ? cli_get(&a, "--data-dir") : "data";
@@ -442,6 +448,7 @@ static int bench_run(Bench *b) {
         .full_schedule = {.kind = LR_COSINE, .warmup = (long)b->full_warmup, .floor = FULL_LR_FLOOR,
                           .clip_norm = FULL_CLIP, .target_loss = (float)target},
         .full_lr = (float)b->full_lr,
+        .full_batches_per_step = (int)b->full_bps,
     };
     if (measure_machine(b, &err) || warm_up(b, &err)) return cli_error("bench", err.msg, 0);
     write_core(b);

@@ -25,7 +25,8 @@ def time_to_target(run, variants, curves, floor):
                      num(r["time_to_target_s"], 1) if reached else "not reached",
                      num(c[-1]["loss"], 4) if c else "n/a"])
     margin = target - floor if isnum(floor) else float("nan")
-    out = [f"**Time to target.** The full runs train with a {fr.get('schedule', 'cosine')} schedule (peak rate "
+    out = [f"**Time to target.** The full runs train in steps of {fr.get('batches_per_step', '?')} batches with a "
+           f"{fr.get('schedule', 'cosine')} schedule (peak rate "
            f"{num(fr.get('lr'))}, {fr.get('warmup_steps', '?')} warm-up steps, decay to "
            f"{num(fr.get('lr_floor'))} of the peak at the epoch's end, gradients clipped to global norm "
            f"{num(fr.get('clip_norm'))}) and stop at the first step whose mean loss is at or below the target, "
