@@ -53,10 +53,12 @@ def section_convergence(run, plots):
         nthreads = run.full_run(variants[0])[0]
         out.append(plots.add("loss.gp", "loss", file="loss.csv", variants=" ".join(variants),
                              nthreads=nthreads, rep=run.full_run(variants[0])[1],
-                             floor=floor if isnum(floor) else float("nan")))
+                             floor=floor if isnum(floor) else float("nan"),
+                             target=next((r["target_loss"] for r in run.runs_of("full")
+                                          if isnum(r.get("target_loss"))), float("nan"))))
         out += ["", f"*Training loss per optimizer step against tokens seen, full runs at {nthreads} threads, "
                 f"on {run.machine}; the dashed line is the corpus's entropy rate, the lowest loss any model "
-                f"can reach.*", ""]
+                f"can reach, and the dotted one, where drawn, the full runs' target loss.*", ""]
         rows = []
         for v in variants:
             c = curves[v]
