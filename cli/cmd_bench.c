@@ -138,8 +138,10 @@ static void print_notes(void) {
            "renamed into place), so the folder is whole at any moment; SIGINT or SIGTERM stops the bench after\n"
            "the run in progress (a second one at once), and context.json then says \"complete\": false and\n"
            "which runs finished.\n"
-           "\nThe full runs train with a cosine schedule (warm-up, then decay to a tenth of --full-lr) and\n"
-           "clipping until their loss reaches the target or the epoch ends; time to target is their wall time.\n"
+           "\nThe full runs train in steps of --full-batches-per-step batches with a cosine schedule (warm-up,\n"
+           "then decay to a tenth of --full-lr) and clipping to global norm 1 until their loss reaches the\n"
+           "target (the corpus's entropy + --target-margin) or the epoch ends; time to target is their wall\n"
+           "time. The other runs keep a constant rate (0.001) over a fixed number of batches.\n"
            "\nexit status: 0 success, 1 the work failed, 2 usage (a bad option), 128+N stopped by signal N\n");
 }
 
