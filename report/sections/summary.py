@@ -15,8 +15,12 @@ def section_summary(run):
     noise = sweep_noise(run)
     if ff and fs:
         r = ratio(fs["tokens_per_s_median"], ff["tokens_per_s_median"])
-        out.append(f"- Full run over every batch at {int(ff['threads'])} threads: flat {num(ff['tokens_per_s_median'])} "
-                   f"tokens/s, sphere {num(fs['tokens_per_s_median'])} tokens/s — the sphere is "
+        ttt = [c.get("time_to_target_s") for c in (ff, fs)]
+        what = ("to the target loss" if all(isnum(t) for t in ttt) else "over every batch")
+        out.append(f"- Full run {what} at {int(ff['threads'])} threads: flat {num(ff['tokens_per_s_median'])} "
+                   f"tokens/s" + (f" ({num(ttt[0], 1)} s to target)" if isnum(ttt[0]) else "")
+                   + f", sphere {num(fs['tokens_per_s_median'])} tokens/s"
+                   + (f" ({num(ttt[1], 1)} s to target)" if isnum(ttt[1]) else "") + " — the sphere is "
                    f"{'faster' if r > 1 else 'slower'}, at {times(r)} flat's throughput"
                    + (f" ({'within' if abs(r - 1) <= noise else 'beyond'} the thread sweep's median "
                       f"run-to-run spread of {pct(noise)})." if isnum(noise) else "."))
