@@ -5,7 +5,8 @@
  * worked out by hand; the chunked norm against a direct sum, and the same
  * bits when the chunks are computed in two parts; clipping; and a tiny model
  * trained with the schedule on a token stream of known entropy, driven to
- * within a stated margin of that floor, then stopped early at a target. */
+ * within a stated margin of that floor, then stopped early at a target, by
+ * serial_train and by the bench's harness (flat and sphere). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bench/harness.h"
 #include "../core/grad_norm.h"
 #include "../core/lr_schedule.h"
 #include "../core/model.h"
@@ -148,11 +150,52 @@ static void test_tiny_model_reaches_its_floor(void **state) {
     tokens_free(&tf);
 }
 
+/* Through the bench's harness: a full run of flat and of sphere trains with
+ * the setup's schedule and stops at the target (its batches and tokens are
+ * the steps it took, its time to target its wall time); a sweep run with the
+ * same setup ignores the schedule and trains every batch. */
+static void test_harness_full_runs_stop_at_target(void **state) {
+    (void)state;
+    enum { BATCHES = 1600 };
+    TokenFile tf = coin_tokens(BATCHES);
+    BenchSetup b = {.data = &tf, .model = tiny, .batches_per_step = 2, .adamw = adamw_defaults(), .init_seed = 1,
+                    .cores = 2, .full_lr = 1e-2f, .full_batches_per_step = 2,
+                    .full_schedule = {.kind = LR_COSINE, .warmup = 20, .floor = 0.1f, .clip_norm = 1.0f,
+                                      .target_loss = (float)(log(2.0) + 0.3)}};
+    const char *names[] = {"flat", "sphere"};
+    long steps[2];
+    for (int i = 0; i < 2; i++) {
+        RunSpec full = {.kind = RUN_FULL, .variant = variant_find(names[i]), .threads = 3, .rep = 1, .B = TB, .T = TT,
+                        .batches = BATCHES};
+        RunRecord r;
+        sb_error err;
+        if (harness_run(&r, &b, &full, &err)) fail_msg("%s", err.msg);
+        steps[i] = r.res.steps;
+        assert_true(r.res.steps < BATCHES / 2);
+        assert_int_equal(r.res.batches, (uint64_t)r.res.steps * 2);
+        assert_int_equal(r.res.tokens, r.res.batches * TB * TT);
+        assert_true(r.step_loss[r.res.steps - 1] <= b.full_schedule.target_loss);
+        assert_true(r.step_loss[r.res.steps - 2] > b.full_schedule.target_loss);
+        assert_true(r.time_to_target_s == r.res.wall_s && r.time_to_target_s > 0.0);
+        run_record_free(&r);
+        RunSpec sweep = full;
+        sweep.kind = RUN_SWEEP;
+        sweep.batches = 40;
+        if (harness_run(&r, &b, &sweep, &err)) fail_msg("%s", err.msg);
+        assert_int_equal(r.res.batches, 40);
+        assert_true(isnan(r.time_to_target_s));
+        run_record_free(&r);
+    }
+    print_message("flat reached the target at step %ld, sphere at step %ld\n", steps[0], steps[1]);
+    tokens_free(&tf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cosine_rates_by_hand),
         cmocka_unit_test(test_norm_chunks_and_clip),
         cmocka_unit_test(test_tiny_model_reaches_its_floor),
+        cmocka_unit_test(test_harness_full_runs_stop_at_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
