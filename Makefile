@@ -45,9 +45,9 @@ help:
 	@echo "make mpi        build $(MPI_PROGRAM) (the trainers across MPI ranks; mpicc)"
 	@echo "make bench-mpi  ping-pong and the three MPI policies, NP=\"1 2 4\" ranks (into the latest run folder)"
 	@echo "make test       build and run every cmocka test (installs missing packages as root)"
-	@echo "make bench      run the benchmark (flat vs sphere), results under results/ (QUICK=1: small)"
+	@echo "make bench      run the benchmark, a run folder under results/ with its own REPORT.md (QUICK=1: small)"
 	@echo "make bench-core time the core's kernels on one thread against the measured peak ($(BUILD)/core.json)"
-	@echo "make report     regenerate REPORT.md and its plots from results/ (RUN=results/FOLDER picks one)"
+	@echo "make report     regenerate REPORT.md and its plots from the reference run (RUN=results/FOLDER: FOLDER/REPORT.md)"
 	@echo "make report-check  fail if REPORT.md differs from what the reference run generates"
 	@echo "make compare A=RUN_A B=RUN_B  B against A per configuration: ratio, 95% interval, U test, verdict"
 	@echo "                (FAIL_ABOVE=PCT: exit 1 on a resolved slowdown beyond PCT %)"
@@ -142,9 +142,11 @@ bench-mpi: $(MPI_PROGRAM)
 			--out "$$out/np-$$np" $(MPI_ARGS) || exit 1; \
 	done
 
-# make report: REPORT.md and the plots (PNG, SVG) of one run folder, by
-# report/report.py and gnuplot. RUN=results/<folder> picks the run; without
-# it, the folder named in results/REFERENCE, else the newest complete run.
+# make report: a report and the plots (PNG, SVG) of one run folder, by
+# report/report.py and gnuplot. RUN=results/<folder> picks the run and writes
+# RUN/REPORT.md (links relative to the folder, so it stands alone); without
+# RUN, the folder named in results/REFERENCE into the top-level REPORT.md, the
+# only command that writes that file.
 # make report-check: regenerates the text of REPORT.md (no plots) from the
 # same run into a temporary file and fails, showing the diff, if it differs.
 report:
@@ -155,7 +157,7 @@ report:
 
 report-check:
 	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && \
-	python3 report/report.py $(RUN) --no-plots --out "$$tmp" >/dev/null && \
+	python3 report/report.py $(RUN) --no-plots --out "$$tmp" --base . >/dev/null && \
 	if diff -u REPORT.md "$$tmp"; then echo "make report-check: REPORT.md matches its run"; \
 	else echo "make report-check: REPORT.md differs from what report/report.py writes (run make report)" >&2; exit 1; fi
 

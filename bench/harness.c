@@ -142,13 +142,17 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
         .adamw = b->adamw,
         .wait = b->wait,
         .route = spec->route,
+        .schedule = spec->kind == RUN_FULL ? b->full_schedule : (TrainSchedule){0},
         .hooks = {.thread_begin = hook_begin, .thread_end = hook_end, .ctx = &h},
         .progress = b->progress ? show_progress : NULL,
         .progress_ctx = &h,
-        .trace_spans = spec->trace ? trace_capacity(spec->batches, train_step_count(spec->batches,
-                                                                                    b->batches_per_step))
-                                   : 0,
     };
+    if (spec->kind == RUN_FULL && b->full_lr > 0.0f) vc.adamw.lr = b->full_lr;
+    if (spec->kind == RUN_FULL && b->full_batches_per_step > 0) vc.batches_per_step = b->full_batches_per_step;
+    if (spec->trace)
+        vc.trace_spans = trace_capacity(spec->batches, train_step_count(spec->batches, vc.batches_per_step > 0
+                                                                                           ? vc.batches_per_step
+                                                                                           : 1));
     size_t n_params = model_param_count(&b->model);
     float *params = malloc(n_params * sizeof(float));
     void *state = NULL;
@@ -164,6 +168,11 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
     rec->res = res;
     if ((st = keep_trace(rec, b, spec, &res, err))) goto out;
     rec->res.spans = NULL;
+    /* a run that reached its target ended early: res.batches counts the batches it took (trainer.c) */
+    rec->target_loss = vc.schedule.target_loss;
+    rec->time_to_target_s = NAN;
+    if (rec->target_loss > 0.0f && res.steps > 0 && res.step_loss[res.steps - 1] <= rec->target_loss)
+        rec->time_to_target_s = res.wall_s;
     rec->pin_failures = atomic_load(&h.pin_failures);
     if (rec->pin_failures)
         fprintf(stderr, "bench: --pin: %d of %d threads could not be pinned (%s); this run is not pinned as asked\n",

@@ -5,9 +5,13 @@
  * the thread hooks with counter reads (and CPU pinning when asked), trains
  * fresh parameters over the run's batches, and copies out the trainer's
  * per-thread statistics, loss curve and routing counts together with the
- * figures derived from them. A traced run (RunSpec.trace) keeps every
- * thread's spans and, for TRACE_WRITE, writes them into BenchSetup.trace_dir
- * before the trainer is destroyed (bench/trace.h). */
+ * figures derived from them. A full run trains with the setup's schedule
+ * until its loss reaches the target or its batches run out (the epoch cap);
+ * the other runs keep a constant rate over a fixed number of batches, so
+ * their work, and so their tokens/s, is the same in every trainer. A traced
+ * run (RunSpec.trace) keeps every thread's spans and, for TRACE_WRITE,
+ * writes them into BenchSetup.trace_dir before the trainer is destroyed
+ * (bench/trace.h). */
 #ifndef SB_HARNESS_H
 #define SB_HARNESS_H
 
@@ -56,6 +60,9 @@ typedef struct {
     int progress;               /* 0: silent; 1: a live line on a terminal; 2: a line every 30 s (logs) */
     const BenchPosition *position; /* run k of N and the bench's ETA on the progress line; may be NULL */
     const char *trace_dir;      /* where TRACE_WRITE runs write their timeline; NULL: nowhere */
+    TrainSchedule full_schedule;   /* the full runs' schedule and target loss (zero: a constant rate, every batch) */
+    float full_lr;                 /* the full runs' peak rate (0: adamw.lr) */
+    int full_batches_per_step;     /* the full runs' batches per step (0: batches_per_step) */
 } BenchSetup;
 
 typedef struct {
@@ -76,6 +83,8 @@ typedef struct {
     double imbalance;           /* max / mean worker CPU */
     double utilisation;         /* workers' CPU / (wall x min(workers, cores)) */
     int n_workers;
+    float target_loss;          /* the run's target (full runs); 0: none */
+    double time_to_target_s;    /* wall time of a run that stopped at its target; NaN: no target, or not reached */
 } RunRecord;
 
 /* Runs spec; on success *rec owns its arrays (free with run_record_free). */

@@ -18,6 +18,8 @@ double results_median(double *v, int n) { return stats_median(v, n); }
 
 static const char *route_of(const RunRecord *r) { return r->spec.route ? r->spec.route : "none"; }
 
+static const char *run_id_of(const BenchOptions *o) { return o->run_id ? o->run_id : ""; }
+
 static int same_config(const RunRecord *a, const SummaryRow *s) {
     return a->spec.kind == s->kind && strcmp(a->spec.variant->name, s->variant) == 0 &&
            strcmp(route_of(a), s->route) == 0 && a->spec.threads == s->threads &&
@@ -33,6 +35,7 @@ static double f_imb(const RunRecord *r) { return r->imbalance; }
 static double f_util(const RunRecord *r) { return r->utilisation; }
 static double f_loss(const RunRecord *r) { return r->res.last_loss; }
 static double f_pcpu(const RunRecord *r) { return r->res.process_cpu_s; }
+static double f_ttt(const RunRecord *r) { return r->time_to_target_s; }
 
 static double median_of(const RunRecord *runs, int n, const SummaryRow *s, field_fn f) {
     double *v = malloc(sizeof(double) * (size_t)n);
@@ -107,6 +110,7 @@ int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores, const M
         s->utilisation = median_of(runs, n, s, f_util);
         s->loss = median_of(runs, n, s, f_loss);
         s->process_cpu_s = median_of(runs, n, s, f_pcpu);
+        s->time_to_target_s = median_of(runs, n, s, f_ttt);
         s->oversubscribed = s->threads > cores;
         int used = s->threads < cores ? s->threads : cores;
         s->gflops = s->median_tps * model_flops_per_batch(model, s->B, s->T) / s->batch_tokens / 1e9;
@@ -197,6 +201,21 @@ static void write_options(JsonWriter *w, const BenchOptions *o, const BenchSetup
     json_kv_string(w, "wait", o->wait == WAIT_SPIN ? "spin" : "block");
     json_kv_float(w, "lr", b->adamw.lr);
     json_kv_uint(w, "init_seed", b->init_seed);
+    const TrainSchedule *fs = o->full_schedule;
+    json_key(w, "full_runs"); /* the full runs' schedule: they train to a target loss or the epoch's end */
+    json_object_begin(w);
+    json_kv_string(w, "schedule", lr_schedule_name(fs ? fs->kind : LR_CONSTANT));
+    json_kv_float(w, "lr", fs ? o->full_lr : b->adamw.lr);
+    json_kv_int(w, "batches_per_step", b->full_batches_per_step ? b->full_batches_per_step : o->batches_per_step);
+    json_kv_int(w, "warmup_steps", fs ? (int)fs->warmup : 0);
+    json_kv_float(w, "lr_floor", fs ? fs->floor : 1.0f);
+    json_kv_float(w, "clip_norm", fs ? fs->clip_norm : 0.0f);
+    json_key(w, "target_loss");
+    if (fs && fs->target_loss > 0.0f)
+        json_double(w, fs->target_loss);
+    else
+        json_null(w);
+    json_object_end(w);
     json_object_end(w);
 }
 
@@ -216,8 +235,25 @@ static void write_counters(JsonWriter *w, const CounterSet *cs) {
     json_array_end(w);
 }
 
+/* Which runs finished, one object each, for an incomplete folder's reader. */
+static void write_finished(JsonWriter *w, const RunRecord *runs, int n) {
+    json_array_begin(w);
+    for (int i = 0; i < n; i++) {
+        json_object_begin(w);
+        json_kv_string(w, "kind", run_kind_name(runs[i].spec.kind));
+        json_kv_string(w, "variant", runs[i].spec.variant->name);
+        json_kv_string(w, "route", route_of(&runs[i]));
+        json_kv_int(w, "threads", runs[i].spec.threads);
+        json_kv_int(w, "rep", runs[i].spec.rep);
+        json_kv_int(w, "batch_tokens", runs[i].spec.B * runs[i].spec.T);
+        json_object_end(w);
+    }
+    json_array_end(w);
+}
+
 static sb_status write_context(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
-                               const DatasetInfo *d, const PeakResult *peak, sb_error *err) {
+                               const DatasetInfo *d, const PeakResult *peak, const RunRecord *runs, int n,
+                               sb_error *err) {
     char path[SB_PATH_MAX];
     JsonFile jf;
     sb_status st = json_open_in(&jf, path, dir, "context.json", "context JSON", err);
@@ -225,6 +261,17 @@ static sb_status write_context(const char *dir, const MachineInfo *m, const Benc
     JsonWriter *w = &jf.w;
     json_object_begin(w);
     json_kv_int(w, "schema", RESULTS_SCHEMA);
+    json_kv_string(w, "run_id", run_id_of(o));
+    json_kv_bool(w, "complete", o->complete);
+    json_key(w, "stopped_by");
+    if (o->stopped_by)
+        json_string(w, o->stopped_by);
+    else
+        json_null(w);
+    json_kv_int(w, "runs_planned", o->runs_planned);
+    json_kv_int(w, "runs_finished", n);
+    json_key(w, "finished");
+    write_finished(w, runs, n);
     json_kv_string(w, "date", m->date);
     json_kv_string(w, "hostname", m->hostname);
     json_kv_string(w, "cpu_model", m->cpu_model);
@@ -263,6 +310,7 @@ static void csv_double(FILE *f, double v) {
 
 static sb_status write_runs(const char *dir, const RunRecord *runs, int n, const BenchOptions *o, int cores,
                             sb_error *err) {
+    const char *id = run_id_of(o);
     char path[SB_PATH_MAX];
     SafeFile sf;
     sb_status st = open_in(&sf, path, dir, "runs.csv", "runs CSV", err);
@@ -270,7 +318,8 @@ static sb_status write_runs(const char *dir, const RunRecord *runs, int n, const
     FILE *f = sf.f;
     fprintf(f, "kind,variant,route,threads,rep,B,T,batch_tokens,batches,batches_per_step,steps,tokens,wall_s,"
                "tokens_per_s,loss,process_cpu_s,threads_cpu_s,control_cpu_s,controls_cpu_s,mean_worker_cpu_s,"
-               "max_worker_cpu_s,imbalance,utilisation,workers,cores,oversubscribed,pinned\n");
+               "max_worker_cpu_s,imbalance,utilisation,workers,cores,oversubscribed,pinned,target_loss,time_to_target_s,"
+               "run_id\n");
     for (int i = 0; i < n; i++) {
         const RunRecord *r = &runs[i];
         double tcpu = 0.0;
@@ -290,12 +339,16 @@ static sb_status write_runs(const char *dir, const RunRecord *runs, int n, const
         csv_double(f, r->max_worker_cpu_s);
         csv_double(f, r->imbalance);
         csv_double(f, r->utilisation);
-        fprintf(f, ",%d,%d,%d,%d\n", r->n_workers, cores, r->spec.threads > cores, o->pin);
+        fprintf(f, ",%d,%d,%d,%d", r->n_workers, cores, r->spec.threads > cores, o->pin);
+        csv_double(f, r->target_loss > 0.0f ? r->target_loss : NAN);
+        csv_double(f, r->time_to_target_s);
+        fprintf(f, ",%s\n", id);
     }
     return safe_file_commit(&sf, 1, err);
 }
 
-static sb_status write_threads(const char *dir, const RunRecord *runs, int n, const CounterSet *cs, sb_error *err) {
+static sb_status write_threads(const char *dir, const RunRecord *runs, int n, const CounterSet *cs, const char *id,
+                               sb_error *err) {
     char path[SB_PATH_MAX];
     SafeFile sf;
     sb_status st = open_in(&sf, path, dir, "threads.csv", "threads CSV", err);
@@ -306,7 +359,7 @@ static sb_status write_threads(const char *dir, const RunRecord *runs, int n, co
     for (int p = 0; p < PHASE_COUNT; p++) fprintf(f, ",%s_cpu_s", phase_name((Phase)p));
     fprintf(f, ",batches");
     for (int e = 0; cs && e < cs->n; e++) fprintf(f, ",%s,%s_status,%s_running", cs->ev[e].name, cs->ev[e].name, cs->ev[e].name);
-    fprintf(f, "\n");
+    fprintf(f, ",run_id\n");
     for (int i = 0; i < n; i++) {
         const RunRecord *r = &runs[i];
         for (int t = 0; t < r->res.n_threads; t++) {
@@ -325,36 +378,36 @@ static sb_status write_threads(const char *dir, const RunRecord *runs, int n, co
                 fprintf(f, ",%s", tc ? counters_status(cs, tc, e) : "unsupported");
                 csv_double(f, ok ? tc->running_ratio[e] : NAN);
             }
-            fprintf(f, "\n");
+            fprintf(f, ",%s\n", id);
         }
     }
     return safe_file_commit(&sf, 1, err);
 }
 
-static sb_status write_groups_and_loss(const char *dir, const RunRecord *runs, int n, sb_error *err) {
+static sb_status write_groups_and_loss(const char *dir, const RunRecord *runs, int n, const char *id, sb_error *err) {
     char path[SB_PATH_MAX];
     SafeFile sf;
     sb_status st = open_in(&sf, path, dir, "groups.csv", "groups CSV", err);
     if (st) return st;
     /* batch_tokens tells the tokens-per-batch sweep's runs apart (same kind, threads and rep) */
-    fprintf(sf.f, "kind,variant,route,threads,rep,batch_tokens,group,batches\n");
+    fprintf(sf.f, "kind,variant,route,threads,rep,batch_tokens,group,batches,run_id\n");
     for (int i = 0; i < n; i++)
         for (int g = 0; g < runs[i].res.n_groups; g++)
-            fprintf(sf.f, "%s,%s,%s,%d,%d,%d,%d,%llu\n", run_kind_name(runs[i].spec.kind), runs[i].spec.variant->name,
+            fprintf(sf.f, "%s,%s,%s,%d,%d,%d,%d,%llu,%s\n", run_kind_name(runs[i].spec.kind), runs[i].spec.variant->name,
                     route_of(&runs[i]), runs[i].spec.threads, runs[i].spec.rep, runs[i].spec.B * runs[i].spec.T, g,
-                    (unsigned long long)runs[i].group_batches[g]);
+                    (unsigned long long)runs[i].group_batches[g], id);
     if ((st = safe_file_commit(&sf, 1, err))) return st;
     if ((st = open_in(&sf, path, dir, "loss.csv", "loss CSV", err))) return st;
-    fprintf(sf.f, "kind,variant,route,threads,rep,batch_tokens,step,tokens,loss\n");
+    fprintf(sf.f, "kind,variant,route,threads,rep,batch_tokens,step,tokens,loss,run_id\n");
     for (int i = 0; i < n; i++) {
         const RunRecord *r = &runs[i];
         uint64_t per_step = (uint64_t)r->res.batches_per_step * (uint64_t)(r->spec.B * r->spec.T);
         for (long s = 0; s < r->res.steps; s++) {
             uint64_t tokens = (uint64_t)(s + 1) * per_step;
             if (tokens > r->res.tokens) tokens = r->res.tokens;
-            fprintf(sf.f, "%s,%s,%s,%d,%d,%d,%ld,%llu,%.6f\n", run_kind_name(r->spec.kind), r->spec.variant->name,
+            fprintf(sf.f, "%s,%s,%s,%d,%d,%d,%ld,%llu,%.6f,%s\n", run_kind_name(r->spec.kind), r->spec.variant->name,
                     route_of(r), r->spec.threads, r->spec.rep, r->spec.B * r->spec.T, s + 1, (unsigned long long)tokens,
-                    r->step_loss[s]);
+                    r->step_loss[s], id);
         }
     }
     return safe_file_commit(&sf, 1, err);
@@ -388,7 +441,8 @@ static void write_verdict(JsonWriter *w, const char *name, const RatioCI *ci) {
     }
 }
 
-static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, const MachineInfo *m, sb_error *err) {
+static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, const MachineInfo *m, const char *id,
+                               sb_error *err) {
     char path[SB_PATH_MAX];
     JsonFile jf;
     sb_status st = json_open_in(&jf, path, dir, "summary.json", "summary JSON", err);
@@ -396,6 +450,7 @@ static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, c
     JsonWriter *w = &jf.w;
     json_object_begin(w);
     json_kv_int(w, "schema", RESULTS_SCHEMA);
+    json_kv_string(w, "run_id", id);
     json_kv_string(w, "cpu_model", m->cpu_model);
     json_kv_int(w, "cores", m->cores);
     json_kv_string(w, "git_revision", m->git_revision);
@@ -438,6 +493,7 @@ static sb_status write_summary(const char *dir, const SummaryRow *rows, int n, c
         json_kv_double(w, "gflops", s->gflops);
         json_kv_double(w, "fraction_of_peak", s->fraction_of_peak);
         json_kv_double(w, "loss", s->loss);
+        json_kv_double(w, "time_to_target_s", s->time_to_target_s);
         json_object_end(w);
     }
     json_array_end(w);
@@ -451,10 +507,12 @@ sb_status results_write(const char *dir, const MachineInfo *m, const BenchOption
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return sb_fail(err, SB_EIO, "%s: cannot create the results folder: %s", dir, strerror(errno));
     sb_status st;
-    if ((st = write_context(dir, m, o, b, d, peak, err)) || (st = write_runs(dir, runs, n, o, m->cores, err)) ||
-        (st = write_threads(dir, runs, n, b->counters, err)) || (st = write_groups_and_loss(dir, runs, n, err)) ||
-        (st = write_summary(dir, rows, n_rows, m, err)) ||
-        (st = gbench_json_write(dir, m, runs, n, rows, n_rows, err)))
+    /* the CSVs and the summaries first, context.json (what finished) last */
+    const char *id = run_id_of(o);
+    if ((st = write_runs(dir, runs, n, o, m->cores, err)) || (st = write_threads(dir, runs, n, b->counters, id, err)) ||
+        (st = write_groups_and_loss(dir, runs, n, id, err)) || (st = write_summary(dir, rows, n_rows, m, id, err)) ||
+        (st = gbench_json_write(dir, m, runs, n, rows, n_rows, err)) ||
+        (st = write_context(dir, m, o, b, d, peak, runs, n, err)))
         return st;
     return SB_OK;
 }

@@ -7,9 +7,15 @@
  *   prepare        the dataset, the counters, the run folder's name
  *   measure_machine  the machine's ceilings (peak) and the core's kernels
  *   warm_up        one short unrecorded run per trainer
- *   run_plan       every run of the plan, with run k of N and the bench's ETA
- *   write_results  the run folder, the samples, core.json and the summary
+ *   run_plan       every run of the plan, with run k of N and the bench's ETA;
+ *                  after each, write_folder rewrites the folder's files from
+ *                  the runs so far (each a temporary renamed into place), so
+ *                  the folder is whole and reportable after every run
+ *   finish         the folder marked complete, the summary printed
+ * SIGINT or SIGTERM (bench/stop.h) stops it between runs: the folder keeps
+ * what finished and context.json says it is incomplete and why.
  * Everything lands in a run folder under results/ (see results.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +29,7 @@
 #include "../bench/peak.h"
 #include "../bench/plan.h"
 #include "../bench/results.h"
+#include "../bench/stop.h"
 #include "../core/checkpoint.h"
 #include "../core/generate.h"
 #include "../core/model.h"
@@ -37,6 +44,18 @@
 #define PEAK_MB(quick) ((quick) ? 64 : 256)
 #define CORE_REPS(quick) ((quick) ? 3 : 7)
 
+/* The full runs' schedule (measured choices: README.md, "What the bench
+ * writes"): steps of FULL_BPS batches (an epoch of 63-batch steps is 36
+ * updates, too few to converge), a peak rate for them, a linear warm-up, a cosine decay
+ * to a tenth of the peak over the epoch, global-norm clipping, and the target
+ * the corpus's entropy floor + FULL_TARGET_MARGIN nats. */
+#define FULL_BPS 8
+#define FULL_LR 3e-3
+#define FULL_WARMUP 20
+#define FULL_LR_FLOOR 0.1f
+#define FULL_CLIP 1.0f
+#define FULL_TARGET_MARGIN 0.5
+
 typedef struct {
     /* options */
     PlanOptions po;
@@ -44,6 +63,8 @@ typedef struct {
     const char *data_dir, *out, *events;
     WaitMode wait;
     int pin, use_counters, list;
+    double full_lr, target_margin;
+    long long full_warmup, corpus_bytes, full_bps;
     /* the bench */
     MachineInfo m;
     Plan plan;
@@ -59,7 +80,10 @@ typedef struct {
     RunRecord *runs; /* plan.n */
     int done;
     double t0;
-    char **argv; /* the argument list context.json records, owned */
+    char **argv;         /* the argument list context.json records, owned */
+    char run_id[96];     /* DATE-REVISION-PID: written into every file of the folder */
+    int stop_sig;        /* the signal that stopped the bench between runs; 0: none */
+    int failed;          /* a run failed: the folder holds the runs before it */
 } Bench;
 
 static const CliOptSpec specs[] = {
@@ -71,6 +95,12 @@ static const CliOptSpec specs[] = {
     {"--reps", 0, "R: repetitions of each sweep and routing configuration (default 9)"},
     {"--full-reps", 0, "R: repetitions of each full-epoch run (default 1)"},
     {"--batches-per-step", 0, "S: batches per AdamW step, the same for every trainer (default 63)"},
+    {"--full-batches-per-step", 0, "S: batches per step of the full runs (default 8: enough updates in one epoch to "
+                                    "converge)"},
+    {"--full-lr", 0, "X: the full runs' peak learning rate (default 0.003; the other runs keep 0.001, constant)"},
+    {"--full-warmup", 0, "N: the full runs' warm-up steps before the cosine decay (default 20)"},
+    {"--target-margin", 0, "X: the full runs stop at the corpus's entropy floor + X nats (default 0.5; 0: train "
+                            "the whole epoch)"},
     {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
     {"--batch-tokens", 0, "LIST: tokens per batch (B x T) swept at --full-threads (default 4096,256,64; "
                            "0: none)"},
@@ -82,6 +112,7 @@ static const CliOptSpec specs[] = {
     {"--quick", 1, "everything small (a check that the bench works, not a measurement; see below)"},
     {"--list", 1, "print the runs these options give, in order, and exit (no dataset, nothing measured)"},
     {"--data-dir", 0, "DIR: where the dataset is kept (default data)"},
+    {"--corpus-bytes", 0, "N: size of the corpus made in --data-dir (default 73 MB; a small one for tests)"},
     {"--out", 0, "DIR: run folder (default results/DATE-REVISION[-dirty][-quick])"},
     {"--help", 1, "print this"},
     {NULL, 0, NULL},
@@ -108,8 +139,16 @@ static void print_notes(void) {
            "  model-TRAINER.ckpt  each full run's trained model\n"
            "  core.json           the core's kernels on one thread against the peak\n"
            "  trace-KIND-TRAINER-THREADS.json  the traced runs' timelines (Perfetto, chrome://tracing)\n"
-           "and writes the folder's name into results/LATEST.\n"
-           "\nexit status: 0 success, 1 the work failed, 2 usage (a bad option)\n");
+           "  REPORT.md           the report (`make bench` runs `make report RUN=FOLDER`)\n"
+           "and writes the folder's name into results/LATEST. Every file is rewritten after each run (a temporary\n"
+           "renamed into place), so the folder is whole at any moment; SIGINT or SIGTERM stops the bench after\n"
+           "the run in progress (a second one at once), and context.json then says \"complete\": false and\n"
+           "which runs finished.\n"
+           "\nThe full runs train in steps of --full-batches-per-step batches with a cosine schedule (warm-up,\n"
+           "then decay to a tenth of --full-lr) and clipping to global norm 1 until their loss reaches the\n"
+           "target (the corpus's entropy + --target-margin) or the epoch ends; time to target is their wall\n"
+           "time. The other runs keep a constant rate (0.001) over a fixed number of batches.\n"
+           "\nexit status: 0 success, 1 the work failed, 2 usage (a bad option), 128+N stopped by signal N\n");
 }
 
 /* The command line -> b's options; the exit status on failure, else -1. */
@@ -146,6 +185,17 @@ static int read_options(Bench *b, int argc, char **argv) {
         cli_get_long(&a, "--reps", lo, hi, &o->reps, &err) || cli_get_long(&a, "--full-reps", lo, hi, &o->full_reps, &err) ||
         cli_get_long(&a, "--batch-reps", lo, hi, &o->batch_reps, &err) ||
         cli_get_long(&a, "--batches-per-step", lo, hi, &o->batches_per_step, &err) || cli_get_wait(&a, &b->wait, &err))
+        return cli_error("bench", err.msg, 1);
+    b->corpus_bytes = CORPUS_DEFAULT_BYTES;
+    if (cli_get_long(&a, "--corpus-bytes", 1000, 1LL << 40, &b->corpus_bytes, &err)) return cli_error("bench", err.msg, 1);
+    b->full_lr = FULL_LR;
+    b->full_warmup = FULL_WARMUP;
+    b->full_bps = FULL_BPS;
+    b->target_margin = FULL_TARGET_MARGIN;
+    if (cli_get_double(&a, "--full-lr", 1e-6, 1.0, &b->full_lr, &err) ||
+        cli_get_long(&a, "--full-warmup", 0, 1LL << 30, &b->full_warmup, &err) ||
+        cli_get_long(&a, "--full-batches-per-step", 1, 1 << 20, &b->full_bps, &err) ||
+        cli_get_double(&a, "--target-margin", 0.0, 100.0, &b->target_margin, &err))
         return cli_error("bench", err.msg, 1);
     b->data_dir = cli_get(&a, "--data-dir") ? cli_get(&a, "--data-dir") : "data";
     b->out = cli_get(&a, "--out");
@@ -191,7 +241,7 @@ static sb_status make_run_folder(Bench *b, sb_error *err) {
 static sb_status prepare(Bench *b, sb_error *err) {
     sb_status st = make_run_folder(b, err);
     if (st) return st;
-    st = dataset_ensure(&b->dinfo, &b->tf, b->data_dir, CORPUS_DEFAULT_BYTES, CORPUS_DEFAULT_SEED, 8192, err);
+    st = dataset_ensure(&b->dinfo, &b->tf, b->data_dir, (uint64_t)b->corpus_bytes, CORPUS_DEFAULT_SEED, 8192, err);
     if (st) return st;
     b->model = model_config_from_preset(b->preset, (int)b->tf.vocab_size);
     b->po.data_batches = tokens_batch_count(&b->tf, b->plan.B, b->plan.T);
@@ -238,30 +288,6 @@ static sb_status warm_up(const Bench *b, sb_error *err) {
     return SB_OK;
 }
 
-/* Every run of the plan, in order; stops at the first failure (b->done says
- * how many finished). */
-static sb_status run_plan(Bench *b, sb_error *err) {
-    BenchPosition pos = {.runs = b->plan.n, .start_s = clock_wall_now(), .tokens_total = b->plan.tokens};
-    BenchSetup setup = b->setup;
-    setup.position = &pos;
-    b->t0 = pos.start_s;
-    for (b->done = 0; b->done < b->plan.n; b->done++) {
-        const RunSpec *s = &b->plan.runs[b->done];
-        pos.run = b->done + 1;
-        if (setup.progress != 1) { /* a log: one plain line per run */
-            char eta[24];
-            progress_format_duration(eta, sizeof eta, progress_bench_eta(&pos, pos.tokens_done, clock_wall_now()));
-            fprintf(stderr, "  run %d of %d: %s %s %s %d threads, %llu batches; bench ETA %s\n", pos.run, pos.runs,
-                    run_kind_name(s->kind), s->variant->name, s->route ? s->route : "", s->threads,
-                    (unsigned long long)s->batches, eta);
-        }
-        sb_status st = harness_run(&b->runs[b->done], &setup, s, err);
-        if (st) return st;
-        pos.tokens_done += run_spec_tokens(s);
-    }
-    return SB_OK;
-}
-
 /* The models the full runs trained: saved beside the results (git-ignored),
  * and a few lines sampled from each into samples.txt, for the report. */
 static sb_status write_samples(const Bench *b, sb_error *err) {
@@ -282,8 +308,13 @@ static sb_status write_samples(const Bench *b, sb_error *err) {
         if ((st = path_join(ckpt, sizeof ckpt, b->out_dir, name, err)) ||
             (st = checkpoint_save(ckpt, &b->model, r->params, err)))
             break;
-        fprintf(sf.f, "# %s, %d threads, %llu batches, final loss %.4f; temperature 0.8, seeds 1..3\n",
-                r->spec.variant->name, r->spec.threads, (unsigned long long)r->res.batches, r->res.last_loss);
+        char reached[96] = "";
+        if (r->target_loss > 0.0f)
+            snprintf(reached, sizeof reached, isnan(r->time_to_target_s) ? " (target %.4f not reached)"
+                                                                           : " (target %.4f reached in %.1f s)",
+                     r->target_loss, r->time_to_target_s);
+        fprintf(sf.f, "# %s, %d threads, %llu batches, final loss %.4f%s; temperature 0.8, seeds 1..3\n",
+                r->spec.variant->name, r->spec.threads, (unsigned long long)r->res.batches, r->res.last_loss, reached);
         for (int k = 0; k < 3 && !st; k++)
             st = generate_text(sf.f, r->params, &b->model, &vocab, prompts[k], 30, 0.8f, 0, (uint64_t)(k + 1), err);
     }
@@ -296,9 +327,17 @@ out:
     return st;
 }
 
-/* Whatever was measured (b->done runs) into the run folder, then the summary. */
-static sb_status write_results(const Bench *b, sb_error *err) {
-    SummaryRow *rows = calloc((size_t)b->done, sizeof *rows);
+/* The noise guards' warnings on the runs so far (bench/noise.h); their count. */
+static int noise_of(const Bench *b, const SummaryRow *rows, int n_rows, NoiseWarning *warn) {
+    NoiseInputs ni = {.load_before = b->m.load_before[0], .cores = b->m.cores, .peak = &b->peak,
+                      .core = b->have_core ? &b->core : NULL, .rows = rows, .n_rows = n_rows};
+    return noise_check(warn, NOISE_MAX_WARNINGS, &ni);
+}
+
+/* The run folder's files from the b->done runs that finished, each rewritten
+ * whole (temporary, then rename), context.json last; after every run. */
+static sb_status write_folder(const Bench *b, const char *stopped_by, sb_error *err) {
+    SummaryRow *rows = calloc((size_t)(b->done ? b->done : 1), sizeof *rows);
     if (!rows) return sb_fail(err, SB_ENOMEM, "out of memory for %d runs' summary", b->done);
     BenchOptions opt = {
         .preset = b->preset->name,
@@ -311,6 +350,12 @@ static sb_status write_results(const Bench *b, sb_error *err) {
         .quick = b->po.quick,
         .events = b->events,
         .wait = b->wait,
+        .run_id = b->run_id,
+        .runs_planned = b->plan.n,
+        .complete = b->done == b->plan.n,
+        .stopped_by = stopped_by,
+        .full_schedule = &b->setup.full_schedule,
+        .full_lr = b->setup.full_lr,
     };
     int n_rows = summarize(rows, b->runs, b->done, b->m.cores, &b->model, &b->peak);
     NoiseWarning *warn = calloc(NOISE_MAX_WARNINGS, sizeof *warn);
@@ -318,38 +363,109 @@ static sb_status write_results(const Bench *b, sb_error *err) {
         free(rows);
         return sb_fail(err, SB_ENOMEM, "out of memory for the noise warnings");
     }
-    NoiseInputs ni = {.load_before = b->m.load_before[0], .cores = b->m.cores, .peak = &b->peak,
-                      .core = b->have_core ? &b->core : NULL, .rows = rows, .n_rows = n_rows};
-    int n_warn = noise_check(warn, NOISE_MAX_WARNINGS, &ni);
+    int n_warn = noise_of(b, rows, n_rows, warn);
     sb_status st = results_write(b->out_dir, &b->m, &opt, &b->setup, &b->dinfo, &b->peak, b->runs, b->done, rows,
                                  n_rows, err);
-    if (!st) {
-        sb_error e2;
-        char core_path[SB_PATH_MAX];
-        if (write_samples(b, &e2)) fprintf(stderr, "sphere-bench: bench: no samples: %s\n", e2.msg);
-        if (b->have_core && (path_join(core_path, sizeof core_path, b->out_dir, "core.json", &e2) ||
-                             core_bench_write(core_path, &b->core, 1, &b->peak, &e2)))
-            fprintf(stderr, "sphere-bench: bench: no core.json: %s\n", e2.msg);
-        if (noise_write(b->out_dir, warn, n_warn, &e2)) fprintf(stderr, "sphere-bench: bench: no warnings.json: %s\n", e2.msg);
-        summary_print(stdout, rows, n_rows, &b->m);
-        noise_print(stdout, warn, n_warn);
-        printf("bench: %d runs in %.0f s; results in %s\n", b->done, clock_wall_now() - b->t0, b->out_dir);
-        /* `make bench` reports on the run it just made: it reads the folder from here */
-        FILE *latest = fopen("results/LATEST", "w");
-        if (latest) {
-            fprintf(latest, "%s\n", b->out_dir);
-            fclose(latest);
-        }
-    }
+    if (!st && noise_write(b->out_dir, warn, n_warn, err)) st = err->code;
     free(warn);
     free(rows);
     return st;
 }
 
+/* After the last run (or a stop): the summary on stdout, the folder's name in
+ * results/LATEST for `make bench`'s report. */
+static void finish(const Bench *b) {
+    SummaryRow *rows = calloc((size_t)(b->done ? b->done : 1), sizeof *rows);
+    NoiseWarning *warn = calloc(NOISE_MAX_WARNINGS, sizeof *warn);
+    if (rows && warn) {
+        int n_rows = summarize(rows, b->runs, b->done, b->m.cores, &b->model, &b->peak);
+        summary_print(stdout, rows, n_rows, &b->m);
+        noise_print(stdout, warn, noise_of(b, rows, n_rows, warn));
+    }
+    free(rows);
+    free(warn);
+    printf("bench: %d of %d runs in %.0f s; results in %s%s\n", b->done, b->plan.n, clock_wall_now() - b->t0,
+           b->out_dir, b->done == b->plan.n ? "" : " (incomplete)");
+    sb_error err;
+    SafeFile sf;
+    if (safe_file_open(&sf, "results/LATEST", "results/LATEST", &err) == SB_OK) {
+        fprintf(sf.f, "%s\n", b->out_dir);
+        if (safe_file_commit(&sf, 1, &err)) fprintf(stderr, "sphere-bench: bench: %s\n", err.msg);
+    }
+}
+
+/* core.json, once the core's kernels are timed. */
+static void write_core(const Bench *b) {
+    sb_error e2;
+    char core_path[SB_PATH_MAX];
+    if (b->have_core && (path_join(core_path, sizeof core_path, b->out_dir, "core.json", &e2) ||
+                         core_bench_write(core_path, &b->core, 1, &b->peak, &e2)))
+        fprintf(stderr, "sphere-bench: bench: no core.json: %s\n", e2.msg);
+}
+
+/* Every run of the plan, in order, the folder rewritten after each; stops at
+ * the first failure, or between runs when a signal asked (b->done says how
+ * many finished, b->stop_sig which signal). */
+static sb_status run_plan(Bench *b, sb_error *err) {
+    BenchPosition pos = {.runs = b->plan.n, .start_s = clock_wall_now(), .tokens_total = b->plan.tokens};
+    BenchSetup setup = b->setup;
+    setup.position = &pos;
+    b->t0 = pos.start_s;
+    for (b->done = 0; b->done < b->plan.n && !(b->stop_sig = bench_stop_signal());) {
+        const RunSpec *s = &b->plan.runs[b->done];
+        pos.run = b->done + 1;
+        if (setup.progress != 1) { /* a log: one plain line per run */
+            char eta[24];
+            progress_format_duration(eta, sizeof eta, progress_bench_eta(&pos, pos.tokens_done, clock_wall_now()));
+            fprintf(stderr, "  run %d of %d: %s %s %s %d threads, %llu batches; bench ETA %s\n", pos.run, pos.runs,
+                    run_kind_name(s->kind), s->variant->name, s->route ? s->route : "", s->threads,
+                    (unsigned long long)s->batches, eta);
+        }
+        sb_status st = harness_run(&b->runs[b->done], &setup, s, err);
+        if (st) {
+            b->failed = 1;
+            return st;
+        }
+        pos.tokens_done += run_spec_tokens(s);
+        b->done++;
+        if ((st = write_folder(b, NULL, err))) return st;
+        if (b->runs[b->done - 1].params) {
+            sb_error e2;
+            if (write_samples(b, &e2)) fprintf(stderr, "sphere-bench: bench: no samples: %s\n", e2.msg);
+        }
+    }
+    return SB_OK;
+}
+
+/* Where a bench that did not finish stopped, for the messages and context.json. */
+static int report_stop(const Bench *b, sb_status st, const sb_error *err) {
+    int rc = 0;
+    const char *why = NULL;
+    if (st && b->failed) {
+        fprintf(stderr, "sphere-bench: bench: run %d of %d failed: %s\n", b->done + 1, b->plan.n, err->msg);
+        why = "a failed run";
+        rc = 1;
+    } else if (st) {
+        rc = cli_error("bench", err->msg, 0);
+        why = "a failed write";
+    } else if (b->stop_sig) {
+        why = bench_stop_name(b->stop_sig);
+        fprintf(stderr, "bench: stopped by %s after %d of %d runs; %s holds them, marked incomplete in context.json\n",
+                why, b->done, b->plan.n, b->out_dir);
+        rc = 128 + b->stop_sig;
+    }
+    sb_error e2;
+    if (why && write_folder(b, why, &e2)) rc = cli_error("bench", e2.msg, 0);
+    return rc;
+}
+
 /* From the dataset to the results; the exit status. */
 static int bench_run(Bench *b) {
     sb_error err;
+    bench_stop_install();
     if (prepare(b, &err)) return cli_error("bench", err.msg, err.code == SB_EARG);
+    snprintf(b->run_id, sizeof b->run_id, "%s-%s-%ld", b->m.date_compact, b->m.git_revision, (long)getpid());
+    double target = b->target_margin > 0 ? b->dinfo.corpus.entropy_nats + b->target_margin : 0.0;
     b->setup = (BenchSetup){
         .data = &b->tf,
         .model = b->model,
@@ -363,18 +479,22 @@ static int bench_run(Bench *b) {
         .cpu_ids = b->m.cpu_ids,
         .progress = isatty(2) ? 1 : 2,
         .trace_dir = b->out_dir,
+        .full_schedule = {.kind = LR_COSINE, .warmup = (long)b->full_warmup, .floor = FULL_LR_FLOOR,
+                          .clip_norm = FULL_CLIP, .target_loss = (float)target},
+        .full_lr = (float)b->full_lr,
+        .full_batches_per_step = (int)b->full_bps,
     };
     if (measure_machine(b, &err) || warm_up(b, &err)) return cli_error("bench", err.msg, 0);
+    write_core(b);
     if (!(b->runs = calloc((size_t)b->plan.n, sizeof *b->runs)))
         return cli_error("bench", "out of memory for the runs' records", 0);
-    int rc = 0;
-    if (run_plan(b, &err)) {
-        fprintf(stderr, "sphere-bench: bench: run %d of %d failed: %s\n", b->done + 1, b->plan.n, err.msg);
-        rc = 1;
-    }
+    sb_status st = run_plan(b, &err);
     machine_read_load(b->m.load_after);
-    /* whatever was measured is written, even after a failure */
-    if (b->done > 0 && write_results(b, &err)) rc = cli_error("bench", err.msg, 0);
+    int rc = report_stop(b, st, &err);
+    /* once more with the load after the run, whatever stopped it (a stop has just rewritten it) */
+    if (!rc && b->done > 0 && write_folder(b, NULL, &err)) rc = cli_error("bench", err.msg, 0);
+    if (b->done > 0) finish(b);
+    bench_stop_restore();
     return rc;
 }
 

@@ -61,6 +61,11 @@ int cmd_train(int argc, char **argv) {
         {"--seed", 0, "S: initialisation seed (default 1)"},
         {"--lr", 0, "X: learning rate (default 0.001)"},
         {"--weight-decay", 0, "X: AdamW weight decay (default 0)"},
+        {"--schedule", 0, "constant|cosine: the rate per step (default constant; cosine: linear warm-up to --lr, "
+                          "then half a cosine down to --lr-floor x --lr at the last step)"},
+        {"--warmup", 0, "N: warm-up steps of --schedule cosine (default 0)"},
+        {"--lr-floor", 0, "F: the last step's rate as a fraction of --lr, 0..1 (default 0.1)"},
+        {"--clip", 0, "X: clip each step's mean gradient to global L2 norm X (default 0: no clipping)"},
         {"--print-every", 0, "N: print the loss every N steps (default: about 40 lines)"},
         {"--save", 0, "CKPT: write the trained model here"},
         {"--json", 0, "FILE: write the run, per thread, as JSON"},
@@ -79,7 +84,8 @@ int cmd_train(int argc, char **argv) {
     const char *trace = cli_get(&a, "--trace");
     const char *route = cli_get(&a, "--route");
     long long batches = 0, first = 0, bps = 0, seed = 1, every = 0, threads = 0, batch_b = 0, fanout = 0;
-    double lr = 1e-3, wd = 0.0;
+    long long warmup = 0;
+    double lr = 1e-3, wd = 0.0, lr_floor = 0.1, clip = 0.0;
     if (cli_require(&a, "--data", &data_path, &err) ||
         cli_get_long(&a, "--threads", 1, VARIANT_MAX_THREADS, &threads, &err) ||
         cli_get_long(&a, "--batches", 1, 1LL << 40, &batches, &err) ||
@@ -92,8 +98,18 @@ int cmd_train(int argc, char **argv) {
         cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err) ||
         cli_get_long(&a, "--print-every", 1, 1LL << 40, &every, &err) ||
         cli_get_double(&a, "--lr", 0.0, 10.0, &lr, &err) ||
-        cli_get_double(&a, "--weight-decay", 0.0, 10.0, &wd, &err))
+        cli_get_double(&a, "--weight-decay", 0.0, 10.0, &wd, &err) ||
+        cli_get_long(&a, "--warmup", 0, 1LL << 40, &warmup, &err) ||
+        cli_get_double(&a, "--lr-floor", 0.0, 1.0, &lr_floor, &err) ||
+        cli_get_double(&a, "--clip", 0.0, 1e6, &clip, &err))
         return cli_error("train", err.msg, 1);
+    const char *sched_name = cli_get(&a, "--schedule") ? cli_get(&a, "--schedule") : "constant";
+    int kind = lr_schedule_kind(sched_name);
+    if (kind < 0) {
+        snprintf(err.msg, sizeof err.msg, "--schedule '%s' is neither constant nor cosine", sched_name);
+        return cli_error("train", err.msg, 1);
+    }
+    TrainSchedule schedule = {.kind = (LrKind)kind, .warmup = warmup, .floor = (float)lr_floor, .clip_norm = (float)clip};
     if (!variant_name) variant_name = "serial";
     const Variant *variant = variant_find(variant_name);
     if (!variant) {
@@ -169,6 +185,7 @@ int cmd_train(int argc, char **argv) {
                         .fanout = (int)fanout,
                         .progress = print_progress,
                         .progress_ctx = &pc,
+                        .schedule = schedule,
                         /* steps bounded by one batch each: the trainer resolves its default later */
                         .trace_spans = trace ? trace_capacity((uint64_t)batches,
                                                               train_step_count((uint64_t)batches, bps ? (int)bps : 1))

@@ -49,6 +49,8 @@ static void install_handlers(void) {
     }
 }
 
+void safe_file_signals_install(void) { install_handlers(); }
+
 static int slot_claim(const char *tmp) {
     install_handlers();
     for (int i = 0; i < SAFE_SLOTS; i++) {

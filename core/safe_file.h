@@ -55,6 +55,12 @@ sb_status safe_file_commit(SafeFile *sf, int write_ok, sb_error *err);
  * or every target is as it was. */
 sb_status safe_file_commit_all(SafeFile *sf, int n, int write_ok, sb_error *err);
 
+/* Installs now the SIGINT/SIGTERM handler that removes live temporaries (the
+ * first safe_file_open otherwise does), so that a caller can put its own
+ * handler in front of it and pass a signal on to it (bench/stop.c). A no-op
+ * after the first call, and where a signal is already ignored or handled. */
+void safe_file_signals_install(void);
+
 /* Gives up: closes and removes the temporary. A no-op once open failed or
  * commit ran, so it is safe on every cleanup path. */
 void safe_file_abort(SafeFile *sf);

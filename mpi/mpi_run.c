@@ -118,12 +118,12 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
             }
             comm_allreduce_sum(&out->comm, mine, n_params);
             thread_clock_phase(out->comm.clk, PHASE_OPTIMIZER);
-            step_book_apply(book, params, mine, in_step, 0, n_params);
+            step_book_apply_all(book, params, mine, in_step);
         } else {
             float *sum = combine_up(plan, rank, in_step, mine, own, child, peers, n_params, &out->comm);
             if (nd->parent < 0) {
                 thread_clock_phase(out->comm.clk, PHASE_OPTIMIZER);
-                step_book_apply(book, params, sum, in_step, 0, n_params);
+                step_book_apply_all(book, params, sum, in_step);
             }
             params_down(plan, rank, params, n_params, peers, &out->comm);
         }

@@ -7,7 +7,7 @@
  *   flat, tree  each control receives its children's sums (all at once),
  *               adds its own then theirs in child order, and sends one sum
  *               to its parent; the root divides and applies AdamW
- *               (step_book_apply, the shared end-of-step arithmetic) and the
+ *               (step_book_apply_all, the shared end-of-step arithmetic) and the
  *               parameters go back down the same edges;
  *   allreduce   MPI_Allreduce of the sum (a rank without a batch in the
  *               step gives zeros) and every rank applies AdamW itself.

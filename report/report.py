@@ -15,14 +15,18 @@ report says so.
 The report is deterministic: the same run folder always gives the same bytes
 (no clock is read; the date printed is the run's own). `--no-plots` skips
 gnuplot, so `make report-check` can regenerate the text alone and compare.
-Links to plots are relative to the repository root, where REPORT.md lives,
-whatever --out says.
+Links to plots are relative to the folder the report is written in. Without
+--out the report goes into the run folder (RUN/REPORT.md, linking
+`plots/...`, so the folder is complete on its own and opens correctly
+wherever it is copied), except for the reference run: with no RUN given the
+run named in results/REFERENCE is reported into the top-level REPORT.md,
+the only way that file is written.
 
 Layout: this file assembles the report; fmt.py formats numbers and tables,
 runfolder.py loads a run folder, figures.py runs gnuplot, costmodel.py holds
 the models' arithmetic, and sections/ has one module per report section.
 
-Usage: report.py [RUN] [--out FILE] [--no-plots]
+Usage: report.py [RUN] [--out FILE] [--base DIR] [--no-plots]
   RUN defaults to the folder named in results/REFERENCE, else the newest
   folder under results/ holding a summary.json (quick runs only when there
   is nothing else).
@@ -62,6 +66,12 @@ def build_report(run, plots):
              "\"kissing-sphere\" hierarchy of control threads beat a flat pool with one control thread, and "
              "how do both compare with a sharded peer that has no control thread at all? Every trainer runs "
              "the same training core on the same batches; every number below is read from the run folder.", ""]
+    if not run.complete:
+        ctx_done = ctx.get("runs_finished", len(run.runs))
+        lines += [f"> **Incomplete run**: the bench was stopped by {ctx.get('stopped_by') or 'an interruption'} "
+                  f"after {ctx_done} of {ctx.get('runs_planned', '?')} runs (context.json lists those that "
+                  f"finished). Every figure below comes from the finished runs; a section whose runs are "
+                  f"missing says so.", ""]
     lines += section_summary(run)
     for section in (section_cpu_threads, section_scaling, section_batch, section_routing,
                     section_convergence, section_sixty, section_counters, section_core, section_timeline,
@@ -76,11 +86,17 @@ def build_report(run, plots):
 def main(argv):
     ap = argparse.ArgumentParser(description="Write REPORT.md and plots from a sphere-bench run folder.")
     ap.add_argument("run", nargs="?", help="run folder (default: results/REFERENCE, else the newest run)")
-    ap.add_argument("--out", default=os.path.join(REPO, "REPORT.md"), help="report file (default REPORT.md)")
+    ap.add_argument("--out", help="report file (default: RUN/REPORT.md; with no RUN, the reference run's "
+                    "top-level REPORT.md)")
+    ap.add_argument("--base", help="write links relative to this folder (default: the report file's folder)")
     ap.add_argument("--no-plots", action="store_true", help="write the text only; do not run gnuplot")
     a = ap.parse_args(argv)
     try:
         run = Run(a.run if a.run else default_run())
+        if not a.out:
+            reference = not a.run and os.path.exists(os.path.join(REPO, "results", "REFERENCE"))
+            a.out = os.path.join(REPO, "REPORT.md") if reference else os.path.join(run.path, "REPORT.md")
+        run.report_dir = os.path.abspath(a.base) if a.base else os.path.dirname(os.path.abspath(a.out))
         plots = Plots(run, not a.no_plots)
         text = build_report(run, plots)
         plots.render()

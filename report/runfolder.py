@@ -51,6 +51,8 @@ class Run:
     def __init__(self, path):
         self.path = os.path.realpath(path)
         self.name = os.path.basename(self.path)
+        self.run_id = None
+        self.report_dir = self.path  # where the report is written; links are relative to it (report.py sets it)
         if not os.path.isdir(self.path):
             raise ReportError(f"run folder '{path}' does not exist (give RUN=results/<folder>; "
                               f"`ls results/` lists the runs)")
@@ -81,6 +83,7 @@ class Run:
                 raise ReportError(f"'{path}': cannot parse core.json: {e}")
         sp = os.path.join(self.path, "samples.txt")
         self.samples = open(sp, encoding="utf-8", errors="replace").read() if os.path.exists(sp) else None
+        self._check_one_run(path)
         self.configs = [self._clean(c) for c in self.summary.get("configurations", [])]
         ctx = self.context
         self.cores = int(ctx.get("cores") or self.summary.get("cores") or 0)
@@ -90,6 +93,30 @@ class Run:
         for r in self.runs:
             if r["variant"] != "serial" and r["variant"] not in self.variants:
                 self.variants.append(r["variant"])
+
+    def _check_one_run(self, path):
+        """Refuses a folder whose files come from different runs: every file the bench
+        writes carries its run id (context.json and summary.json a "run_id" key, each
+        CSV a run_id column), and all must be the same one. A folder written before
+        run ids existed carries none anywhere and is read as it is."""
+        ids = {"context.json": {self.context.get("run_id")}, "summary.json": {self.summary.get("run_id")}}
+        for name, rows in (("runs.csv", self.runs), ("threads.csv", self.threads), ("groups.csv", self.groups),
+                           ("loss.csv", self.loss)):
+            if name not in self.missing and rows:
+                ids[name] = {r.get("run_id") for r in rows}
+        seen = set().union(*ids.values()) - {None}
+        if not seen:
+            return
+        if len(seen) > 1 or any(None in v for v in ids.values()):
+            detail = "; ".join(f"{n}: {', '.join(sorted(str(i) for i in v))}" for n, v in ids.items())
+            raise ReportError(f"'{path}' mixes files of different runs ({detail}): a run folder must hold one "
+                              f"bench's files; run the bench again into an empty folder")
+        self.run_id = seen.pop()
+
+    @property
+    def complete(self):
+        """False for a bench stopped before its last run (context.json says so)."""
+        return self.context.get("complete", True) is not False
 
     @staticmethod
     def _clean(c):
@@ -138,8 +165,13 @@ class Run:
         return [r for r in th if r["rep"] == first and r["role"] == "worker"]
 
     def link(self, name):
-        """A plot's path relative to the repository root (where REPORT.md lives)."""
-        return os.path.relpath(os.path.join(self.path, "plots", name), REPO).replace(os.sep, "/")
+        """A plot's path relative to the folder the report is written in: `plots/NAME`
+        for RUN/REPORT.md, so the folder opens correctly wherever it is copied."""
+        return os.path.relpath(os.path.join(self.path, "plots", name), self.report_dir).replace(os.sep, "/")
+
+    def shown_path(self):
+        """The run folder as the report names it: relative to the report's folder, `.` inside it."""
+        return os.path.relpath(self.path, self.report_dir).replace(os.sep, "/")
 
 
 def default_run():

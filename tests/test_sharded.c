@@ -56,11 +56,13 @@ static float *train_with(const Variant *v, const VariantConfig *c, uint64_t firs
     return td_train(v, c, first, batches, res_out ? keep : NULL, res_out);
 }
 
-static size_t count_differ(const float *a, const float *b) {
-    size_t n = model_param_count(&odd), differ = 0;
+static size_t count_differ_n(const float *a, const float *b, size_t n) {
+    size_t differ = 0;
     for (size_t i = 0; i < n; i++) differ += memcmp(&a[i], &b[i], sizeof(float)) != 0;
     return differ;
 }
+
+static size_t count_differ(const float *a, const float *b) { return count_differ_n(a, b, model_param_count(&odd)); }
 
 /* threads, batches per step (0: one per thread), batches: partial last steps
  * everywhere, fewer batches than threads in some, several batches per thread
@@ -102,6 +104,39 @@ static void test_equals_serial_and_flat(void **state) {
         free(ps);
         free(pf);
     }
+    free(tf.ids);
+}
+
+/* The bench's full-run schedule (warm-up, cosine decay, clipping to a small
+ * norm so every step clips, a target loss): sharded divides, takes the norm
+ * chunk by chunk on every thread, clips and updates its slices, and stops at
+ * the target on every thread at once; bitwise what serial does. The model
+ * has 14,976 parameters, 4 chunks of the norm, split unevenly over 3 threads. */
+static void test_schedule_clip_and_target_equal_serial(void **state) {
+    (void)state;
+    static const ModelConfig wide = {.V = 61, .T = 8, .D = 32, .L = 1, .H = 2};
+    TokenFile tf = td_random_tokens((uint32_t)wide.V, 40, TB, TT, 35);
+    TrainSchedule sch = {.kind = LR_COSINE, .warmup = 3, .floor = 0.1f, .clip_norm = 0.05f};
+    VariantConfig sc = td_config(&tf, wide, TB, TT, 1, 3), hc = td_config(&tf, wide, TB, TT, 3, 3);
+    sc.schedule = hc.schedule = sch;
+    RunResult rs, rh;
+    float *ps = td_train(&variant_serial, &sc, 0, 40, keep, &rs);
+    float *ph = td_train(&variant_sharded, &hc, 0, 40, keep, &rh);
+    assert_int_equal(count_differ_n(ps, ph, model_param_count(&wide)), 0);
+    assert_int_equal(rs.steps, rh.steps);
+    free(ps);
+    free(ph);
+    /* a target the run reaches part-way: both stop at the same step, same bits */
+    sc.schedule.target_loss = hc.schedule.target_loss = rs.last_loss + 0.02f;
+    ps = td_train(&variant_serial, &sc, 0, 40, keep, &rs);
+    ph = td_train(&variant_sharded, &hc, 0, 40, keep, &rh);
+    assert_true(rs.steps < 14); /* 40 batches, 3 a step: 14 steps without a target */
+    assert_int_equal(rh.steps, rs.steps);
+    assert_int_equal(rh.batches, rs.batches);
+    assert_int_equal(rh.batches, (uint64_t)rh.steps * 3);
+    assert_int_equal(count_differ_n(ps, ph, model_param_count(&wide)), 0);
+    free(ps);
+    free(ph);
     free(tf.ids);
 }
 
@@ -191,7 +226,7 @@ static void test_threads_hooks_and_progress(void **state) {
         c.hooks.ctx = &h;
         c.progress = on_progress;
         c.progress_ctx = &h;
-        int before = tu_count_entries("/proc/self/task", "");
+        int before = tu_settled_thread_count();
         RunResult r;
         float *p = train_with(&variant_sharded, &c, 0, 35, &r);
         assert_int_equal(h.tasks_seen - before, threads - 1); /* the caller is thread 0 */
@@ -305,6 +340,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slicing_is_uneven),
         cmocka_unit_test(test_equals_serial_and_flat),
+        cmocka_unit_test(test_schedule_clip_and_target_equal_serial),
         cmocka_unit_test(test_run_to_run_identical),
         cmocka_unit_test(test_dropped_slice_is_caught),
         cmocka_unit_test(test_threads_hooks_and_progress),

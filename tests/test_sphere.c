@@ -302,7 +302,7 @@ static void test_accounting_follows_plan(void **state) {
     c.progress_ctx = &max_tasks;
     memset(seen_role, -1, sizeof seen_role);
     RunSummary rs;
-    int before = tu_count_entries("/proc/self/task", "");
+    int before = tu_settled_thread_count();
     float *p = train(&variant_sphere, &c, 190, &rs);
     SpherePlan plan;
     sphere_plan_build(&plan, 20, 12, NULL);

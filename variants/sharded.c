@@ -7,9 +7,11 @@
  *   wait              barrier: every slot of the step is written
  *   reduce            slot 0's slice t += slot 1's ... in batch order, up to
  *                     REDUCE_RUN_MAX slots per reduce_sum pass (the same bits
- *                     as one at a time); thread 0 also sums the step's losses
- *   optimizer         step_book_apply on slice t: divide by the batch count,
- *                     AdamW with the shared step number
+ *                     as one at a time); every thread sums the step's losses
+ *   optimizer         step_book_divide on slice t; when the schedule clips,
+ *                     a barrier, the norm of chunks t*C/N .. (t+1)*C/N-1, a
+ *                     barrier; step_book_apply on slice t (clip scale, AdamW
+ *                     with the shared step number)
  *   wait              barrier: every slice is updated (the next step's
  *                     batches read all of params, and overwrite the slots)
  *   optimizer         thread 0 only: step_book_close (count, loss, progress)
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/grad_norm.h"
 #include "../core/model.h"
 #include "../core/reduce.h"
 #include "barrier.h"
@@ -102,10 +105,25 @@ static void shard_main(ShardedState *s, int id, ThreadClock *clk) {
         thread_clock_phase(clk, PHASE_REDUCE);
         if (lo < hi) reduce_slice(s, id, in_step, lo, hi);
         double loss_sum = 0.0;
-        if (id == 0)
-            for (int j = 0; j < in_step; j++) loss_sum += s->slot_loss[j]; /* batch order, as serial */
+        for (int j = 0; j < in_step; j++) loss_sum += s->slot_loss[j]; /* batch order, as serial */
         thread_clock_phase(clk, PHASE_OPTIMIZER);
-        if (lo < hi) step_book_apply(&t->book, s->params, slot(s, 0), in_step, lo, hi);
+        step_book_divide(&t->book, slot(s, 0), in_step, lo, hi);
+        if (step_book_clips(&t->book)) {
+            /* the global norm needs every slice divided; the scale needs every chunk's sum */
+            size_t chunks = grad_norm_chunks(t->n_params);
+            thread_clock_phase(clk, PHASE_WAIT);
+            barrier_wait(&s->barrier);
+            thread_clock_phase(clk, PHASE_OPTIMIZER);
+            step_book_norm(&t->book, slot(s, 0), chunks * (size_t)id / (size_t)N, chunks * (size_t)(id + 1) / (size_t)N);
+            thread_clock_phase(clk, PHASE_WAIT);
+            barrier_wait(&s->barrier);
+            thread_clock_phase(clk, PHASE_OPTIMIZER);
+        }
+        if (lo < hi) step_book_apply(&t->book, s->params, slot(s, 0), lo, hi);
+        /* every thread decides alone, from the same losses, whether this step
+         * reaches the target, instead of reading book.steps while thread 0's
+         * close writes it */
+        int last = step_book_reaches_target(&t->book, in_step, loss_sum);
         thread_clock_phase(clk, PHASE_WAIT);
         barrier_wait(&s->barrier);
         if (id == 0) {
@@ -113,6 +131,7 @@ static void shard_main(ShardedState *s, int id, ThreadClock *clk) {
             step_book_close(&t->book, in_step, loss_sum);
         }
         k += (uint64_t)in_step;
+        if (last) break;
     }
 }
 

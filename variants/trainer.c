@@ -154,8 +154,8 @@ sb_status trainer_run_end(Trainer *t, sb_status st, RunResult *res) {
     step_book_end(&t->book);
     if (st) return st;
     run_result_threads(res, t->stats, t->clocks, t->threads);
-    res->batches = t->batches;
-    res->tokens = t->batches * t->bt;
+    res->batches = t->book.done; /* fewer than asked when the schedule's target ended the run early */
+    res->tokens = t->book.done * t->bt;
     res->steps = t->book.step;
     res->last_loss = t->book.last_loss;
     res->batches_per_step = t->bps;

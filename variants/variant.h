@@ -10,7 +10,10 @@
  * Arithmetic contract: every step covers batches_per_step consecutive
  * batches (the last step may have fewer); the step's gradient is the mean of
  * its batches' gradients and is applied with one AdamW update; a run starts
- * with fresh optimizer state. A trainer that sums the batch gradients in
+ * with fresh optimizer state. The step's rate, clipping and the early end at
+ * a target loss come from the schedule, applied in variants/step_book.c: a
+ * trainer loops `for (step = 1; step <= book.steps; step++)`, reading
+ * book.steps on every pass, since reaching the target shortens it. A trainer that sums the batch gradients in
  * batch-index order reproduces `serial` bitwise.
  *
  * Counters without coupling: a trainer never measures hardware counters
@@ -25,6 +28,7 @@
 #include "../core/adamw.h"
 #include "../core/config.h"
 #include "../core/error.h"
+#include "../core/lr_schedule.h"
 #include "../core/thread_clock.h"
 #include "../core/tokens.h"
 
@@ -64,6 +68,7 @@ typedef struct {
     train_progress_fn progress;
     void *progress_ctx;
     size_t trace_spans;    /* spans kept per thread for a timeline; 0: none */
+    TrainSchedule schedule; /* rate per step, clipping, target loss; zero: a constant rate, the whole range */
 } VariantConfig;
 
 typedef struct {

@@ -18,7 +18,8 @@
 # est_lo, est_hi (estimated crossover, tokens, for the assumed bandwidth
 # range; NaN: none), bw_lo, bw_hi (that range, GB/s; equal when measured),
 # bw_label ("measured" or "ASSUMED"), crossover (measured,
-# tokens; NaN: none), plus common.gp's.
+# tokens; NaN: none), workers (W, the workers whose gradients the flat
+# control reads per step, which the estimate is for), plus common.gp's.
 if (!exists("trainers")) trainers = "serial flat sphere"
 has_sharded = strstrt(trainers, "sharded") > 0
 if (!exists("height")) height = 540
@@ -53,11 +54,13 @@ if (noise == noise) {
     set object 4 rect from graph 0, first 1 - noise to graph 1, first 1 + noise fc rgb "#e4e4e4" fs solid 1.0 noborder behind
 }
 if (est_lo == est_lo && est_lo == est_hi) {
-    # one measured bandwidth: one estimate, drawn as a broad line
+    # one measured bandwidth: one estimate, drawn as a broad band labelled with its W
     set arrow 5 from est_lo, graph 0 to est_lo, graph 1 nohead lw 8 lc rgb "#fde0c5" back
+    set label 6 sprintf("W = %d", workers) at est_lo, graph 0.04 left offset 0.8, 0 font ",10" tc rgb "#b35900"
 }
 if (est_lo == est_lo && est_lo != est_hi) {
     set object 2 rect from est_lo, graph 0 to est_hi, graph 1 fc rgb "#fde0c5" fs solid 1.0 noborder behind
+    set label 6 sprintf("W = %d", workers) at est_hi, graph 0.04 left offset 0.5, 0 font ",10" tc rgb "#b35900"
 }
 if (crossover == crossover) {
     set arrow 3 from crossover, graph 0 to crossover, graph 1 nohead lw 2 dt 4 lc rgb "black"
@@ -71,8 +74,9 @@ plot 1 with lines lw 1.5 dt 2 lc rgb "black" title "parity", \
          lc rgb c_sharded title (has_sharded ? "sharded / flat" : ""), \
      keyentry with boxes fs solid 1.0 fc rgb "#fde0c5" \
          title (est_lo != est_lo ? "" : bw_lo == bw_hi ? \
-                sprintf("cost model, %s BW_1 %.1f GB/s", bw_label, bw_lo) : \
-                sprintf("cost model, %s BW_1 %g–%g GB/s", bw_label, bw_lo, bw_hi)), \
+                sprintf("model, W = %d, BW_1 %.1f GB/s%s", workers, bw_lo, bw_label eq "ASSUMED" ? " ASSUMED" : "") : \
+                sprintf("model, W = %d, BW_1 %g–%g GB/s%s", workers, bw_lo, bw_hi, \
+                        bw_label eq "ASSUMED" ? " ASSUMED" : "")), \
      keyentry with lines lw 2 dt 4 lc rgb "black" \
          title (crossover == crossover ? sprintf("ratio crosses 1 ≈ %.0f tokens", crossover) : "")
 unset multiplot

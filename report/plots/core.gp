@@ -12,10 +12,11 @@ set style fill solid 1.0 noborder
 set boxwidth 0.7
 set xrange [-0.7:n - 0.3]
 set yrange [0:*]
-set offsets 0, 0, graph 0.12, 0
+set offsets 0, 0, graph 0.05, 0
 set xtics rotate by 35 right scale 0 font ",11" noenhanced
 set ylabel "share of the ceiling (%)"
-set key top right
+# the key above the frame, so no bar (AdamW's can pass 300 %) runs under it
+set key outside top center horizontal maxrows 1 font ",11"
 set title sprintf("One %s-preset training step, kernel by kernel, on 1 thread — %s", preset, machine)
 plot table using 0:(column("memory_bound") == 0 ? column("percent_of_ceiling") : NaN):xtic(strcol("kernel")) \
          with boxes fc rgb c_flat title sprintf("compute-bound: %% of FMA peak (%.0f GFLOP/s)", peak), \

@@ -36,8 +36,9 @@ set yrange [0:ymax]
 set xtics 0, 4 out
 set ylabel "thread CPU time (s)"
 set lmargin 10
-set rmargin 20
-set key outside right top vertical Left reverse noopaque nobox
+set rmargin 4
+# the key above the top panel, clear of both frames
+set key outside top center horizontal maxrows 1 noopaque nobox font ",11"
 
 last = word(variants, words(variants))
 set multiplot layout words(variants), 1 title sprintf("Per-thread CPU time by phase, full run at %d threads — %s", nthreads, machine)

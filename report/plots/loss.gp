@@ -4,8 +4,10 @@
 # with the corpus's entropy rate (the lowest loss any model can reach on
 # this synthetic corpus) drawn as a horizontal line.
 # Variables (-e): file (loss.csv), variants, nthreads, rep, floor (nats per
-# token), plus common.gp's.
+# token), target (the full runs' target loss; NaN: none, not drawn), plus
+# common.gp's.
 load dir."/common.gp"
+if (!exists("target")) target = NaN
 
 col(v) = v eq "flat" ? c_flat : v eq "sphere" ? c_sphere : v eq "serial" ? c_serial : "#17becf"
 sel(v) = strcol("kind") eq "full" && strcol("variant") eq v && column("threads") == nthreads && column("rep") == rep
@@ -20,4 +22,6 @@ set offsets 0, 0, graph 0.3, 0
 set title sprintf("Convergence: loss against tokens, full runs at %d threads — %s", nthreads, machine)
 plot for [i=1:words(variants)] file using (column("tokens") / 1e6):(sel(word(variants, i)) ? column("loss") : NaN) \
          with lines lw (i == 1 ? 4 : 2) dt i lc rgb col(word(variants, i)) title word(variants, i), \
-     floor with lines lw 2 dt 2 lc rgb "black" title sprintf("corpus entropy rate %.3f nats/token", floor)
+     floor with lines lw 2 dt 2 lc rgb "black" title sprintf("corpus entropy rate %.3f nats/token", floor), \
+     (target == target ? target : NaN) with lines lw 1.5 dt 3 lc rgb "#555555" \
+         title (target == target ? sprintf("target %.3f (time to target stops here)", target) : "")

@@ -8,11 +8,11 @@
 # trainer's Amdahl fit 1/(f + (1-f)/p), drawn over the points it was fitted
 # to (p <= cores). Right: parallel
 # efficiency, speedup / min(threads, cores). Open symbols and the grey area:
-# oversubscribed, threads > cores.
+# oversubscribed, threads > cores (drawn only when some point is).
 # Variables (-e): runs (runs.csv), table (plots/scaling.csv), serial_tps,
 # cores, variants ("flat sphere"), fits (Amdahl f per variant, same order,
 # "NaN" when there is none), maxthreads, ymax (top of the speedup axis),
-# plus common.gp's.
+# oversub (1 when a sweep point has more threads than cores), plus common.gp's.
 if (!exists("height")) height = 520
 load dir."/common.gp"
 
@@ -25,8 +25,11 @@ med(v, over) = strcol("variant") eq v && column("oversubscribed") == over
 set logscale x 2
 set xrange [0.8:maxthreads * 1.25]
 set xlabel "threads"
-set object 1 rect from cores * sqrt(2), graph 0 to graph 1, graph 1 fc rgb "#f0f0f0" fs solid 1.0 noborder behind
-set label 1 "oversubscribed\n(threads > cores)" at graph 0.97, graph 0.08 right font ",11" tc rgb "#777777"
+if (!exists("oversub")) oversub = 1
+if (oversub) {
+    set object 1 rect from cores * sqrt(2), graph 0 to graph 1, graph 1 fc rgb "#f0f0f0" fs solid 1.0 noborder behind
+    set label 1 "oversubscribed\n(threads > cores)" at graph 0.97, graph 0.08 right font ",11" tc rgb "#777777"
+}
 
 set multiplot layout 1, 2 title sprintf("Thread sweep against serial — %s", machine)
 
@@ -54,7 +57,7 @@ set ylabel "efficiency = speedup / min(threads, cores)"
 set yrange [0:1.25]
 set key top left font ",11"
 unset label 1
-set label 1 "oversubscribed" at graph 0.97, graph 0.05 right font ",11" tc rgb "#777777"
+if (oversub) { set label 1 "oversubscribed" at graph 0.97, graph 0.05 right font ",11" tc rgb "#777777" }
 plot 1 with lines lw 2 dt 2 lc rgb "black" title "ideal", \
      for [v in variants] table using "threads":(strcol("variant") eq v ? column("efficiency") : NaN) \
          with lines lw 2 lc rgb col(v) notitle, \

@@ -59,16 +59,20 @@ def section_batch(run, plots):
                              yhi=max([1.2] + [r + 0.05 for r in ratios if isnum(r)]) + 0.15,
                              noise=sweep_noise(run),
                              est_lo=min(est.values()), est_hi=max(est.values()),
-                             bw_lo=min(bws), bw_hi=max(bws), bw_label=bw_label, crossover=crossover))
+                             bw_lo=min(bws), bw_hi=max(bws), bw_label=bw_label, crossover=crossover,
+                             workers=int(W)))
         reps = int(pairs[0][1]["reps"])
         out += ["", f"*The same tokens cut into more, smaller batches; "
                 + ("flat, sphere and sharded" if sharded else "flat and sphere") + f" at {nthreads} threads, "
                 f"serial at 1, {reps} repetition(s) per size, on {run.machine}. The ratio comes from "
                 f"`plots/batch.csv`, derived from summary.json. "
-                + (f"The dash-dot line is the cost model's crossover for the single-core read bandwidth "
-                   f"`sphere-bench peak` measured in this run, {num(bws[0])} GB/s.*"
+                + (f"The shaded band (labelled W = {int(W)}) is the cost model's crossover for the flat "
+                   f"control reading W = {int(W)} workers' gradients per step at the single-core read bandwidth "
+                   f"`sphere-bench peak` measured in this run, {num(bws[0])} GB/s: about "
+                   f"{num(min(est.values()))} tokens per batch.*"
                    if bw_measured else
-                   f"The shaded band is the cost model's crossover for an ASSUMED single-core bandwidth of "
+                   f"The shaded band (labelled W = {int(W)}) is the cost model's crossover for W = {int(W)} "
+                   f"workers and an ASSUMED single-core bandwidth of "
                    f"{num(min(bws))}–{num(max(bws))} GB/s: this run has no bandwidth measurement.*"), ""]
         rows = []
         for bt, f, s in pairs:

@@ -1,12 +1,9 @@
-"""Section 9: the machine, the build, the options, and what was not measured.
+"""Section 10: the machine, the build, the options, and what was not measured.
 
 Part of the report generator; report.py assembles the sections.
 """
 
-import os
-
 from fmt import median, num, pct, table
-from runfolder import REPO
 from costmodel import bw1_values
 from warnings_file import load_warnings, warning_lines
 
@@ -26,7 +23,7 @@ def section_context(run, plots):
         ["git revision", f"`{ctx.get('git_revision')}`" + (" (built with uncommitted changes)"
                                                            if ctx.get("git_dirty") else "")],
         ["run date", ctx.get("date")],
-        ["run folder", f"`{os.path.relpath(run.path, REPO)}`"],
+        ["run folder", f"`{run.shown_path()}`" + (f" (`{run.name}`)" if run.shown_path() == "." else "")],
         ["model", f"preset `{m.get('preset')}`: V={m.get('V')}, T={m.get('T')}, D={m.get('D')}, L={m.get('L')}, "
                   f"H={m.get('H')}, B={m.get('B')}, {num(m.get('params'))} parameters"],
         ["dataset", f"`{d.get('text')}`, {num(d.get('bytes'))} bytes, {num(d.get('tokens'))} tokens, "

@@ -8,6 +8,35 @@ import math
 from fmt import isnum, not_measured, num, table
 
 
+def time_to_target(run, variants, curves, floor):
+    """Each trainer's time to the target loss beside its tokens/s (MLPerf-style), from runs.csv."""
+    fulls = {v: run.full_run(v)[2] for v in variants}
+    target = next((r.get("target_loss") for r in fulls.values() if isnum(r.get("target_loss"))), None)
+    fr = run.context.get("options", {}).get("full_runs", {})
+    if not isnum(target):
+        return ["*The full runs of this folder had no target loss (a bench before time-to-target, or "
+                "--target-margin 0): they trained over every batch at a constant rate.*", ""]
+    rows = []
+    for v in variants:
+        r = fulls[v]
+        c = curves[v]
+        reached = isnum(r.get("time_to_target_s"))
+        rows.append([v, num(r["tokens_per_s"]), len(c), num(r["tokens"]),
+                     num(r["time_to_target_s"], 1) if reached else "not reached",
+                     num(c[-1]["loss"], 4) if c else "n/a"])
+    margin = target - floor if isnum(floor) else float("nan")
+    out = [f"**Time to target.** The full runs train in steps of {fr.get('batches_per_step', '?')} batches with a "
+           f"{fr.get('schedule', 'cosine')} schedule (peak rate "
+           f"{num(fr.get('lr'))}, {fr.get('warmup_steps', '?')} warm-up steps, decay to "
+           f"{num(fr.get('lr_floor'))} of the peak at the epoch's end, gradients clipped to global norm "
+           f"{num(fr.get('clip_norm'))}) and stop at the first step whose mean loss is at or below the target, "
+           f"{num(target, 4)} nats (the entropy floor + {num(margin, 2)}), or at the end of the epoch. Every "
+           f"batch is seen once, so each step's loss is measured on text the model has not trained on. "
+           f"Time to target is the run's wall time when it stopped there.", "",
+           table(["trainer", "tokens/s", "steps", "tokens", "time to target (s)", "final loss"], rows), ""]
+    return out
+
+
 def section_convergence(run, plots):
     """5. Loss against tokens for each full run, with the entropy floor; samples."""
     out = ["## 5. Convergence", ""]
@@ -24,10 +53,12 @@ def section_convergence(run, plots):
         nthreads = run.full_run(variants[0])[0]
         out.append(plots.add("loss.gp", "loss", file="loss.csv", variants=" ".join(variants),
                              nthreads=nthreads, rep=run.full_run(variants[0])[1],
-                             floor=floor if isnum(floor) else float("nan")))
+                             floor=floor if isnum(floor) else float("nan"),
+                             target=next((r["target_loss"] for r in run.runs_of("full")
+                                          if isnum(r.get("target_loss"))), float("nan"))))
         out += ["", f"*Training loss per optimizer step against tokens seen, full runs at {nthreads} threads, "
                 f"on {run.machine}; the dashed line is the corpus's entropy rate, the lowest loss any model "
-                f"can reach.*", ""]
+                f"can reach, and the dotted one, where drawn, the full runs' target loss.*", ""]
         rows = []
         for v in variants:
             c = curves[v]
@@ -38,6 +69,7 @@ def section_convergence(run, plots):
                          num(c[-1]["loss"] - floor, 3) if isnum(floor) else "n/a"])
         out += [table(["trainer", "steps", "tokens", "first loss", "final loss", "final - entropy floor (nats)"],
                       rows), ""]
+        out += time_to_target(run, variants, curves, floor)
         V = run.context.get("model", {}).get("V")
         if V:
             out.append(f"A model that knows nothing scores ln V = {num(math.log(V), 4)} nats (V = {V}); the "

@@ -43,10 +43,13 @@ def section_scaling(run, plots):
     ymax = max([float(cores)] + rep_speedups) * 1.5
     out.append(plots.add("scaling.gp", "scaling", runs="runs.csv", table=table_path, serial_tps=serial_tps,
                          cores=cores, variants=" ".join(variants), fits=fit_str, ymax=ymax,
-                         maxthreads=int(max(c["threads"] for c in sweep))))
+                         maxthreads=int(max(c["threads"] for c in sweep)),
+                         oversub=any(c["oversubscribed"] for c in sweep)))
     out += ["", f"*Thread sweep ({int(serial['reps'])} repetitions per point, same batches for every "
-            f"trainer) on {run.machine}. Small dots: repetitions; large: medians; open: oversubscribed "
-            f"(threads > {cores} cores). Medians come from `plots/scaling.csv`, a table the generator "
+            f"trainer) on {run.machine}. Small dots: repetitions; large: medians"
+            + (f"; open, on the grey area: oversubscribed (threads > {cores} cores)"
+               if any(c["oversubscribed"] for c in sweep) else f"; no point has more threads than the {cores} cores")
+            + ". Medians come from `plots/scaling.csv`, a table the generator "
             f"derives from summary.json.*", ""]
     out += [f"Serial baseline: {num(serial_tps)} tokens/s (median of {int(serial['reps'])}, spread "
             f"{pct(serial['spread'])}). Efficiency is speedup / min(threads, cores); the Karp-Flatt "

@@ -15,13 +15,19 @@ def section_summary(run):
     ff, fs = run.config("full", "flat"), run.config("full", "sphere")
     if ff and fs:
         r = ratio(fs["tokens_per_s_median"], ff["tokens_per_s_median"])
-        out.append(f"- Full run over every batch at {int(ff['threads'])} threads: flat {num(ff['tokens_per_s_median'])} "
-                   f"tokens/s, sphere {num(fs['tokens_per_s_median'])} tokens/s — "
+        ttt = {v: c.get("time_to_target_s") for v, c in (("flat", ff), ("sphere", fs))}
+        what = ("to the target loss" if all(isnum(t) for t in ttt.values()) else "over every batch")
+        out.append(f"- Full run {what} at {int(ff['threads'])} threads: flat {num(ff['tokens_per_s_median'])} "
+                   f"tokens/s" + (f" ({num(ttt['flat'], 1)} s to target)" if isnum(ttt["flat"]) else "")
+                   + f", sphere {num(fs['tokens_per_s_median'])} tokens/s"
+                   + (f" ({num(ttt['sphere'], 1)} s to target)" if isnum(ttt["sphere"]) else "") + " — "
                    + ratio_verdict("the sphere", r, interval(fs, "ratio_vs_flat"), "flat") + ".")
         fh = run.config("full", "sharded")
         if fh:
+            th = fh.get("time_to_target_s")
             out.append(f"- The sharded trainer (no control thread; each thread reduces and updates a slice) in the "
-                       f"same full run: {num(fh['tokens_per_s_median'])} tokens/s — "
+                       f"same full run: {num(fh['tokens_per_s_median'])} tokens/s"
+                       + (f" ({num(th, 1)} s to target)" if isnum(th) else "") + " — "
                        + ratio_verdict("sharded", ratio(fh["tokens_per_s_median"], ff["tokens_per_s_median"]),
                                        interval(fh, "ratio_vs_flat"), "flat") + ".")
         for v in run.variants:

@@ -1,4 +1,4 @@
-"""Section 10: timelines of every thread, from the bench's traces.
+"""Section 9: timelines of every thread, from the bench's traces.
 
 Part of the report generator; report.py assembles the sections.
 

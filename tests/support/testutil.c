@@ -270,3 +270,14 @@ void tu_assert_succeeded(const TuRun *r) {
         fail();
     }
 }
+
+int tu_settled_thread_count(void) {
+    int n = tu_count_entries("/proc/self/task", "");
+    for (int quiet = 0, i = 0; quiet < 20 && i < 1000; i++) {
+        usleep(1000);
+        int m = tu_count_entries("/proc/self/task", "");
+        quiet = m == n ? quiet + 1 : 0;
+        n = m;
+    }
+    return n;
+}

@@ -57,6 +57,10 @@ long tu_file_size(const char *path);
 int tu_files_equal(const char *a, const char *b);
 /* Entries of directory dir whose name contains part ("" counts all). */
 int tu_count_entries(const char *dir, const char *part);
+/* This process's threads (/proc/self/task) once the ones already joined have
+ * left it: a joined thread can stay listed for a moment after pthread_join
+ * returns, so this waits (up to 1 s) for the count to stop falling. */
+int tu_settled_thread_count(void);
 
 typedef struct {
     int exited;    /* WIFEXITED */
