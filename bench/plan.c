@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "../core/config.h"
+#include "../variants/sphere.h"
 
-const char *const plan_routes[] = {"symmetry", "round-robin", "steal", NULL};
 
 /* One thread is the serial baseline's point: a parallel trainer runs from 2
  * threads, or from the fewest it can train with if that is more. */
@@ -23,7 +23,7 @@ void plan_defaults(PlanOptions *o, int quick, int cores, int preset_B, int prese
     *o = (PlanOptions){
         .full_threads = 64,
         .full_batches = 0,
-        .sweep_batches = quick ? 8 : 32,
+        .sweep_batches = quick ? 8 : 24,
         .reps = quick ? 3 : 9,
         .full_reps = 1,
         .batch_reps = quick ? 1 : 9,
@@ -141,7 +141,9 @@ static sb_status sweep_threads(const PlanOptions *o, int *threads, int *n, sb_er
 /* The batch sweep's tokens per batch: each a whole number of rows of at most
  * the preset's T, each dividing a sweep run's tokens (equal tokens per run). */
 static sb_status batch_tokens(const PlanOptions *o, int B, int *bt, int *n, sb_error *err) {
-    const char *list = o->batch_tokens ? o->batch_tokens : o->quick ? "0" : "4096,256,64";
+    /* the model's own batch (4096 tokens for bench) is the thread sweep's run
+     * at --full-threads: the report takes it from there */
+    const char *list = o->batch_tokens ? o->batch_tokens : o->quick ? "0" : "256,64";
     *n = 0;
     if (strcmp(list, "0") == 0) return SB_OK;
     sb_status st = parse_int_list(list, bt, n, 1, (long)MODEL_MAX_B * o->preset_T, "--batch-tokens", err);
@@ -224,8 +226,8 @@ static void list_runs(RunList *l, const Inputs *in) {
     for (int r = 1; r <= o->reps; r++)
         for (int v = 0; v < p->n_variants; v++)
             if (p->variants[v] == in->sphere)
-                for (int k = 0; plan_routes[k]; k++)
-                    add_run(l, run(RUN_ROUTE, in->sphere, plan_routes[k], full, r, B, T, sweep));
+                for (int k = 0; sphere_routes[k]; k++)
+                    add_run(l, run(RUN_ROUTE, in->sphere, sphere_routes[k], full, r, B, T, sweep));
     for (int r = 1; r <= o->batch_reps; r++)
         for (int i = 0; i < in->n_bt; i++) {
             int bT = in->bt[i] < T ? in->bt[i] : T, bB = in->bt[i] / bT;

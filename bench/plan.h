@@ -49,9 +49,6 @@
 #define PLAN_TRACE_THREADS 8 /* the traced sweep count is at most this: a timeline of a few rows */
 #define PLAN_TRACE_PAIRS 3   /* trace-off / trace-on pairs measuring tracing's cost */
 
-/* sphere's routing policies, in the order the route runs take them; NULL-terminated. */
-extern const char *const plan_routes[];
-
 typedef struct {
     /* lists as the user gave them; NULL: the default */
     const char *variants;      /* "flat,sphere": trainers compared; default every registered one but serial */

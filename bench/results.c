@@ -11,6 +11,7 @@
 #include "../core/model.h"
 #include "../core/path.h"
 #include "../core/safe_file.h"
+#include "../variants/sphere.h"
 #include "gbench_json.h"
 #include "noise.h"
 
@@ -136,8 +137,8 @@ int summarize(SummaryRow *rows, const RunRecord *runs, int n, int cores, const M
         s->flat_ci = ratio_ci(runs, n, s, flat, va, vb);
         s->ratio_vs_flat = flat ? s->median_tps / flat->median_tps : NAN;
         const SummaryRow *sym = NULL;
-        for (int k = 0; k < nr && s->kind == RUN_ROUTE && strcmp(s->route, "symmetry") != 0; k++)
-            if (rows[k].kind == RUN_ROUTE && strcmp(rows[k].route, "symmetry") == 0 &&
+        for (int k = 0; k < nr && s->kind == RUN_ROUTE && strcmp(s->route, sphere_routes[0]) != 0; k++)
+            if (rows[k].kind == RUN_ROUTE && strcmp(rows[k].route, sphere_routes[0]) == 0 &&
                 strcmp(rows[k].variant, s->variant) == 0 && rows[k].threads == s->threads &&
                 rows[k].batch_tokens == s->batch_tokens)
                 sym = &rows[k];

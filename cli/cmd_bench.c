@@ -91,7 +91,7 @@ static const CliOptSpec specs[] = {
     {"--threads", 0, "LIST: thread counts of the sweep (default 1,2,4,16,64 and the core count)"},
     {"--full-threads", 0, "N: threads of the full-epoch runs (default 64, the original's shape)"},
     {"--batches", 0, "K: batches of the full-epoch runs (default: all of the dataset)"},
-    {"--sweep-batches", 0, "K: batches of each sweep run (default 32)"},
+    {"--sweep-batches", 0, "K: batches of each sweep run (default 24)"},
     {"--reps", 0, "R: repetitions of each sweep and routing configuration (default 9)"},
     {"--full-reps", 0, "R: repetitions of each full-epoch run (default 1)"},
     {"--batches-per-step", 0, "S: batches per AdamW step, the same for every trainer (default 63)"},
@@ -102,7 +102,8 @@ static const CliOptSpec specs[] = {
     {"--target-margin", 0, "X: the full runs stop at the corpus's entropy floor + X nats (default 0.5; 0: train "
                             "the whole epoch)"},
     {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
-    {"--batch-tokens", 0, "LIST: tokens per batch (B x T) swept at --full-threads (default 4096,256,64; "
+    {"--batch-tokens", 0, "LIST: tokens per batch (B x T) swept at --full-threads (default 256,64: the "
+                            "model's own batch is the sweep's run at --full-threads; "
                            "0: none)"},
     {"--batch-reps", 0, "R: repetitions of the tokens-per-batch sweep (default 9)"},
     {"--events", 0, "LIST: counters (default " COUNTERS_DEFAULT_EVENTS ")"},

@@ -209,7 +209,8 @@ int cmd_train(int argc, char **argv) {
         snprintf(err.msg, sizeof err.msg,
                  "training diverged: the loss is %g at step %ld of %ld; nothing written or saved (a lower --lr or "
                  "--weight-decay?)",
-                 (double)pc.diverged_loss, pc.diverged_step, res.steps);
+                 (double)pc.diverged_loss, pc.diverged_step,
+                 train_step_count((uint64_t)batches, res.batches_per_step > 0 ? res.batches_per_step : 1));
         goto fail;
     }
     if (checkpoint_check_finite("the trained model", &c, params, &err)) goto fail;

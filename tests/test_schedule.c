@@ -21,7 +21,10 @@
 #include "../core/grad_norm.h"
 #include "../core/lr_schedule.h"
 #include "../core/model.h"
+#include "../variants/flat.h"
 #include "../variants/serial.h"
+#include "../variants/sharded.h"
+#include "../variants/sphere.h"
 #include "support/testutil.h"
 #include "support/trainer_data.h"
 
@@ -127,6 +130,32 @@ static RunResult train_tiny(const TokenFile *tf, uint64_t batches, TrainSchedule
     return t.res;
 }
 
+/* A run whose loss stops being a number ends at that step, in every trainer
+ * (the rest of its batches would only spread the NaN): steps done < steps
+ * planned, the last step's loss not finite, and the batches counted are the
+ * steps' batches. sharded's threads each decide to stop from the same losses. */
+static void test_diverged_run_stops_at_once(void **state) {
+    (void)state;
+    enum { BATCHES = 60, PLANNED = BATCHES / 2 };
+    TokenFile tf = coin_tokens(BATCHES);
+    static const struct {
+        const Variant *v;
+        int threads;
+    } trainers[] = {{&variant_serial, 1}, {&variant_flat, 3}, {&variant_sphere, 4}, {&variant_sharded, 3}};
+    for (size_t k = 0; k < sizeof trainers / sizeof trainers[0]; k++) {
+        VariantConfig c = td_config(&tf, tiny, TB, TT, trainers[k].threads, 2);
+        c.adamw.lr = 10.0f;
+        c.adamw.weight_decay = 10.0f;
+        Tiny t = {0};
+        free(td_train(trainers[k].v, &c, 0, BATCHES, keep_tiny, &t));
+        if (!(t.res.steps < PLANNED && !isfinite(t.res.last_loss)))
+            fail_msg("%s: %ld of %d steps, last loss %g", trainers[k].v->name, t.res.steps, PLANNED,
+                     (double)t.res.last_loss);
+        assert_int_equal(t.res.batches, (uint64_t)t.res.steps * 2);
+    }
+    tokens_free(&tf);
+}
+
 static void test_tiny_model_reaches_its_floor(void **state) {
     (void)state;
     enum { BATCHES = 1600, STEPS = BATCHES / 2 };
@@ -202,6 +231,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cosine_rates_by_hand),
         cmocka_unit_test(test_norm_chunks_and_clip),
+        cmocka_unit_test(test_diverged_run_stops_at_once),
         cmocka_unit_test(test_tiny_model_reaches_its_floor),
         cmocka_unit_test(test_harness_full_runs_stop_at_target),
     };

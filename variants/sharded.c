@@ -121,9 +121,9 @@ static void shard_main(ShardedState *s, int id, ThreadClock *clk) {
         }
         if (lo < hi) step_book_apply(&t->book, s->params, slot(s, 0), lo, hi);
         /* every thread decides alone, from the same losses, whether this step
-         * reaches the target, instead of reading book.steps while thread 0's
-         * close writes it */
-        int last = step_book_reaches_target(&t->book, in_step, loss_sum);
+         * ends the run (target reached, or diverged), instead of reading
+         * book.steps while thread 0's close writes it */
+        int last = step_book_ends_run(&t->book, in_step, loss_sum);
         thread_clock_phase(clk, PHASE_WAIT);
         barrier_wait(&s->barrier);
         if (id == 0) {

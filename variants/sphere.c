@@ -31,7 +31,10 @@
 #define SYMMETRY_GROUPS 12
 #define JOB_END (-1)
 
+/* In sphere_routes' order. */
 typedef enum { ROUTE_SYMMETRY, ROUTE_ROUND_ROBIN, ROUTE_STEAL } RoutePolicy;
+
+const char *const sphere_routes[] = {"symmetry", "round-robin", "steal", NULL};
 
 /* One entry of a control's canonical summation order. */
 typedef struct {
@@ -366,15 +369,11 @@ static int build_neighbours(SphereState *s, SNode *w) {
 
 static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error *err) {
     *state = NULL;
-    RoutePolicy route;
-    if (!cfg->route || strcmp(cfg->route, "symmetry") == 0)
-        route = ROUTE_SYMMETRY;
-    else if (strcmp(cfg->route, "round-robin") == 0)
-        route = ROUTE_ROUND_ROBIN;
-    else if (strcmp(cfg->route, "steal") == 0)
-        route = ROUTE_STEAL;
-    else
+    int k = 0;
+    while (cfg->route && sphere_routes[k] && strcmp(cfg->route, sphere_routes[k]) != 0) k++;
+    if (!sphere_routes[k])
         return sb_fail(err, SB_ECONFIG, "unknown routing policy '%s' (symmetry, round-robin, steal)", cfg->route);
+    RoutePolicy route = (RoutePolicy)k;
     /* the plan checks the thread count */
     sb_status st = trainer_check_config(cfg, "sphere", 0, NULL, err);
     if (st) return st;

@@ -25,6 +25,10 @@
 
 extern const Variant variant_sphere;
 
+/* The routing policies' names, the default first, NULL-terminated: the one
+ * list `train --route` accepts and the bench runs. */
+extern const char *const sphere_routes[];
+
 /* The dominant symmetry group (id % 12, ties to the lowest group) of n ids. */
 int sphere_dominant_group(const int *ids, size_t n);
 

@@ -52,8 +52,9 @@ void step_book_apply_all(StepBook *b, float *params, float *grad_sum, int in_ste
 
 int step_book_clips(const StepBook *b) { return b->norm_sums != NULL; }
 
-int step_book_reaches_target(const StepBook *b, int in_step, double loss_sum) {
-    return b->schedule.target_loss > 0.0f && (float)(loss_sum / (double)in_step) <= b->schedule.target_loss;
+int step_book_ends_run(const StepBook *b, int in_step, double loss_sum) {
+    float loss = (float)(loss_sum / (double)in_step);
+    return !isfinite(loss) || (b->schedule.target_loss > 0.0f && loss <= b->schedule.target_loss);
 }
 
 void step_book_divide(StepBook *b, float *grad_sum, int in_step, size_t begin, size_t end) {
@@ -80,10 +81,11 @@ void step_book_close(StepBook *b, int in_step, double loss_sum) {
     b->done += (uint64_t)in_step;
     b->last_loss = (float)(loss_sum / (double)in_step);
     if (b->step_loss) b->step_loss[b->step - 1] = b->last_loss;
-    /* the next step's rate; the run ends here when the target is reached */
+    /* the next step's rate; the run ends here when the target is reached or
+     * the loss is no longer a number (training on would only spread it) */
     b->opt.cfg.lr = lr_schedule_rate(&b->schedule, b->peak_lr, b->step, b->steps_cap);
-    if (!b->target_step && step_book_reaches_target(b, in_step, loss_sum)) {
-        b->target_step = b->step;
+    if (step_book_ends_run(b, in_step, loss_sum)) {
+        if (isfinite(b->last_loss)) b->target_step = b->step;
         b->steps = b->step;
     }
     if (b->progress) {

@@ -77,10 +77,12 @@ void step_book_close(StepBook *b, int in_step, double loss_sum);
  * bookkeeping, for a caller that ends the step elsewhere (MPI ranks). */
 void step_book_apply_all(StepBook *b, float *params, float *grad_sum, int in_step);
 
-/* 1 when a step of in_step batches whose losses sum to loss_sum reaches the
- * schedule's target: the test step_book_close makes, for threads that must
- * agree to stop without reading what the closing thread writes. */
-int step_book_reaches_target(const StepBook *b, int in_step, double loss_sum);
+/* 1 when a step of in_step batches whose losses sum to loss_sum ends the
+ * run: its mean loss reaches the schedule's target, or is not finite (a
+ * diverged run stops at once; the caller reports it). The test
+ * step_book_close makes, for threads that must agree to stop without reading
+ * what the closing thread writes. */
+int step_book_ends_run(const StepBook *b, int in_step, double loss_sum);
 
 /* 1 when the schedule clips, so the norm (part 2) must be computed. */
 int step_book_clips(const StepBook *b);

@@ -15,8 +15,22 @@ def section_batch(run, plots):
     sph = {c["batch_tokens"]: c for c in run.configs if c["kind"] == "batch" and c["variant"] == "sphere"}
     ser = {c["batch_tokens"]: c for c in run.configs if c["kind"] == "batch" and c["variant"] == "serial"}
     shd = {c["batch_tokens"]: c for c in run.configs if c["kind"] == "batch" and c["variant"] == "sharded"}
-    pairs = [(c["batch_tokens"], c, sph[c["batch_tokens"]]) for c in flat if c["batch_tokens"] in sph]
     m = run.context.get("model", {})
+    # the model's own batch size is the thread sweep's run at the same threads
+    # (same tokens per run, same repetitions), so the bench does not run it twice
+    own, from_sweep = m.get("B", 0) * m.get("T", 0), None
+    if flat and own and all(c["batch_tokens"] != own for c in flat):
+        t = int(flat[0]["threads"])
+        sw = {v: run.config("sweep", v, threads=t) for v in ("flat", "sphere", "sharded")}
+        if sw["flat"] and sw["sphere"] and sw["flat"]["batch_tokens"] == own:
+            from_sweep = t
+            flat = sorted(flat + [sw["flat"]], key=lambda c: c["batch_tokens"])
+            sph[own] = sw["sphere"]
+            if sw["sharded"]:
+                shd[own] = sw["sharded"]
+            if run.config("sweep", "serial", threads=1):
+                ser[own] = run.config("sweep", "serial", threads=1)
+    pairs = [(c["batch_tokens"], c, sph[c["batch_tokens"]]) for c in flat if c["batch_tokens"] in sph]
 
     # the cost model, computed even without a sweep: it is a property of the model and machine
     fpt = model_flops_per_token(m)
@@ -66,6 +80,9 @@ def section_batch(run, plots):
                 + ("flat, sphere and sharded" if sharded else "flat and sphere") + f" at {nthreads} threads, "
                 f"serial at 1, {reps} repetition(s) per size, on {run.machine}. The ratio comes from "
                 f"`plots/batch.csv`, derived from summary.json. "
+                + (f"The {own}-token point (the model's own batch) is the thread sweep's run at {from_sweep} "
+                   f"threads, over the same tokens, so its repetitions are drawn only as the median. "
+                   if from_sweep else "")
                 + (f"The shaded band (labelled W = {int(W)}) is the cost model's crossover for the flat "
                    f"control reading W = {int(W)} workers' gradients per step at the single-core read bandwidth "
                    f"`sphere-bench peak` measured in this run, {num(bws[0])} GB/s: about "
