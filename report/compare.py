@@ -32,7 +32,8 @@ import random
 import statistics
 import sys
 
-RESAMPLES = 2000
+from bootstrap import RESAMPLES, quantile, ratio_ci
+
 SEED = 0x5EEDB007
 UNRESOLVED = "no difference resolved at this number of repetitions"
 KEY = ("kind", "variant", "route", "threads", "batch_tokens")
@@ -60,22 +61,6 @@ def load(folder):
             if math.isfinite(tps):
                 out.setdefault(key, []).append(tps)
     return out
-
-
-def quantile(xs, p):
-    h = p * (len(xs) - 1)
-    i = math.floor(h)
-    return xs[-1] if i >= len(xs) - 1 else xs[i] + (h - i) * (xs[i + 1] - xs[i])
-
-
-def ratio_ci(a, b, rng):
-    """median(b) / median(a) with its 95% interval; (ratio, None, None) below 2 samples a side."""
-    r = statistics.median(b) / statistics.median(a)
-    if len(a) < 2 or len(b) < 2:
-        return r, None, None
-    boot = sorted(statistics.median(rng.choices(b, k=len(b))) / statistics.median(rng.choices(a, k=len(a)))
-                  for _ in range(RESAMPLES))
-    return r, quantile(boot, 0.025), quantile(boot, 0.975)
 
 
 def geomean_ci(pairs, rng):

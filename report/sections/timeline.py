@@ -13,10 +13,13 @@ It also reports what tracing costs: the bench's trace-off / trace-on runs.
 
 import json
 import os
+import random
 
-from fmt import isnum, not_measured, num, pct, ratio, share, table
+from fmt import UNRESOLVED, ci_text, isnum, not_measured, num, pct, ratio, share, table, times, verdict
+from bootstrap import ratio_ci
 
 TIMELINE_STEPS = 3
+TRACE_COST_SEED = 0x7ACE  # the bootstrap of what tracing costs: the same runs give the same interval
 PHASES = ("compute", "reduce", "optimizer", "dispatch", "wait")
 
 
@@ -160,10 +163,14 @@ def section_timeline(run, plots):
     if not oh:
         return out + [not_measured("what tracing costs (the `trace-off` and `trace-on` runs)"), ""]
     v, t, a, b, change, noise, reps = oh
-    within = isnum(change) and isnum(noise) and abs(change) <= noise
+    tps = lambda kind: [r["tokens_per_s"] for r in run.runs if r["kind"] == kind and isnum(r["tokens_per_s"])]
+    r, lo, hi = ratio_ci(tps("trace-off"), tps("trace-on"), random.Random(TRACE_COST_SEED))
+    iv = (lo, hi) if lo is not None else None
     out += [f"**What tracing costs.** {v} at {t} threads, {reps} runs without and {reps} with tracing, "
             f"alternated: median {num(a['tokens_per_s_median'])} tokens/s untraced, "
-            f"{num(b['tokens_per_s_median'])} traced, a change of {pct(change)}; the run-to-run spread "
-            f"((max − min) / median) is {pct(a['spread'])} untraced and {pct(b['spread'])} traced, so the "
-            f"difference is " + ("within" if within else "**outside**") + f" the noise on {run.machine}.", ""]
+            f"{num(b['tokens_per_s_median'])} traced, a change of {pct(change)}; traced / untraced = "
+            f"{times(r)}, 95 % bootstrap interval {ci_text(iv, times)}: "
+            + ({"faster": "tracing made the runs faster", "slower": "tracing made the runs **slower**"}.get(
+                verdict(iv), UNRESOLVED if iv else "no interval (fewer than 2 runs a side)"))
+            + f", on {run.machine}.", ""]
     return out
