@@ -44,9 +44,8 @@ void run_print_table(FILE *f, const char *variant, const RunResult *r) {
     }
 }
 
-static void json_thread(JsonWriter *w, const ThreadStats *t) {
+void run_json_thread_fields(JsonWriter *w, const ThreadStats *t) {
     char key[32];
-    json_object_begin(w);
     json_kv_int(w, "id", t->id);
     json_kv_string(w, "role", role_name(t->role));
     json_kv_int(w, "level", t->level);
@@ -61,6 +60,11 @@ static void json_thread(JsonWriter *w, const ThreadStats *t) {
         json_kv_double(w, key, t->phase_cpu[p]);
     }
     json_kv_uint(w, "batches", t->batches);
+}
+
+static void json_thread(JsonWriter *w, const ThreadStats *t) {
+    json_object_begin(w);
+    run_json_thread_fields(w, t);
     json_object_end(w);
 }
 

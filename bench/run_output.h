@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "../core/error.h"
+#include "../core/json_write.h"
 #include "../variants/variant.h"
 
 #define RUN_JSON_SCHEMA 1
@@ -31,5 +32,10 @@ void run_print_table(FILE *f, const char *variant, const RunResult *r);
 /* Written through a temporary file and a rename; model and B are the run's shape. */
 sb_status run_json_write(const char *path, const char *variant, const ModelConfig *model, int B, const RunResult *r,
                          sb_error *err);
+
+/* One thread's fields of the run JSON (id, role, level, CPU and wall time,
+ * each phase's wall and CPU seconds, batches), inside an object the caller
+ * opened: train --json's rows, and the MPI program's with host and rank. */
+void run_json_thread_fields(JsonWriter *w, const ThreadStats *t);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/json_file.h"
+#include "../bench/run_output.h"
 #include "../core/model.h"
 
 void mpi_library(char *lib, size_t cap, char *standard, size_t cap2) {
@@ -45,24 +46,10 @@ void mpi_json_context(JsonWriter *w, const Gathered *g) {
 
 void mpi_json_thread_row(JsonWriter *w, const Gathered *g, int i) {
     const ThreadStats *t = &g->threads[i];
-    char key[64];
     json_object_begin(w);
     json_kv_string(w, "host", g->ranks[g->thread_rank[i]].host);
     json_kv_int(w, "rank", g->thread_rank[i]);
-    json_kv_int(w, "id", t->id);
-    json_kv_string(w, "role", role_name(t->role));
-    json_kv_int(w, "level", t->level);
-    json_kv_double(w, "cpu_s", t->cpu_s);
-    json_kv_double(w, "wall_s", t->wall_s);
-    for (int p = 0; p < PHASE_COUNT; p++) {
-        snprintf(key, sizeof key, "%s_s", phase_name((Phase)p));
-        json_kv_double(w, key, t->phase_wall[p]);
-    }
-    for (int p = 0; p < PHASE_COUNT; p++) {
-        snprintf(key, sizeof key, "%s_cpu_s", phase_name((Phase)p));
-        json_kv_double(w, key, t->phase_cpu[p]);
-    }
-    json_kv_uint(w, "batches", t->batches);
+    run_json_thread_fields(w, t);
     json_object_end(w);
 }
 

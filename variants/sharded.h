@@ -17,11 +17,12 @@
 #ifndef SB_SHARDED_H
 #define SB_SHARDED_H
 
+#include "slot_pool.h"
 #include "variant.h"
 
 extern const Variant variant_sharded;
 
 /* Floats per slice unit: 64 bytes. */
-#define SHARDED_ALIGN_FLOATS 16
+#define SHARDED_ALIGN_FLOATS SLOT_POOL_ALIGN_FLOATS
 
 #endif
