@@ -9,7 +9,7 @@ from costmodel import bw1_values, find_crossovers, model_flops_per_token, sweep_
 
 def section_batch(run, plots):
     """3. sphere/flat against tokens per batch; measured crossover and the cost model."""
-    out = ["## 3. Where the tree wins: tokens per batch", ""]
+    out = ["## 3. Tokens per batch: does the tree win when batches are small?", ""]
     flat = sorted((c for c in run.configs if c["kind"] == "batch" and c["variant"] == "flat"),
                   key=lambda c: c["batch_tokens"])
     sph = {c["batch_tokens"]: c for c in run.configs if c["kind"] == "batch" and c["variant"] == "sphere"}
