@@ -201,25 +201,11 @@ static void test_flat_accounting(void **state) {
     assert_int_equal(r.n_threads, 3);
     assert_int_equal(r.batches, batches);
     assert_int_equal(r.tokens, batches * 8 * 16);
-    double threads_cpu = 0.0;
-    for (int t = 0; t < r.n_threads; t++) {
-        const ThreadStats *s = &r.threads[t];
-        assert_int_equal(s->id, t);
-        assert_int_equal(s->role, t == 0 ? ROLE_CONTROL : ROLE_WORKER);
-        double wsum = 0.0, csum = 0.0;
-        for (int ph = 0; ph < PHASE_COUNT; ph++) {
-            wsum += s->phase_wall[ph];
-            csum += s->phase_cpu[ph];
-        }
-        assert_close(wsum, s->wall_s, 1e-6 * s->wall_s + 1e-9);
-        assert_close(csum, s->cpu_s, 1e-6 * s->cpu_s + 1e-9);
-        threads_cpu += s->cpu_s;
-    }
+    td_assert_accounting(&r);
+    for (int t = 0; t < r.n_threads; t++) assert_int_equal(r.threads[t].role, t == 0 ? ROLE_CONTROL : ROLE_WORKER);
     assert_int_equal(r.threads[0].batches, 0);
     assert_true(r.threads[0].phase_wall[PHASE_COMPUTE] == 0.0);
     assert_true(r.threads[1].phase_wall[PHASE_COMPUTE] > 0.0);
-    assert_true(r.process_cpu_s > 0.2); /* enough work that a few percent is meaningful */
-    assert_close(threads_cpu, r.process_cpu_s, 0.03 * r.process_cpu_s + 0.01);
     variant_flat.destroy(st);
     free(p);
     free(tf.ids);

@@ -268,28 +268,17 @@ static void test_accounting(void **state) {
     uint64_t want[3] = {0, 0, 0}, total = 0;
     for (uint64_t k = 0; k < batches; k += (uint64_t)bps)
         for (uint64_t j = 0; j < (uint64_t)bps && k + j < batches; j++) want[j % (uint64_t)N]++;
-    double threads_cpu = 0.0;
+    td_assert_accounting(&r);
     for (int t = 0; t < N; t++) {
         const ThreadStats *s = &r.threads[t];
-        assert_int_equal(s->id, t);
         assert_int_equal(s->role, ROLE_WORKER);
         assert_int_equal(s->batches, want[t]);
         total += s->batches;
-        double wsum = 0.0, csum = 0.0;
-        for (int ph = 0; ph < PHASE_COUNT; ph++) {
-            wsum += s->phase_wall[ph];
-            csum += s->phase_cpu[ph];
-        }
-        assert_close(wsum, s->wall_s, 1e-6 * s->wall_s + 1e-9);
-        assert_close(csum, s->cpu_s, 1e-6 * s->cpu_s + 1e-9);
         assert_true(s->phase_wall[PHASE_COMPUTE] > 0.0);
         assert_true(s->phase_wall[PHASE_REDUCE] > 0.0);
         assert_true(s->phase_wall[PHASE_OPTIMIZER] > 0.0);
-        threads_cpu += s->cpu_s;
     }
     assert_int_equal(total, batches);
-    assert_true(r.process_cpu_s > 0.2); /* enough work that a few percent is meaningful */
-    assert_close(threads_cpu, r.process_cpu_s, 0.03 * r.process_cpu_s + 0.01);
     variant_sharded.destroy(st);
     free(p);
     free(tf.ids);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "../../core/model.h"
+#include "testutil.h"
 #include "../../core/rng.h"
 
 TokenFile td_random_tokens(uint32_t V, uint64_t n_batches, int B, int T, uint64_t seed) {
@@ -50,4 +51,22 @@ float *td_train(const Variant *v, const VariantConfig *c, uint64_t first, uint64
     if (inspect) inspect(&res, ctx);
     v->destroy(state);
     return p;
+}
+
+void td_assert_accounting(const RunResult *r) {
+    double threads_cpu = 0.0;
+    for (int t = 0; t < r->n_threads; t++) {
+        const ThreadStats *s = &r->threads[t];
+        assert_int_equal(s->id, t);
+        double wsum = 0.0, csum = 0.0;
+        for (int ph = 0; ph < PHASE_COUNT; ph++) {
+            wsum += s->phase_wall[ph];
+            csum += s->phase_cpu[ph];
+        }
+        assert_close(wsum, s->wall_s, 1e-6 * s->wall_s + 1e-9);
+        assert_close(csum, s->cpu_s, 1e-6 * s->cpu_s + 1e-9);
+        threads_cpu += s->cpu_s;
+    }
+    assert_true(r->process_cpu_s > 0.2); /* enough work that a few percent is meaningful */
+    assert_close(threads_cpu, r->process_cpu_s, 0.03 * r->process_cpu_s + 0.01);
 }

@@ -17,6 +17,13 @@ TokenFile td_random_tokens(uint32_t V, uint64_t n_batches, int B, int T, uint64_
  * no hooks, no progress, default route. */
 VariantConfig td_config(const TokenFile *tf, ModelConfig m, int B, int T, int threads, int batches_per_step);
 
+/* The accounting every threaded run must add up to: threads numbered 0 .. n-1
+ * in order, each thread's phase wall times summing to its wall time and phase
+ * CPU times to its CPU time (within 1e-6), and the threads' CPU to the
+ * process's getrusage CPU over the run (within 3 % + 10 ms; the run must have
+ * used more than 0.2 s of CPU for that to mean anything). */
+void td_assert_accounting(const RunResult *r);
+
 /* Sees a run's result while the trainer, which owns its statistics, still lives. */
 typedef void (*td_inspect_fn)(const RunResult *res, void *ctx);
 
