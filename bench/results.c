@@ -13,6 +13,7 @@
 #include "../core/safe_file.h"
 #include "../variants/sphere.h"
 #include "gbench_json.h"
+#include "run_output.h"
 #include "noise.h"
 
 double results_median(double *v, int n) { return stats_median(v, n); }
@@ -167,14 +168,7 @@ static sb_status open_in(SafeFile *sf, char *path, const char *dir, const char *
 static void write_model(JsonWriter *w, const BenchOptions *o, const ModelConfig *c) {
     json_object_begin(w);
     json_kv_string(w, "preset", o->preset);
-    json_kv_int(w, "V", c->V);
-    json_kv_int(w, "T", c->T);
-    json_kv_int(w, "D", c->D);
-    json_kv_int(w, "L", c->L);
-    json_kv_int(w, "H", c->H);
-    json_kv_int(w, "B", o->B);
-    json_kv_uint(w, "params", model_param_count(c));
-    json_kv_double(w, "flops_per_token", model_flops_per_token(c, c->T));
+    run_json_model_fields(w, c, o->B);
     json_object_end(w);
 }
 

@@ -68,8 +68,7 @@ static void json_thread(JsonWriter *w, const ThreadStats *t) {
     json_object_end(w);
 }
 
-static void json_model(JsonWriter *w, const ModelConfig *c, int B) {
-    json_object_begin(w);
+void run_json_model_fields(JsonWriter *w, const ModelConfig *c, int B) {
     json_kv_int(w, "V", c->V);
     json_kv_int(w, "T", c->T);
     json_kv_int(w, "D", c->D);
@@ -78,7 +77,6 @@ static void json_model(JsonWriter *w, const ModelConfig *c, int B) {
     json_kv_int(w, "B", B);
     json_kv_uint(w, "params", model_param_count(c));
     json_kv_double(w, "flops_per_token", model_flops_per_token(c, c->T));
-    json_object_end(w);
 }
 
 sb_status run_json_write(const char *path, const char *variant, const ModelConfig *model, int B, const RunResult *r,
@@ -91,7 +89,9 @@ sb_status run_json_write(const char *path, const char *variant, const ModelConfi
     json_kv_int(w, "schema", RUN_JSON_SCHEMA);
     json_kv_string(w, "variant", variant);
     json_key(w, "model");
-    json_model(w, model, B);
+    json_object_begin(w);
+    run_json_model_fields(w, model, B);
+    json_object_end(w);
     json_kv_int(w, "threads", r->n_threads);
     json_kv_uint(w, "batches", r->batches);
     json_kv_int(w, "batches_per_step", r->batches_per_step);

@@ -38,4 +38,9 @@ sb_status run_json_write(const char *path, const char *variant, const ModelConfi
  * opened: train --json's rows, and the MPI program's with host and rank. */
 void run_json_thread_fields(JsonWriter *w, const ThreadStats *t);
 
+/* A model's fields (V, T, D, L, H, the batch B, params, flops_per_token from
+ * core/model.h), inside an object the caller opened: train --json, the
+ * bench's context.json (which adds its preset) and the MPI program's. */
+void run_json_model_fields(JsonWriter *w, const ModelConfig *c, int B);
+
 #endif

@@ -99,15 +99,7 @@ static sb_status write_context(const char *dir, const MpiSetup *s, int reps, con
     json_kv_int(w, "reps", reps);
     json_kv_int(w, "batches", s->batches);
     json_kv_int(w, "first_batch", s->first);
-    json_key(w, "model");
-    json_object_begin(w);
-    json_kv_int(w, "V", s->model.V);
-    json_kv_int(w, "T", s->model.T);
-    json_kv_int(w, "D", s->model.D);
-    json_kv_int(w, "L", s->model.L);
-    json_kv_int(w, "H", s->model.H);
-    json_kv_int(w, "B", s->B);
-    json_kv_uint(w, "params", model_param_count(&s->model));
+    mpi_json_model_begin(w, s);
     json_kv_uint(w, "gradient_bytes", grad_bytes);
     json_object_end(w);
     mpi_json_context(w, g);

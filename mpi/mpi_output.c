@@ -44,6 +44,12 @@ void mpi_json_context(JsonWriter *w, const Gathered *g) {
     json_object_end(w);
 }
 
+void mpi_json_model_begin(JsonWriter *w, const MpiSetup *s) {
+    json_key(w, "model");
+    json_object_begin(w);
+    run_json_model_fields(w, &s->model, s->B);
+}
+
 void mpi_json_thread_row(JsonWriter *w, const Gathered *g, int i) {
     const ThreadStats *t = &g->threads[i];
     json_object_begin(w);
@@ -70,15 +76,7 @@ sb_status mpi_train_json_write(const char *path, const MpiSetup *s, const MpiRun
     json_kv_int(w, "threads_per_rank", s->threads);
     json_kv_bool(w, "controls_compute", r->controls_compute);
     json_kv_int(w, "fanout", s->fanout);
-    json_key(w, "model");
-    json_object_begin(w);
-    json_kv_int(w, "V", s->model.V);
-    json_kv_int(w, "T", s->model.T);
-    json_kv_int(w, "D", s->model.D);
-    json_kv_int(w, "L", s->model.L);
-    json_kv_int(w, "H", s->model.H);
-    json_kv_int(w, "B", s->B);
-    json_kv_uint(w, "params", model_param_count(&s->model));
+    mpi_json_model_begin(w, s);
     json_object_end(w);
     json_kv_uint(w, "batches", batches);
     json_kv_int(w, "batches_per_step", r->bps);

@@ -38,6 +38,8 @@ void mpi_print_table(FILE *f, const Gathered *g);
 /* "mpi": {...}: the library and the hosts of every rank. */
 void mpi_json_context(JsonWriter *w, const Gathered *g);
 void mpi_json_thread_row(JsonWriter *w, const Gathered *g, int i);
+/* "model": { V, T, D, L, H, B, params, ... left open for the caller's own fields. */
+void mpi_json_model_begin(JsonWriter *w, const MpiSetup *s);
 
 sb_status mpi_train_json_write(const char *path, const MpiSetup *s, const MpiRunSummary *r, const Gathered *g,
                                sb_error *err);
