@@ -31,11 +31,11 @@
 #define REDUCE_MIN_BYTES (256.0 * 1024 * 1024) /* the gradient sum's working set, as peak's arrays */
 #define REDUCE_MAX_BUFFERS 63                  /* the flat control's worker count at 64 threads */
 
-enum { K_STEP, K_MATMUL, K_ATT_FWD, K_ATT_BWD, K_LN_FWD, K_LN_BWD, K_GELU_FWD, K_GELU_BWD, K_XENT_FWD, K_XENT_BWD,
+enum { K_STEP, K_MATMUL, K_CLASSIFIER, K_ATT_FWD, K_ATT_BWD, K_LN_FWD, K_LN_BWD, K_GELU_FWD, K_GELU_BWD, K_XENT_FWD, K_XENT_BWD,
        K_ADAMW, K_REDUCE, K_COUNT, K_COPY_PROBS = K_COUNT };
 
 static const char *const kernel_names[K_COUNT] = {
-    "step", "matmul", "attention_forward", "attention_backward", "layernorm_forward", "layernorm_backward",
+    "step", "matmul", "classifier", "attention_forward", "attention_backward", "layernorm_forward", "layernorm_backward",
     "gelu_forward", "gelu_backward", "crossentropy_forward", "crossentropy_backward", "adamw", "reduce_sum"};
 
 typedef struct {
@@ -43,6 +43,7 @@ typedef struct {
     int B, T, N;
     Workspace ws;
     float *params, *grads, *logits, *probs0, *att_dout, *ln_dout;
+    float *work; /* [N][V]: the unfused classifier's logits, for the matmul and crossentropy rows */
     int *inputs, *targets;
     AdamW opt;
     float **bufs; /* reduce_sum's k gradient-sized buffers */
@@ -78,8 +79,8 @@ static void all_matmuls(Bench *b) {
             const float *x = shapes[i][0] == D ? ws->ln1 : ws->fch_gelu;
             matmul_forward(ws->fch, s, x, w, w, N, shapes[i][0], shapes[i][1]);
         }
-    matmul_forward(ws->probs, s, ws->lnf, w, NULL, N, D, c->V);
-    matmul_backward(ws->dln, dw, NULL, s, ws->probs, ws->lnf, w, N, D, c->V);
+    matmul_forward(b->work, s, ws->lnf, w, NULL, N, D, c->V);
+    matmul_backward(ws->dln, dw, NULL, s, b->work, ws->lnf, w, N, D, c->V);
     for (int l = 0; l < c->L; l++)
         for (int i = 3; i >= 0; i--) {
             const float *x = shapes[i][0] == D ? ws->ln1 : ws->fch_gelu;
@@ -104,6 +105,10 @@ static void run_kernel(Bench *b, int id) {
         adamw_update(&b->opt, b->params, b->grads);
         break;
     case K_MATMUL: all_matmuls(b); break;
+    case K_CLASSIFIER:
+        classifier_forward_backward(ws->dlnf, ws->dwte, ws->losses, ws->logits, ws->mm_scratch, ws->lnf, b->params,
+                                    b->targets, N, D, V);
+        break;
     case K_ATT_FWD: attention_forward(ws->atty, ws->att, ws->qkv, b->B, b->T, D, c->H); break;
     case K_ATT_BWD:
         attention_backward(ws->dqkv, ws->dscratch, b->att_dout, ws->qkv, ws->att, b->B, b->T, D, c->H);
@@ -118,14 +123,14 @@ static void run_kernel(Bench *b, int id) {
     /* both work in place: each call starts from a fresh copy (fresh logits,
      * fresh probabilities), and the copy's own median time is subtracted */
     case K_XENT_FWD:
-        memcpy(ws->probs, b->logits, sizeof(float) * (size_t)N * V);
-        softmax_crossentropy_forward(ws->probs, ws->losses, b->targets, N, V);
+        memcpy(b->work, b->logits, sizeof(float) * (size_t)N * V);
+        softmax_crossentropy_forward(b->work, ws->losses, b->targets, N, V);
         break;
     case K_XENT_BWD:
-        memcpy(ws->probs, b->probs0, sizeof(float) * (size_t)N * V);
-        softmax_crossentropy_backward(ws->probs, b->targets, N, V);
+        memcpy(b->work, b->probs0, sizeof(float) * (size_t)N * V);
+        softmax_crossentropy_backward(b->work, b->targets, N, V, N);
         break;
-    case K_COPY_PROBS: memcpy(ws->probs, b->probs0, sizeof(float) * (size_t)N * V); break;
+    case K_COPY_PROBS: memcpy(b->work, b->probs0, sizeof(float) * (size_t)N * V); break;
     case K_ADAMW: adamw_update(&b->opt, b->params, b->grads); break;
     case K_REDUCE: reduce_sum(b->sum, (const float *const *)b->bufs, b->k, model_param_count(c)); break;
     }
@@ -153,6 +158,7 @@ static void bench_free(Bench *b) {
     free(b->grads);
     free(b->logits);
     free(b->probs0);
+    free(b->work);
     free(b->att_dout);
     free(b->ln_dout);
     free(b->inputs);
@@ -176,6 +182,7 @@ static sb_status bench_init(Bench *b, const ModelPreset *p, int V, sb_error *err
     b->grads = malloc(P * sizeof(float));
     b->logits = malloc(N * (size_t)V * sizeof(float));
     b->probs0 = malloc(N * (size_t)V * sizeof(float));
+    b->work = malloc(N * (size_t)V * sizeof(float));
     b->att_dout = malloc(N * D * sizeof(float));
     b->ln_dout = malloc(N * D * sizeof(float));
     b->inputs = malloc(N * sizeof(int));
@@ -185,7 +192,7 @@ static sb_status bench_init(Bench *b, const ModelPreset *p, int V, sb_error *err
     if (b->k > REDUCE_MAX_BUFFERS) b->k = REDUCE_MAX_BUFFERS;
     b->bufs = calloc((size_t)b->k, sizeof(float *));
     b->sum = malloc(P * sizeof(float));
-    int ok = b->params && b->grads && b->logits && b->probs0 && b->att_dout && b->ln_dout && b->inputs && b->targets && b->bufs &&
+    int ok = b->params && b->grads && b->logits && b->probs0 && b->work && b->att_dout && b->ln_dout && b->inputs && b->targets && b->bufs &&
              b->sum;
     for (int i = 0; ok && i < b->k; i++) ok = (b->bufs[i] = malloc(P * sizeof(float))) != NULL;
     if (!ok) {
@@ -226,6 +233,7 @@ static void kernel_work(const Bench *b, int id, double *flops, double *bytes) {
     switch (id) {
     case K_STEP: *flops = model_flops_per_batch(&b->c, b->B, b->T); break;
     case K_MATMUL: *flops = matmul_flops(b); break;
+    case K_CLASSIFIER: *flops = 6.0 * N * D * V; break; /* its three products; the softmax is not counted */
     case K_ATT_FWD: *flops = att; *bytes = f * (N * 3 * D + N * D + b->B * b->c.H * T * T); break;
     case K_ATT_BWD: *flops = 2 * att; *bytes = f * (2 * N * 3 * D + N * D + b->B * b->c.H * T * T); break;
     case K_LN_FWD: *bytes = f * 2 * N * D; break;

@@ -11,7 +11,7 @@
  * on V, never on the pointers' alignment, so each row's result is a fixed
  * function of its logits. The loss is still log(sum) + max - logit[target],
  * from the logits, with sum >= 1 (the maximum contributes exp(0) = 1).
- * The backward, (p - onehot) / N, is the reference's arithmetic vectorised,
+ * The backward, (p - onehot) / n_mean, is the reference's arithmetic vectorised,
  * so it gives the same bits. tests/test_kernels_pointwise.c holds the fast
  * versions to the references. */
 #include "layers.h"
@@ -38,8 +38,8 @@ void softmax_crossentropy_forward_ref(float *probs, float *losses, const int *ta
     }
 }
 
-void softmax_crossentropy_backward_ref(float *probs, const int *targets, int N, int V) {
-    float inv_n = 1.0f / (float)N;
+void softmax_crossentropy_backward_ref(float *probs, const int *targets, int N, int V, int n_mean) {
+    float inv_n = 1.0f / (float)n_mean;
     for (int n = 0; n < N; n++) {
         float *p = probs + (size_t)n * V;
         p[targets[n]] -= 1.0f;
@@ -103,10 +103,10 @@ void softmax_crossentropy_forward(float *probs, float *losses, const int *target
     }
 }
 
-void softmax_crossentropy_backward(float *probs, const int *targets, int N, int V) {
+void softmax_crossentropy_backward(float *probs, const int *targets, int N, int V, int n_mean) {
     const int vend = V - V % VLEN;
     const int rem = V - vend;
-    const float inv_n = 1.0f / (float)N;
+    const float inv_n = 1.0f / (float)n_mean;
     const vf16 iv = vsplat(inv_n);
     for (int n = 0; n < N; n++) {
         float *p = probs + (size_t)n * V;

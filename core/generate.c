@@ -48,7 +48,7 @@ sb_status generate_text(FILE *f, const float *params, const ModelConfig *c, cons
     for (int k = 0; k < n; k++) {
         size_t t = len < (size_t)c->T ? len : (size_t)c->T;
         model_forward(&ws, params, ctx + len - t, NULL, 1, (int)t);
-        int next = sample_token(ws.probs + (t - 1) * (size_t)c->V, scratch, c->V, temperature, top_k, &r);
+        int next = sample_token(ws.probs, scratch, c->V, temperature, top_k, &r);
         ctx[len++] = next;
         fprintf(f, " %s", word_of(vocab, next));
     }

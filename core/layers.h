@@ -53,10 +53,28 @@ void residual_forward(float *out, const float *a, const float *b, int n);
  * targets is non-NULL, losses[i] = -log p[i][targets[i]], computed from the
  * logits (log-sum-exp), so it never takes the log of an underflowed zero. */
 void softmax_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V);
-/* probs become d(mean loss)/d(logits) = (p - onehot) / N, in place. */
-void softmax_crossentropy_backward(float *probs, const int *targets, int N, int V);
+/* probs of N rows become d(mean loss)/d(logits) = (p - onehot) / n_mean, in
+ * place, where the mean is over n_mean positions (N, or more when the rows
+ * are one block of a larger batch). */
+void softmax_crossentropy_backward(float *probs, const int *targets, int N, int V, int n_mean);
 /* The plain references (libm expf, row sums in double) of the two above. */
 void softmax_crossentropy_forward_ref(float *probs, float *losses, const int *targets, int N, int V);
-void softmax_crossentropy_backward_ref(float *probs, const int *targets, int N, int V);
+void softmax_crossentropy_backward_ref(float *probs, const int *targets, int N, int V, int n_mean);
+
+/* Rows of logits the fused classifier holds at once: CLASSIFIER_ROWS x V
+ * floats of scratch (2.4 MB at V = 5005), a multiple of the matmul's 12-row
+ * tile so no block leaves a ragged edge. */
+#define CLASSIFIER_ROWS 120
+/* The tied classifier and its loss for training, forward and backward at
+ * once (core/classifier.c): losses[N] = cross-entropy of softmax(lnf . wte^T)
+ * at targets; dlnf[N][D] = d(mean loss)/d(lnf), overwritten; dwte[V][D] =
+ * the classifier's share of d(mean loss)/d(wte), overwritten. logits is
+ * min(N, CLASSIFIER_ROWS) x V floats of scratch, mm_scratch the matmul's.
+ * Bitwise the unfused chain (matmul_forward, softmax_crossentropy_forward
+ * and _backward, matmul_backward) over all N rows. */
+void classifier_forward_backward(float *dlnf, float *dwte, float *losses, float *logits, float *mm_scratch,
+                                 const float *lnf, const float *wte, const int *targets, int N, int D, int V);
+/* probs[N][V] = softmax(lnf . wte^T) for N rows, without a loss: sampling. */
+void classifier_probs(float *probs, float *mm_scratch, const float *lnf, const float *wte, int N, int D, int V);
 
 #endif

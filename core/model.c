@@ -29,7 +29,8 @@
     X(fch, (L) * (B) * (T) * 4 * (D)) X(fch_gelu, (L) * (B) * (T) * 4 * (D))                           \
     X(residual3, (L) * (B) * (T) * (D))                                                                  \
     X(lnf, (B) * (T) * (D)) X(lnf_mean, (B) * (T)) X(lnf_rstd, (B) * (T))                              \
-    X(probs, (B) * (T) * (V)) X(losses, (B) * (T))                                                      \
+    X(logits, ((B) * (T) < CLASSIFIER_ROWS ? (B) * (T) : CLASSIFIER_ROWS) * (V)) X(probs, (B) * (V))    \
+    X(losses, (B) * (T)) X(dlnf, (B) * (T) * (D)) X(dwte, (V) * (D))                                    \
     X(dresidual, (B) * (T) * (D)) X(dln, (B) * (T) * (D)) X(datty, (B) * (T) * (D))                    \
     X(dqkv, (B) * (T) * 3 * (D)) X(dfch, (B) * (T) * 4 * (D)) X(dfch_gelu, (B) * (T) * 4 * (D))        \
     X(dscratch, 2 * (T)) X(mm_scratch, MATMUL_SCRATCH_FLOATS)
@@ -178,9 +179,16 @@ float model_forward(Workspace *ws, const float *params, const int *inputs, const
         x = a.residual3;
     }
     layernorm_forward(ws->lnf, ws->lnf_mean, ws->lnf_rstd, x, m.lnf_w, m.lnf_b, N, D);
-    matmul_forward(ws->probs, ws->mm_scratch, ws->lnf, m.wte, NULL, N, D, V);
-    softmax_crossentropy_forward(ws->probs, ws->losses, targets, N, V);
-    if (!targets) return 0.0f;
+    if (!targets) { /* sampling: the next token's distribution after each sequence */
+        for (int i = 0; i < b; i++)
+            classifier_probs(ws->probs + (size_t)i * V, ws->mm_scratch, ws->lnf + ((size_t)i * t + t - 1) * D, m.wte, 1,
+                             D, V);
+        return 0.0f;
+    }
+    /* the classifier's backward runs here, block by block while its logits
+     * are in cache (core/classifier.c); model_backward takes dlnf and dwte */
+    classifier_forward_backward(ws->dlnf, ws->dwte, ws->losses, ws->logits, ws->mm_scratch, ws->lnf, m.wte, targets,
+                                N, D, V);
     double sum = 0.0;
     for (int i = 0; i < N; i++) sum += ws->losses[i];
     return (float)(sum / N);
@@ -194,11 +202,10 @@ void model_backward(float *grads, Workspace *ws, const float *params) {
     ModelTensors dm = model_tensors(c, grads);
     memset(grads, 0, model_param_count(c) * sizeof(float));
 
-    softmax_crossentropy_backward(ws->probs, ws->targets, N, V);
-    matmul_backward(ws->dln, dm.wte, NULL, ws->mm_scratch, ws->probs, ws->lnf, m.wte, N, D, V);
+    memcpy(dm.wte, ws->dwte, sizeof(float) * (size_t)V * D); /* the classifier's share, from forward */
     const float *x_last = c->L > 0 ? layer_acts(ws, c->L - 1).residual3 : ws->encoded;
     memset(ws->dresidual, 0, sizeof(float) * (size_t)N * D);
-    layernorm_backward(ws->dresidual, dm.lnf_w, dm.lnf_b, ws->dln, x_last, m.lnf_w, ws->lnf_mean,
+    layernorm_backward(ws->dresidual, dm.lnf_w, dm.lnf_b, ws->dlnf, x_last, m.lnf_w, ws->lnf_mean,
                        ws->lnf_rstd, N, D);
 
     for (int l = c->L - 1; l >= 0; l--) {

@@ -36,8 +36,11 @@ typedef struct {
     float *fch, *fch_gelu;               /* [L][B][T][4D] x2 */
     float *residual3;                    /* [L][B][T][D] */
     float *lnf, *lnf_mean, *lnf_rstd;    /* [B][T][D], [B][T] x2 */
-    float *probs;                        /* [B][T][V]: logits, then probabilities, then dlogits */
+    float *logits;                       /* [min(B*T, CLASSIFIER_ROWS)][V]: the fused classifier's block */
+    float *probs;                        /* [B][V]: next-token probabilities (forward without targets) */
     float *losses;                       /* [B][T] */
+    float *dlnf;                         /* [B][T][D]: d(loss)/d(lnf), left by forward for backward */
+    float *dwte;                         /* [V][D]: the classifier's share of d(loss)/d(wte), likewise */
     /* backward scratch, reused layer after layer */
     float *dresidual, *dln, *datty;      /* [B][T][D] each */
     float *dqkv;                         /* [B][T][3D] */
@@ -57,8 +60,11 @@ void workspace_free(Workspace *ws);
 void model_init(float *params, const ModelConfig *c, unsigned long long seed);
 
 /* Runs the model on inputs[b][t] (b <= ws->B, t <= ws->T and t <= cfg.T).
- * With targets, returns the mean loss over the b*t positions; without
- * (targets NULL) returns 0 and leaves next-token probabilities in ws->probs. */
+ * With targets, returns the mean loss over the b*t positions and already
+ * holds the classifier's gradients for model_backward (the classifier runs
+ * forward and backward at once, core/classifier.c); without (targets NULL)
+ * returns 0 and leaves in ws->probs[i] the next-token probabilities after
+ * the last position of sequence i. */
 float model_forward(Workspace *ws, const float *params, const int *inputs, const int *targets, int b, int t);
 
 /* Gradient of the last forward's mean loss w.r.t. every parameter, written

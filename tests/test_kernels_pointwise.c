@@ -253,9 +253,9 @@ static void test_softmax_backward_matches_ref(void **state) {
             memcpy(ref, probs, total * sizeof(float));
             memcpy(fast, probs, total * sizeof(float));
             memcpy(again + 1, probs, total * sizeof(float));
-            softmax_crossentropy_backward_ref(ref, targets, N, V);
-            softmax_crossentropy_backward(fast, targets, N, V);
-            softmax_crossentropy_backward(again + 1, targets, N, V);
+            softmax_crossentropy_backward_ref(ref, targets, N, V, N);
+            softmax_crossentropy_backward(fast, targets, N, V, N);
+            softmax_crossentropy_backward(again + 1, targets, N, V, N);
             assert_memory_equal(fast, ref, total * sizeof(float));
             assert_memory_equal(fast, again + 1, total * sizeof(float));
             kb_assert_guard_intact(fast, total);
