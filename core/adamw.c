@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 AdamWConfig adamw_defaults(void) {
     AdamWConfig c = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f};
@@ -20,6 +21,10 @@ sb_status adamw_init(AdamW *opt, size_t n, AdamWConfig cfg, sb_error *err) {
         adamw_free(opt);
         return sb_fail(err, SB_ENOMEM, "cannot allocate AdamW state for %zu parameters", n);
     }
+    /* calloc may hand out untouched zero pages: write them now, so the first
+     * update does not page-fault inside a trainer's measured region */
+    memset(opt->m, 0, n * sizeof(float));
+    memset(opt->v, 0, n * sizeof(float));
     return SB_OK;
 }
 

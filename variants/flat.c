@@ -115,12 +115,12 @@ static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *e
     s->grad = calloc((size_t)workers, sizeof *s->grad);
     s->release_cv = calloc((size_t)workers, sizeof *s->release_cv);
     s->holding = calloc((size_t)workers, sizeof *s->holding);
-    s->slot_inputs = malloc(sizeof(int) * bt * (size_t)bps);
-    s->slot_targets = malloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_inputs = trainer_alloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_targets = trainer_alloc(sizeof(int) * bt * (size_t)bps);
     s->slot_worker = calloc((size_t)bps, sizeof(int));
     s->slot_loss = calloc((size_t)bps, sizeof(float));
     s->slot_done = calloc((size_t)bps, sizeof(atomic_int));
-    s->sum = malloc(sizeof(float) * n);
+    s->sum = trainer_alloc(sizeof(float) * n);
     if (!s->ws || !s->grad || !s->release_cv || !s->holding || !s->slot_inputs || !s->slot_targets ||
         !s->slot_worker || !s->slot_loss || !s->slot_done || !s->sum) {
         flat_destroy(s);
@@ -128,7 +128,7 @@ static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *e
     }
     for (int w = 0; w < workers; w++) {
         pthread_cond_init(&s->release_cv[w], NULL);
-        s->grad[w] = malloc(sizeof(float) * n);
+        s->grad[w] = trainer_alloc(sizeof(float) * n);
         if (!s->grad[w] || (st = workspace_init(&s->ws[w], &cfg->model, cfg->B, cfg->T, err))) {
             flat_destroy(s);
             return st ? st : sb_fail(err, SB_ENOMEM, "out of memory for worker %d's gradient", w + 1);

@@ -29,10 +29,10 @@ static sb_status serial_create(void **state, const VariantConfig *cfg, sb_error 
     if (!s) return sb_fail(err, SB_ENOMEM, "out of memory");
     if ((st = trainer_init(&s->t, cfg, 1, cfg->batches_per_step ? cfg->batches_per_step : 1, err))) goto fail;
     size_t n = s->t.n_params, bt = s->t.bt;
-    s->grads = malloc(n * sizeof(float));
-    s->sum = malloc(n * sizeof(float));
-    s->inputs = malloc(bt * sizeof(int));
-    s->targets = malloc(bt * sizeof(int));
+    s->grads = trainer_alloc(n * sizeof(float));
+    s->sum = trainer_alloc(n * sizeof(float));
+    s->inputs = trainer_alloc(bt * sizeof(int));
+    s->targets = trainer_alloc(bt * sizeof(int));
     if (!s->grads || !s->sum || !s->inputs || !s->targets) {
         st = sb_fail(err, SB_ENOMEM, "cannot allocate gradient buffers for %zu parameters", n);
         goto fail;

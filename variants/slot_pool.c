@@ -20,10 +20,10 @@ sb_status slot_pool_init(SlotPool *p, const VariantConfig *cfg, int threads, int
     p->threads = threads;
     p->stride = stride;
     p->ws = calloc((size_t)threads, sizeof *p->ws);
-    p->slot_grad = aligned_alloc(64, sizeof(float) * stride * (size_t)bps);
+    p->slot_grad = trainer_alloc(sizeof(float) * stride * (size_t)bps);
     p->slot_loss = calloc((size_t)bps, sizeof(float));
-    p->inputs = malloc(sizeof(int) * bt * (size_t)threads);
-    p->targets = malloc(sizeof(int) * bt * (size_t)threads);
+    p->inputs = trainer_alloc(sizeof(int) * bt * (size_t)threads);
+    p->targets = trainer_alloc(sizeof(int) * bt * (size_t)threads);
     p->slice = malloc(sizeof(size_t) * ((size_t)threads + 1));
     p->errs = calloc((size_t)threads, sizeof *p->errs);
     if (!p->ws || !p->slot_grad || !p->slot_loss || !p->inputs || !p->targets || !p->slice || !p->errs) {

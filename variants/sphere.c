@@ -404,9 +404,9 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
     size_t bt = s->t.bt;
     s->nodes = calloc((size_t)N, sizeof *s->nodes);
     s->slots = calloc((size_t)bps, sizeof *s->slots);
-    s->slot_grad = malloc(sizeof(float) * n_params * (size_t)bps);
-    s->slot_inputs = malloc(sizeof(int) * bt * (size_t)bps);
-    s->slot_targets = malloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_grad = trainer_alloc(sizeof(float) * n_params * (size_t)bps);
+    s->slot_inputs = trainer_alloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_targets = trainer_alloc(sizeof(int) * bt * (size_t)bps);
     s->group_batches = calloc((size_t)plan.nodes[0].n_children, sizeof(uint64_t));
     if (!s->nodes || !s->slots || !s->slot_grad || !s->slot_inputs || !s->slot_targets || !s->group_batches)
         goto nomem;
@@ -427,7 +427,7 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
             n->cap_list = bps + n->plan.n_children;
             n->list = malloc(sizeof(Contribution) * (size_t)n->cap_list);
             n->fwd_count = calloc((size_t)n->plan.n_children, sizeof(int));
-            n->acc = malloc(sizeof(float) * n_params);
+            n->acc = trainer_alloc(sizeof(float) * n_params);
             if (!n->list || !n->fwd_count || !n->acc) goto nomem;
         } else {
             if (build_neighbours(s, n)) goto nomem;

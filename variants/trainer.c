@@ -27,6 +27,13 @@ sb_status trainer_check_memory(const char *variant, int threads, double need_byt
     return SB_OK;
 }
 
+void *trainer_alloc(size_t bytes) {
+    size_t rounded = (bytes + 63) / 64 * 64;
+    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    if (p) memset(p, 0, rounded);
+    return p;
+}
+
 sb_status trainer_init(Trainer *t, const VariantConfig *cfg, int threads, int bps, sb_error *err) {
     memset(t, 0, sizeof *t);
     pthread_mutex_init(&t->gate_mu, NULL);

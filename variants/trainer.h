@@ -68,6 +68,12 @@ sb_status trainer_check_config(const VariantConfig *cfg, const char *variant, in
 /* Refuses a run whose buffers, need_bytes in all, exceed 0.85 of physical memory. */
 sb_status trainer_check_memory(const char *variant, int threads, double need_bytes, sb_error *err);
 
+/* bytes of 64-byte-aligned memory (free() releases it), every page written
+ * once here, so that no page fault lands in the measured region: the rule
+ * the workspaces follow (core/model.c), for every buffer a trainer writes
+ * while it trains. NULL when out of memory. */
+void *trainer_alloc(size_t bytes);
+
 /* bps: batches per step, defaults resolved. On failure t can still be freed. */
 sb_status trainer_init(Trainer *t, const VariantConfig *cfg, int threads, int bps, sb_error *err);
 void trainer_free(Trainer *t);
