@@ -536,7 +536,7 @@ static const char *num_text(char *buf, size_t n, const char *fmt, double v) {
 void summary_print(FILE *f, const SummaryRow *rows, int n_rows, const MachineInfo *m) {
     fprintf(f, "\nsummary (%s, %d cores; medians over repetitions, [95%% interval]; spread = (max-min)/median)\n",
             m->cpu_model, m->cores);
-    fprintf(f, "%-6s %-7s %-11s %7s %6s %4s %10s %7s %-21s %-21s %7s %6s %6s %9s %7s\n", "kind", "variant", "route",
+    fprintf(f, "%-9s %-7s %-11s %7s %6s %4s %10s %7s %-21s %-21s %7s %6s %6s %9s %7s\n", "kind", "variant", "route",
             "threads", "tokens", "reps", "tokens/s", "spread", "vs flat", "vs serial", "effic.", "util", "imbal",
             "wrk:ctl", "loss");
     for (int i = 0; i < n_rows; i++) {
@@ -546,7 +546,7 @@ void summary_print(FILE *f, const SummaryRow *rows, int n_rows, const MachineInf
             snprintf(spread, sizeof spread, "n/a");
         else
             snprintf(spread, sizeof spread, "%.1f%%%s", 100.0 * s->spread, s->spread > NOISE_CONFIG_SPREAD ? "!" : "");
-        fprintf(f, "%-6s %-7s %-11s %6d%s %6d %4d %10s %7s %-21s %-21s %7s %6s %6s %9s %7s\n", run_kind_name(s->kind),
+        fprintf(f, "%-9s %-7s %-11s %6d%s %6d %4d %10s %7s %-21s %-21s %7s %6s %6s %9s %7s\n", run_kind_name(s->kind),
                 s->variant, s->route, s->threads, s->oversubscribed ? "*" : " ", s->batch_tokens, s->n,
                 num_text(tps, sizeof tps, "%.0f", s->median_tps), spread,
                 ratio_text(vf, sizeof vf, s->ratio_vs_flat, &s->flat_ci),
