@@ -45,8 +45,10 @@ static void print_progress(const TrainProgress *p, void *ctx) {
 }
 
 int cmd_train(int argc, char **argv) {
-    static const CliOptSpec specs[] = {
-        {"--variant", 0, "NAME: trainer (serial, flat, sphere, sharded; default serial)"},
+    char variant_help[256]; /* the registry's trainers, so a new one appears by itself */
+    snprintf(variant_help, sizeof variant_help, "NAME: trainer (%s; default serial)", variant_names());
+    const CliOptSpec specs[] = {
+        {"--variant", 0, variant_help},
         {"--threads", 0, "N: threads that train, the control included (default 1 for serial, 2 otherwise)"},
         {"--data", 0, "TOKENS: token file"},
         {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},

@@ -8,32 +8,38 @@
 #include <string.h>
 
 #include "../bench/machine.h"
+#include "../variants/variant.h"
 #include "commands.h"
 
 typedef struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
+    int names_trainers; /* usage appends the registry's trainers, so a new one appears by itself */
 } Command;
 
 static const Command commands[] = {
-    {"bench", cmd_bench, "the main job: run every trainer, record every thread, write results/"},
-    {"corpus", cmd_corpus, "write the synthetic English-like corpus and its statistics"},
-    {"tokenize", cmd_tokenize, "turn a text file into a token file and a vocabulary"},
-    {"init", cmd_init, "write a freshly initialised checkpoint"},
-    {"grad", cmd_grad, "write the gradient of the mean loss on one batch"},
-    {"train", cmd_train, "train a model with one of the trainers (serial, flat, sphere)"},
-    {"generate", cmd_generate, "sample text from a checkpoint"},
-    {"peak", cmd_peak, "measure this machine's fp32 FMA and memory-bandwidth ceilings"},
-    {"bench-core", cmd_bench_core, "time the training core's kernels on one thread against the measured peak"},
-    {"plan", cmd_plan, "print the kissing-sphere tree for N threads"},
-    {NULL, NULL, NULL},
+    {"bench", cmd_bench, "the main job: run every trainer, record every thread, write results/", 0},
+    {"corpus", cmd_corpus, "write the synthetic English-like corpus and its statistics", 0},
+    {"tokenize", cmd_tokenize, "turn a text file into a token file and a vocabulary", 0},
+    {"init", cmd_init, "write a freshly initialised checkpoint", 0},
+    {"grad", cmd_grad, "write the gradient of the mean loss on one batch", 0},
+    {"train", cmd_train, "train a model with one of the trainers", 1},
+    {"generate", cmd_generate, "sample text from a checkpoint", 0},
+    {"peak", cmd_peak, "measure this machine's fp32 FMA and memory-bandwidth ceilings", 0},
+    {"bench-core", cmd_bench_core, "time the training core's kernels on one thread against the measured peak", 0},
+    {"plan", cmd_plan, "print the kissing-sphere tree for N threads", 0},
+    {NULL, NULL, NULL, 0},
 };
 
 static void usage(FILE *f) {
     fprintf(f, "usage: sphere-bench COMMAND [options]   ('sphere-bench help COMMAND' for its options)\n"
                "       sphere-bench --version\n\n");
-    for (const Command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
+    for (const Command *c = commands; c->name; c++) {
+        fprintf(f, "  %-10s %s", c->name, c->summary);
+        if (c->names_trainers) fprintf(f, " (%s)", variant_names());
+        fputc('\n', f);
+    }
     fprintf(f, "\noptions take '--opt value' or '--opt=value', each at most once.\n"
                "exit status: 0 success, 1 the work failed (a missing or bad file, a failed run), 2 usage (a bad\n"
                "command or option).\n");

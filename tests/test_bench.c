@@ -173,6 +173,79 @@ static void test_results_files_complete(void **state) {
     free(tf.ids);
 }
 
+/* The field of a summary line under a right-aligned header column: the word
+ * of the line that ends where name ends. */
+static void column_of(char *out, size_t n, const char *line, const char *header, const char *name) {
+    const char *h = strstr(header, name);
+    assert_non_null(h);
+    size_t end = (size_t)(h - header) + strlen(name), start = end;
+    while (start > 0 && line[start - 1] != ' ') start--;
+    snprintf(out, n, "%.*s", (int)(end - start), line + start);
+}
+
+/* The console summary prints an undefined figure (NaN) as "n/a", never
+ * "nan": serial's efficiency over itself and the wrk:ctl of a trainer without
+ * a control thread are undefined, and a row with every figure undefined
+ * stands for any other. Each row keeps the header's width, the longest
+ * kind's (trace-off) too. */
+static void test_summary_table_prints_no_nan(void **state) {
+    (void)state;
+    RatioCI none = {.ratio = NAN, .lo = NAN, .hi = NAN};
+    SummaryRow rows[4] = {
+        {.kind = RUN_SWEEP, .variant = "serial", .route = "none", .threads = 1, .batch_tokens = 128, .n = 3,
+         .median_tps = 1000, .spread = 0.01, .speedup_vs_serial = NAN, .efficiency = NAN, .ratio_vs_flat = NAN,
+         .speedup_ci = none, .flat_ci = none, .control_to_worker = NAN, .imbalance = 1, .utilisation = 0.99,
+         .loss = 4.2},
+        {.kind = RUN_SWEEP, .variant = "flat", .route = "none", .threads = 2, .batch_tokens = 128, .n = 3,
+         .median_tps = 1900, .spread = 0.02, .speedup_vs_serial = 1.9, .efficiency = 0.95, .ratio_vs_flat = NAN,
+         .speedup_ci = {1.9, 1.8, 2.0}, .flat_ci = none, .control_to_worker = 40, .imbalance = 1.01,
+         .utilisation = 0.97, .loss = 4.2},
+        {.kind = RUN_FULL, .variant = "sharded", .route = "none", .threads = 2, .batch_tokens = 128, .n = 1,
+         .median_tps = NAN, .spread = NAN, .speedup_vs_serial = NAN, .efficiency = NAN, .ratio_vs_flat = NAN,
+         .speedup_ci = none, .flat_ci = none, .control_to_worker = NAN, .imbalance = NAN, .utilisation = NAN,
+         .loss = NAN},
+        {.kind = RUN_TRACE_OFF, .variant = "sphere", .route = "none", .threads = 2, .batch_tokens = 128, .n = 3,
+         .median_tps = 1800, .spread = 0.02, .speedup_vs_serial = 1.8, .efficiency = 0.9, .ratio_vs_flat = NAN,
+         .speedup_ci = {1.8, 1.7, 1.9}, .flat_ci = none, .control_to_worker = 40, .imbalance = 1.01,
+         .utilisation = 0.97, .loss = 4.2},
+    };
+    MachineInfo m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.cpu_model, sizeof m.cpu_model, "test cpu");
+    m.cores = 2;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    summary_print(f, rows, 4, &m);
+    fclose(f);
+    if (strcasestr(text, "nan")) fail_msg("'nan' in the summary:\n%s", text);
+    const char *h = strstr(text, "\nkind ");
+    assert_non_null(h);
+    char header[512], line[512], field[32];
+    snprintf(header, sizeof header, "%.*s", (int)strcspn(h + 1, "\n"), h + 1);
+    static const char *const starts[] = {"\nsweep     serial ", "\nsweep     flat ", "\nfull      sharded ",
+                                         "\ntrace-off sphere "};
+    for (int i = 0; i < 4; i++) {
+        const char *l = strstr(text, starts[i]);
+        if (!l) fail_msg("no row starting '%s' in:\n%s", starts[i] + 1, text);
+        snprintf(line, sizeof line, "%.*s", (int)strcspn(l + 1, "\n"), l + 1);
+        assert_int_equal(strlen(line), strlen(header));
+        if (i == 3) continue; /* the longest kind, for its width */
+        column_of(field, sizeof field, line, header, "effic.");
+        assert_string_equal(field, i == 1 ? "95.0%" : "n/a");
+        column_of(field, sizeof field, line, header, "wrk:ctl");
+        assert_string_equal(field, i == 1 ? "40.0" : "n/a");
+        if (i == 2)
+            for (size_t c = 0; c < 5; c++) {
+                static const char *const cols[] = {"tokens/s", "util", "imbal", "loss", "spread"};
+                column_of(field, sizeof field, line, header, cols[c]);
+                assert_string_equal(field, "n/a");
+            }
+    }
+    free(text);
+}
+
 static void test_dataset_rebuilt_when_corrupt(void **state) {
     (void)state;
     char dir[TU_PATH_MAX];
@@ -326,6 +399,7 @@ int main(void) {
         cmocka_unit_test(test_cores_follow_affinity),
         cmocka_unit_test(test_core_bench_fields),
         cmocka_unit_test(test_results_files_complete),
+        cmocka_unit_test(test_summary_table_prints_no_nan),
         cmocka_unit_test(test_dataset_rebuilt_when_corrupt),
         cmocka_unit_test(test_bench_cli_refuses),
     };

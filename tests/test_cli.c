@@ -7,7 +7,8 @@
  * output file. The happy path runs end to end on small data: corpus ->
  * tokenize -> init -> grad (loss of a fresh model about ln V, gradient file of
  * the right size) -> train (the loss falls; the checkpoint loads) ->
- * generate (the prompt, then N words of the vocabulary). */
+ * generate (the prompt, then N words of the vocabulary). The help names every
+ * trainer of the registry. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include "../core/checkpoint.h"
 #include "../core/config.h"
 #include "../core/tokenizer.h"
+#include "../variants/variant.h"
 #include "support/testutil.h"
 
 /* Files made once by the group setup through the program itself. */
@@ -312,6 +314,32 @@ static void test_help(void **state) {
     tu_cli(&r, "train", "--help", NULL);
     tu_assert_succeeded(&r);
     assert_contains(r.out, "--batches-per-step");
+    tu_run_free(&r);
+}
+
+/* The top-level help's train line and train --help's --variant name every
+ * registered trainer: both come from the registry, never a hand-written list. */
+static void test_help_names_every_trainer(void **state) {
+    (void)state;
+    TuRun r;
+    tu_cli(&r, "help", NULL);
+    tu_assert_succeeded(&r);
+    const char *train = strstr(r.out, "\n  train ");
+    assert_non_null(train);
+    const char *eol = strchr(train + 1, '\n');
+    assert_non_null(eol);
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)(eol - train - 1), train + 1);
+    for (const Variant *const *v = variant_all(); *v; v++) assert_contains(line, (*v)->name);
+    tu_run_free(&r);
+    tu_cli(&r, "train", "--help", NULL);
+    tu_assert_succeeded(&r);
+    const char *opt = strstr(r.out, "\n  --variant ");
+    assert_non_null(opt);
+    eol = strchr(++opt, '\n');
+    assert_non_null(eol);
+    snprintf(line, sizeof line, "%.*s", (int)(eol - opt), opt);
+    for (const Variant *const *v = variant_all(); *v; v++) assert_contains(line, (*v)->name);
     tu_run_free(&r);
 }
 
@@ -685,6 +713,7 @@ int main(void) {
         cmocka_unit_test(test_train_serial_tiny),
         cmocka_unit_test(test_generate_words_from_vocab),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_help_names_every_trainer),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_bad_numbers),
         cmocka_unit_test(test_tokenize_refusals),

@@ -8,13 +8,17 @@
 # trainer's Amdahl fit 1/(f + (1-f)/p), drawn over the points it was fitted
 # to (p <= cores). Right: parallel
 # efficiency, speedup / min(threads, cores). Open symbols and the grey area:
-# oversubscribed, threads > cores (drawn only when some point is).
+# oversubscribed, threads > cores (drawn only when some point is). The keys
+# sit below the panels, outside the plot areas, so no key covers a point; the
+# canvas grows with the left key's rows (two per trainer, ideal and serial).
 # Variables (-e): runs (runs.csv), table (plots/scaling.csv), serial_tps,
 # cores, variants ("flat sphere"), fits (Amdahl f per variant, same order,
 # "NaN" when there is none), maxthreads, ymax (top of the speedup axis),
 # oversub (1 when a sweep point has more threads than cores), plus common.gp's.
-if (!exists("height")) height = 520
+keyrows = 2 + 2 * words(variants)
+if (!exists("height")) height = 560 + 17 * keyrows
 load dir."/common.gp"
+keytop = (17.0 * keyrows + 14) / height  # screen fraction the keys take at the bottom
 
 col(v) = v eq "flat" ? c_flat : v eq "sphere" ? c_sphere : v eq "sharded" ? c_sharded : v eq "serial" ? c_serial : "#7f7f7f"
 pmin(p) = p < cores ? p : cores
@@ -31,12 +35,13 @@ if (oversub) {
     set label 1 "oversubscribed\n(threads > cores)" at graph 0.97, graph 0.08 right font ",11" tc rgb "#777777"
 }
 
+set bmargin at screen keytop + 80.0 / height  # above the keys: the tics and the x label
 set multiplot layout 1, 2 title sprintf("Thread sweep against serial — %s", machine)
 
 set title "speedup over serial"
 set ylabel "speedup (serial tokens/s = 1)"
 set yrange [0:ymax]
-set key top left font ",11"
+set key at screen 0.28, screen keytop center top font ",11"
 plot (x >= 1 ? pmin(x) : NaN) with lines lw 2 dt 2 lc rgb "black" title sprintf("ideal on %d cores", cores), \
      for [i=1:words(variants)] (word(fits, i) eq "NaN" || x < 1 || x > cores ? NaN : amdahl(x, real(word(fits, i)))) \
          with lines lw 2 dt 3 lc rgb col(word(variants, i)) \
@@ -55,7 +60,7 @@ plot (x >= 1 ? pmin(x) : NaN) with lines lw 2 dt 2 lc rgb "black" title sprintf(
 set title "parallel efficiency"
 set ylabel "efficiency = speedup / min(threads, cores)"
 set yrange [0:1.25]
-set key top left font ",11"
+set key at screen 0.78, screen keytop center top font ",11"
 unset label 1
 if (oversub) { set label 1 "oversubscribed" at graph 0.97, graph 0.05 right font ",11" tc rgb "#777777" }
 plot 1 with lines lw 2 dt 2 lc rgb "black" title "ideal", \
