@@ -9,8 +9,10 @@
  * from which `make report RUN=...` succeeds. The report it writes into the
  * folder must link only to files inside it, so a copy of the folder made
  * anywhere else shows every plot, and a folder whose files name different
- * runs is refused. About 8 s on 2 cores, most of it the
- * bench's peak and kernel measurements. */
+ * runs is refused. The bench runs in the test's temporary folder, so the
+ * results/LATEST it writes is not the repository's: that file, which names
+ * the user's last bench for `make report`, must be unchanged by the test.
+ * About 8 s on 2 cores, most of it the bench's peak and kernel measurements. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +32,23 @@
 
 static char run_dir[TU_PATH_MAX];
 
-static pid_t spawn_bench(const char *dir, const char *data, const char *log) {
+/* out <- p, made absolute against the current folder. */
+static void absolute(char *out, const char *p) {
+    char cwd[TU_PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    if (p[0] == '/')
+        snprintf(out, TU_PATH_MAX, "%s", p);
+    else
+        assert_true(snprintf(out, TU_PATH_MAX, "%s/%s", cwd, p) < TU_PATH_MAX);
+}
+
+/* The bench in the background, its working folder the test's temporary one. */
+static pid_t spawn_bench(const char *dir_rel, const char *data_rel, const char *log) {
+    char prog[TU_PATH_MAX], dir[TU_PATH_MAX], data[TU_PATH_MAX], where[TU_PATH_MAX];
+    absolute(prog, tu_cli_path());
+    absolute(dir, dir_rel);
+    absolute(data, data_rel);
+    absolute(where, tu_tmpdir());
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -39,7 +57,8 @@ static pid_t spawn_bench(const char *dir, const char *data, const char *log) {
         int in = open("/dev/null", O_RDONLY), o = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(in, 0), dup2(o, 1), dup2(o, 2);
         alarm(120);
-        execl(tu_cli_path(), tu_cli_path(), "bench", "--quick", "--model", "tiny", "--variants", "flat", "--threads",
+        if (chdir(where) != 0) _exit(126);
+        execl(prog, prog, "bench", "--quick", "--model", "tiny", "--variants", "flat", "--threads",
               "1,2", "--full-threads", "4", "--batches", "8", "--sweep-batches", "3000", "--reps", "1", "--no-counters",
               "--data-dir", data, "--corpus-bytes", "600000", "--out", dir, (char *)NULL);
         _exit(127);
@@ -55,6 +74,8 @@ static void test_interrupted_bench_leaves_a_reportable_folder(void **state) {
     tu_path(log, "bench.log");
     snprintf(runs, sizeof runs, "%s/runs.csv", run_dir);
     snprintf(ctx_path, sizeof ctx_path, "%s/context.json", run_dir);
+    size_t latest_n = 0;
+    char *latest = tu_file_exists("results/LATEST") ? (char *)tu_read_file("results/LATEST", &latest_n) : NULL;
     pid_t pid = spawn_bench(run_dir, data, log);
     int seen = 0; /* runs.csv appears when the first run has finished; then run 2 starts */
     for (int i = 0; i < 9000 && !seen; i++) {
@@ -75,6 +96,16 @@ static void test_interrupted_bench_leaves_a_reportable_folder(void **state) {
     }
     assert_contains(out, "stopped by SIGINT");
     free(out);
+    if (latest) { /* the repository's pointer to the user's last bench, untouched */
+        size_t n = 0;
+        char *now = (char *)tu_read_file("results/LATEST", &n);
+        assert_int_equal(n, latest_n);
+        assert_memory_equal(now, latest, n);
+        free(now);
+        free(latest);
+    } else {
+        assert_false(tu_file_exists("results/LATEST"));
+    }
     char *ctx = (char *)tu_read_file(ctx_path, NULL);
     assert_contains(ctx, "\"complete\": false");
     assert_contains(ctx, "\"stopped_by\": \"SIGINT\"");
