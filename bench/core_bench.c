@@ -109,9 +109,9 @@ static void run_kernel(Bench *b, int id) {
         classifier_forward_backward(ws->dlnf, ws->dwte, ws->losses, ws->logits, ws->mm_scratch, ws->lnf, b->params,
                                     b->targets, N, D, V);
         break;
-    case K_ATT_FWD: attention_forward(ws->atty, ws->att, ws->qkv, b->B, b->T, D, c->H); break;
+    case K_ATT_FWD: attention_forward(ws->atty, ws->att, ws->att_scratch, ws->qkv, b->B, b->T, D, c->H); break;
     case K_ATT_BWD:
-        attention_backward(ws->dqkv, ws->dscratch, b->att_dout, ws->qkv, ws->att, b->B, b->T, D, c->H);
+        attention_backward(ws->dqkv, ws->att_scratch, b->att_dout, ws->qkv, ws->att, b->B, b->T, D, c->H);
         break;
     case K_LN_FWD: layernorm_forward(ws->ln2, ws->ln2_mean, ws->ln2_rstd, ws->residual2, b->params, b->params, N, D); break;
     case K_LN_BWD:

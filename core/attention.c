@@ -21,16 +21,12 @@
  * sums over keys t2 or queries t in increasing order (plus exact zeros for
  * masked keys), softmax row sums in 16 lanes then vsum. Tiles and buffers
  * depend on the sizes only, never on pointer alignment, so the result is a
- * fixed function of the inputs and the sizes. The local blocks are one heap
- * allocation per call, of the size the shape needs (8 KB forward and 20 KB
- * backward for the bench preset), never the caller's stack: a thread with a
- * small stack runs the kernels too. A shape whose blocks exceed
- * ATT_BUF_FLOATS (256 KB) goes through the reference instead, again a choice
- * made from the sizes alone (as is the reference under memory exhaustion,
- * the one case where the result depends on more than the sizes):
- * backward needs about 4 T hs floats (T = 128 fits hs <= 112, T = 256
- * hs <= 51), forward half that; the presets use at most T = 128, hs = 32.
- * The fast backward does not use scratch (only its fallback does).
+ * fixed function of the inputs and the sizes. The local blocks live in the
+ * caller's scratch, attention_scratch_floats(T, D, H) floats (8 KB forward
+ * and 20 KB backward for the bench preset; backward needs about 4 T hs
+ * floats), which each workspace holds: no kernel allocates, none uses the
+ * thread's stack for them (a thread with a small stack runs the kernels
+ * too), and no shape or memory shortage sends a call to the reference.
  * tests/test_kernels_attention.c holds the fast versions to the references. */
 #include "layers.h"
 #include "vmath.h"
@@ -119,11 +115,6 @@ void attention_backward_ref(float *dinp, float *scratch, const float *dout, cons
 
 /* ---- the fast versions ---------------------------------------------------- */
 
-#define ATT_BUF_FLOATS 65536 /* 256 KB: the largest block the fast versions allocate */
-
-/* n floats, 64-byte aligned, rounded up to whole cache lines; NULL when out of memory. */
-static float *att_block(size_t n) { return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64); }
-
 static int pad16(int n) { return (n + VLEN - 1) / VLEN * VLEN; }
 
 static size_t fwd_buf_floats(int T, int hs) { return (size_t)pad16(T) * hs + (size_t)T * pad16(hs); }
@@ -131,6 +122,13 @@ static size_t fwd_buf_floats(int T, int hs) { return (size_t)pad16(T) * hs + (si
 static size_t bwd_buf_floats(int T, int hs) {
     size_t Tp = (size_t)pad16(T), hsp = (size_t)pad16(hs);
     return Tp * hs + 3 * (size_t)T * hsp + 9 * Tp + 16 * hsp;
+}
+
+size_t attention_scratch_floats(int T, int D, int H) {
+    int hs = D / H;
+    size_t f = fwd_buf_floats(T, hs), b = bwd_buf_floats(T, hs), ref = 2 * (size_t)T;
+    size_t n = f > b ? f : b;
+    return n > ref ? n : ref;
 }
 
 /* Lanes 0..15, to build masks. */
@@ -401,13 +399,8 @@ static void attention_forward_head(float *out, float *att, const float *inp, con
     }
 }
 
-void attention_forward(float *out, float *att, const float *inp, int B, int T, int D, int H) {
+void attention_forward(float *out, float *att, float *scratch, const float *inp, int B, int T, int D, int H) {
     int hs = D / H;
-    float *buf = fwd_buf_floats(T, hs) > ATT_BUF_FLOATS ? NULL : att_block(fwd_buf_floats(T, hs));
-    if (!buf) {
-        attention_forward_ref(out, att, inp, B, T, D, H);
-        return;
-    }
     float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = 3 * (size_t)D;
     for (int b = 0; b < B; b++)
@@ -415,9 +408,8 @@ void attention_forward(float *out, float *att, const float *inp, int B, int T, i
             const float *head = inp + (size_t)b * T * C3 + (size_t)h * hs;
             const float *next = h + 1 < H ? head + hs : b + 1 < B ? inp + (size_t)(b + 1) * T * C3 : NULL;
             attention_forward_head(out + (size_t)b * T * D + (size_t)h * hs, att + ((size_t)b * H + h) * T * T, head,
-                                   next, buf, T, D, hs, scale);
+                                   next, scratch, T, D, hs, scale);
         }
-    free(buf);
 }
 
 /* g[0..t] = a * (g - <a, g>) * scale, zeros in g[t+1..ncol-1]; a is the att
@@ -511,11 +503,6 @@ static void attention_backward_head(float *dinp, const float *dout, const float 
 void attention_backward(float *dinp, float *scratch, const float *dout, const float *inp, const float *att,
                         int B, int T, int D, int H) {
     int hs = D / H;
-    float *buf = bwd_buf_floats(T, hs) > ATT_BUF_FLOATS ? NULL : att_block(bwd_buf_floats(T, hs));
-    if (!buf) {
-        attention_backward_ref(dinp, scratch, dout, inp, att, B, T, D, H);
-        return;
-    }
     float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = 3 * (size_t)D;
     for (int b = 0; b < B; b++)
@@ -525,8 +512,7 @@ void attention_backward(float *dinp, float *scratch, const float *dout, const fl
             int last = b + 1 == B && h + 1 == H;
             size_t in2 = h + 1 < H ? in + hs : (size_t)(b + 1) * T * C3, o2 = h + 1 < H ? o + hs : (size_t)(b + 1) * T * D;
             attention_backward_head(dinp + in, dout + o, inp + in, att + ((size_t)b * H + h) * T * T,
-                                    last ? NULL : dinp + in2, last ? NULL : dout + o2, last ? NULL : inp + in2, buf, T,
-                                    D, hs, scale);
+                                    last ? NULL : dinp + in2, last ? NULL : dout + o2, last ? NULL : inp + in2, scratch,
+                                    T, D, hs, scale);
         }
-    free(buf);
 }

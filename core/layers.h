@@ -8,6 +8,8 @@
 #ifndef SB_LAYERS_H
 #define SB_LAYERS_H
 
+#include <stddef.h>
+
 /* out[b][t][:] = wte[inp[b][t]][:] + wpe[t][:] */
 void encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int B, int T, int D);
 /* dwte[inp] += dout, dwpe[t] += dout (both accumulate) */
@@ -27,13 +29,17 @@ void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const flo
                             const float *weight, const float *mean, const float *rstd, int N, int D);
 
 /* Causal multi-head attention. inp is qkv[B][T][3D] (q, k, v); out[B][T][D];
- * att[B][H][T][T] keeps the softmax weights (row t uses columns 0..t). */
-void attention_forward(float *out, float *att, const float *inp, int B, int T, int D, int H);
-/* dinp (dqkv) is overwritten; scratch holds 2*T floats. */
+ * att[B][H][T][T] keeps the softmax weights (row t uses columns 0..t).
+ * scratch: attention_scratch_floats(T, D, H) floats, overwritten. */
+void attention_forward(float *out, float *att, float *scratch, const float *inp, int B, int T, int D, int H);
+/* dinp (dqkv) is overwritten; scratch as for forward. */
 void attention_backward(float *dinp, float *scratch, const float *dout, const float *inp, const float *att,
                         int B, int T, int D, int H);
+/* Floats of scratch the two above need for sequences of up to T tokens (at
+ * least 2 T, what the backward reference needs). */
+size_t attention_scratch_floats(int T, int D, int H);
 /* The plain references (libm expf) of the two above (core/attention.c); the
- * fast backward leaves scratch alone unless it falls back to the reference. */
+ * backward reference uses 2 T floats of scratch. */
 void attention_forward_ref(float *out, float *att, const float *inp, int B, int T, int D, int H);
 void attention_backward_ref(float *dinp, float *scratch, const float *dout, const float *inp, const float *att,
                             int B, int T, int D, int H);

@@ -33,12 +33,15 @@
     X(losses, (B) * (T)) X(dlnf, (B) * (T) * (D)) X(dwte, (V) * (D))                                    \
     X(dresidual, (B) * (T) * (D)) X(dln, (B) * (T) * (D)) X(datty, (B) * (T) * (D))                    \
     X(dqkv, (B) * (T) * 3 * (D)) X(dfch, (B) * (T) * 4 * (D)) X(dfch_gelu, (B) * (T) * 4 * (D))        \
-    X(dscratch, 2 * (T)) X(mm_scratch, MATMUL_SCRATCH_FLOATS)
+    X(att_scratch, attention_scratch_floats((int)(T), (int)(D), (int)(H))) X(mm_scratch, MATMUL_SCRATCH_FLOATS)
+
+/* Each buffer starts on a 64-byte line (16 floats) of the one allocation. */
+static size_t ws_round(size_t floats) { return (floats + 15) / 16 * 16; }
 
 static size_t workspace_floats(const ModelConfig *c, size_t B, size_t T) {
     size_t D = (size_t)c->D, L = (size_t)c->L, H = (size_t)c->H, V = (size_t)c->V, n = 0;
     /* a layer-less model still gets one set of per-layer buffers' worth of nothing */
-#define WS_COUNT(name, size) n += (size);
+#define WS_COUNT(name, size) n += ws_round(size);
     WS_FIELDS(WS_COUNT, B, T, D, L, H, V)
 #undef WS_COUNT
     return n;
@@ -69,7 +72,7 @@ sb_status workspace_init(Workspace *ws, const ModelConfig *c, int B, int T, sb_e
     size_t D = (size_t)c->D, L = (size_t)c->L, H = (size_t)c->H, V = (size_t)c->V;
     size_t Bs = (size_t)B, Ts = (size_t)T;
     float *p = mem;
-#define WS_ASSIGN(name, size) ws->name = p; p += (size);
+#define WS_ASSIGN(name, size) ws->name = p; p += ws_round(size);
     WS_FIELDS(WS_ASSIGN, Bs, Ts, D, L, H, V)
 #undef WS_ASSIGN
     return SB_OK;
@@ -168,7 +171,7 @@ float model_forward(Workspace *ws, const float *params, const int *inputs, const
         LayerActs a = layer_acts(ws, l);
         layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, x, w.ln1_w, w.ln1_b, N, D);
         matmul_forward(a.qkv, ws->mm_scratch, a.ln1, w.qkv_w, w.qkv_b, N, D, 3 * D);
-        attention_forward(a.atty, a.att, a.qkv, b, t, D, H);
+        attention_forward(a.atty, a.att, ws->att_scratch, a.qkv, b, t, D, H);
         matmul_forward(ws->dln, ws->mm_scratch, a.atty, w.proj_w, w.proj_b, N, D, D); /* dln: free until backward */
         residual_forward(a.residual2, x, ws->dln, N * D);
         layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2_w, w.ln2_b, N, D);
@@ -223,7 +226,7 @@ void model_backward(float *grads, Workspace *ws, const float *params) {
                            a.ln2_rstd, N, D);
         /* dresidual now holds d(residual2): into x and the attention branch. */
         matmul_backward(ws->datty, dw.proj_w, dw.proj_b, ws->mm_scratch, ws->dresidual, a.atty, w.proj_w, N, D, D);
-        attention_backward(ws->dqkv, ws->dscratch, ws->datty, a.qkv, a.att, b, t, D, H);
+        attention_backward(ws->dqkv, ws->att_scratch, ws->datty, a.qkv, a.att, b, t, D, H);
         matmul_backward(ws->dln, dw.qkv_w, dw.qkv_b, ws->mm_scratch, ws->dqkv, a.ln1, w.qkv_w, N, D, 3 * D);
         layernorm_backward(ws->dresidual, dw.ln1_w, dw.ln1_b, ws->dln, x, w.ln1_w, a.ln1_mean, a.ln1_rstd,
                            N, D);

@@ -45,7 +45,7 @@ typedef struct {
     float *dresidual, *dln, *datty;      /* [B][T][D] each */
     float *dqkv;                         /* [B][T][3D] */
     float *dfch, *dfch_gelu;             /* [B][T][4D] each */
-    float *dscratch;                     /* [2T] */
+    float *att_scratch;                  /* attention_scratch_floats(T, D, H): attention's blocks */
     float *mm_scratch;                   /* MATMUL_SCRATCH_FLOATS: the matmul's packed panels */
 } Workspace;
 

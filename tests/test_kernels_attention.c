@@ -4,8 +4,10 @@
  * Attention runs at head sizes 1, 3, 5, 16, 17, 32, 33 crossed with
  * T = 1, 2, 7, 64, 128 (H from 1 to 8 and B from 1 to 3 in rotation), so every
  * tail length class of both the key axis and the head axis is hit, plus two
- * shapes whose blocks are too big for the fast path's stack buffer (one falls
- * back in backward only, one in both). LayerNorm runs at D = 1, 3, 5, 15, 16,
+ * large shapes (T = 128 with hs = 160, T = 300 with hs = 112) whose blocks
+ * once sent them to the reference. The scratch is exactly
+ * attention_scratch_floats long with a NaN guard after it, so a kernel that
+ * needs more than that size says is caught. LayerNorm runs at D = 1, 3, 5, 15, 16,
  * 17, 32, 33, 64, 256, 257 with N = 1, 3, 7. Outputs start as NaN with NaN
  * guards after the end, so a skipped element fails the comparison and a write
  * past the end is caught; a wrong causal mask or a skipped tail changes
@@ -74,8 +76,7 @@ static const int HEAD_SIZES[] = {1, 3, 5, 16, 17, 32, 33};
 static const int TS[] = {1, 2, 7, 64, 128};
 #define NHS ((int)(sizeof(HEAD_SIZES) / sizeof(HEAD_SIZES[0])))
 #define NTS ((int)(sizeof(TS) / sizeof(TS[0])))
-/* too big for the stack buffer: T=128 hs=160 falls back in backward only,
- * T=300 hs=112 in both */
+/* large blocks: about 4 T hs floats of scratch in backward */
 static const AttShape BIG[] = {{1, 128, 160, 1}, {1, 300, 112, 1}};
 #define NBIG ((int)(sizeof(BIG) / sizeof(BIG[0])))
 #define NSHAPES (NHS * NTS + NBIG)
@@ -96,12 +97,15 @@ static void check_attention_forward(AttShape s, uint64_t seed, float *worst) {
     float *inp = random_buffer(nin, -2.0f, 2.0f, seed);
     float *out_ref = kb_nan_buffer(nout), *att_ref = kb_nan_buffer(natt);
     float *out = kb_nan_buffer(nout), *att = kb_nan_buffer(natt);
+    size_t nscr = attention_scratch_floats(T, D, H);
+    float *scratch = kb_nan_buffer(nscr + 1);
     attention_forward_ref(out_ref, att_ref, inp, B, T, D, H);
-    attention_forward(out, att, inp, B, T, D, H);
+    attention_forward(out, att, scratch, inp, B, T, D, H);
     check_close("attention_forward att", att, att_ref, natt, worst);
     check_close("attention_forward out", out, out_ref, nout, worst);
     kb_assert_guard_intact(out, nout);
     kb_assert_guard_intact(att, natt);
+    kb_assert_guard_intact(scratch, nscr + 1);
     for (size_t row = 0; row < (size_t)B * H * T; row++) {
         int t = (int)(row % (size_t)T);
         const float *a = att + row * T;
@@ -112,16 +116,18 @@ static void check_attention_forward(AttShape s, uint64_t seed, float *worst) {
     }
     /* determinism: again, and with every buffer one float further on */
     float *out2 = kb_nan_buffer(nout + 1), *att2 = kb_nan_buffer(natt + 1);
-    attention_forward(out2, att2, inp, B, T, D, H);
+    attention_forward(out2, att2, scratch, inp, B, T, D, H);
     assert_memory_equal(out, out2, nout * sizeof(float));
     assert_memory_equal(att, att2, natt * sizeof(float));
     float *inp_s = shifted_copy(inp, nin, 1);
-    attention_forward(out2 + 1, att2 + 1, inp_s + 1, B, T, D, H);
+    attention_forward(out2 + 1, att2 + 1, scratch + 1, inp_s + 1, B, T, D, H);
+    kb_assert_guard_intact(scratch, nscr + 1);
     assert_memory_equal(out, out2 + 1, nout * sizeof(float));
     assert_memory_equal(att, att2 + 1, natt * sizeof(float));
     free(inp_s);
     free(out2);
     free(att2);
+    free(scratch);
     free(inp);
     free(out_ref);
     free(att_ref);
@@ -143,20 +149,22 @@ static void check_attention_backward(AttShape s, uint64_t seed, float *worst) {
     float *dout = random_buffer(nout, -1.0f, 1.0f, seed + 7);
     float *out = kb_nan_buffer(nout), *att = kb_nan_buffer(natt);
     attention_forward_ref(out, att, inp, B, T, D, H); /* both backwards see the same att */
-    float *scratch = kb_nan_buffer(2 * (size_t)T);
+    size_t nscr = attention_scratch_floats(T, D, H);
+    float *scratch = kb_nan_buffer(nscr + 3);
     float *dinp_ref = kb_nan_buffer(nin), *dinp = kb_nan_buffer(nin);
     attention_backward_ref(dinp_ref, scratch, dout, inp, att, B, T, D, H);
     attention_backward(dinp, scratch, dout, inp, att, B, T, D, H);
     check_close("attention_backward dinp", dinp, dinp_ref, nin, worst);
     kb_assert_guard_intact(dinp, nin);
-    kb_assert_guard_intact(scratch, 2 * (size_t)T);
+    kb_assert_guard_intact(scratch, nscr + 3);
     float *dinp2 = kb_nan_buffer(nin + 3);
     attention_backward(dinp2, scratch, dout, inp, att, B, T, D, H);
     assert_memory_equal(dinp, dinp2, nin * sizeof(float));
     float *inp_s = shifted_copy(inp, nin, 1), *dout_s = shifted_copy(dout, nout, 2),
           *att_s = shifted_copy(att, natt, 3);
-    attention_backward(dinp2 + 3, scratch, dout_s + 2, inp_s + 1, att_s + 3, B, T, D, H);
+    attention_backward(dinp2 + 3, scratch + 3, dout_s + 2, inp_s + 1, att_s + 3, B, T, D, H);
     assert_memory_equal(dinp, dinp2 + 3, nin * sizeof(float));
+    kb_assert_guard_intact(scratch, nscr + 3);
     free(inp_s);
     free(dout_s);
     free(att_s);
@@ -186,7 +194,9 @@ static void test_attention_causal_uniform(void **state) {
     float *inp = calloc((size_t)T * 3 * D, sizeof(float));
     for (int t = 0; t < T; t++) inp[(size_t)t * 3 * D + 2 * D + t] = 1.0f;
     float *out = kb_nan_buffer((size_t)T * D), *att = kb_nan_buffer((size_t)T * T);
-    attention_forward(out, att, inp, 1, T, D, 1);
+    float *scratch = kb_nan_buffer(attention_scratch_floats(T, D, 1));
+    attention_forward(out, att, scratch, inp, 1, T, D, 1);
+    free(scratch);
     for (int t = 0; t < T; t++)
         for (int j = 0; j < D; j++) {
             float want = j <= t ? 1.0f / (float)(t + 1) : 0.0f;
