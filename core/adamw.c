@@ -15,16 +15,19 @@ sb_status adamw_init(AdamW *opt, size_t n, AdamWConfig cfg, sb_error *err) {
     opt->cfg = cfg;
     opt->n = n;
     opt->step = 0;
-    opt->m = calloc(n, sizeof(float));
-    opt->v = calloc(n, sizeof(float));
+    /* not calloc: its pages may be untouched, and a memset after calloc (or
+     * after malloc, which GCC turns into calloc) is optimised away */
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    opt->m = aligned_alloc(64, bytes ? bytes : 64);
+    opt->v = aligned_alloc(64, bytes ? bytes : 64);
     if (!opt->m || !opt->v) {
         adamw_free(opt);
         return sb_fail(err, SB_ENOMEM, "cannot allocate AdamW state for %zu parameters", n);
     }
-    /* calloc may hand out untouched zero pages: write them now, so the first
-     * update does not page-fault inside a trainer's measured region */
-    memset(opt->m, 0, n * sizeof(float));
-    memset(opt->v, 0, n * sizeof(float));
+    /* every page written now, so the first update does not page-fault
+     * inside a trainer's measured region */
+    memset(opt->m, 0, bytes);
+    memset(opt->v, 0, bytes);
     return SB_OK;
 }
 

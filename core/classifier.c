@@ -5,8 +5,7 @@
  * floats (82 MB for the bench preset), far more than any cache. Written by
  * the product, read and rewritten by the softmax, again by its backward, and
  * read twice by the backward products, they made each thread stream about
- * half a gigabyte through memory per batch, and two threads on two cores
- * slowed each other down on that traffic. Here one block of CLASSIFIER_ROWS
+ * half a gigabyte through memory per batch. Here one block of CLASSIFIER_ROWS
  * rows goes through the whole chain - logits, softmax and loss, dlogits,
  * dlnf and the block's share of dwte - while it is in cache, and the next
  * block reuses the same buffer.

@@ -69,7 +69,7 @@ void softmax_crossentropy_backward_ref(float *probs, const int *targets, int N, 
 
 /* Rows of logits the fused classifier holds at once: CLASSIFIER_ROWS x V
  * floats of scratch (2.4 MB at V = 5005), a multiple of the matmul's 12-row
- * tile so no block leaves a ragged edge. */
+ * tile, so only a batch's last block can end in a partial tile. */
 #define CLASSIFIER_ROWS 120
 /* The tied classifier and its loss for training, forward and backward at
  * once (core/classifier.c): losses[N] = cross-entropy of softmax(lnf . wte^T)

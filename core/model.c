@@ -10,6 +10,7 @@
  * scratch buffers instead of a full copy of the activations. */
 #include "model.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,8 @@ float model_forward(Workspace *ws, const float *params, const int *inputs, const
 }
 
 void model_backward(float *grads, Workspace *ws, const float *params) {
+    /* dlnf and dwte come from the last forward: one with targets */
+    assert(ws->targets && "model_backward needs a forward with targets just before");
     const ModelConfig *c = &ws->cfg;
     int D = c->D, H = c->H, V = c->V, b = ws->b, t = ws->t, N = b * t;
     float *P = (float *)params;
