@@ -36,7 +36,7 @@ MPI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mpi/*.c))
 MPI_PROGRAM := $(BUILD)/sphere-bench-mpi
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all mpi test tsan bench bench-core bench-mpi report report-check compare clean help deps
+.PHONY: all mpi test tsan asan bench bench-core bench-mpi report report-check compare clean help deps
 
 all: $(PROGRAM)
 
@@ -52,9 +52,11 @@ help:
 	@echo "make compare A=RUN_A B=RUN_B  B against A per configuration: ratio, 95% interval, U test, verdict"
 	@echo "                (FAIL_ABOVE=PCT: exit 1 on a resolved slowdown beyond PCT %)"
 	@echo "make tsan       run the threaded trainers' tests under ThreadSanitizer (build-tsan/)"
+	@echo "make asan       run the in-process tests under AddressSanitizer and UBSan (build-asan/)"
 	@echo "make deps       install (as root) or list the Debian packages needed"
 	@echo "make clean      remove $(BUILD)/"
-	@echo "variables: CC, ARCH (default -march=native), OPT (default -O3), BUILD"
+	@echo "variables: CC, ARCH (default -march=native), OPT (default -O3; below -O2 GCC does not fuse"
+	@echo "           the matmul's multiply-adds, and test_matmul's bitwise check against fmaf fails), BUILD"
 
 deps: $(DEPS_OK)
 $(DEPS_OK): scripts/deps.sh
@@ -109,6 +111,22 @@ tsan: $(DEPS_OK)
 	@for t in $(TSAN_TESTS); do echo "== tsan $$t"; \
 		TSAN_OPTIONS=halt_on_error=1 TEST_TMPDIR=build-tsan/tmp build-tsan/tests/$$t || exit 1; done
 	@echo "make tsan: no data race reported"
+
+# The tests that run in one process (no spawned binary), under AddressSanitizer
+# and UndefinedBehaviorSanitizer (any report fails), in their own build tree.
+# -O2, not -O1: the matmul's bitwise test needs GCC's FMA contraction.
+ASAN_TESTS := test_adamw test_batch_sum test_checkpoint test_classifier test_corpus test_flat test_json_read \
+	test_json_write test_kernels_attention test_kernels_pointwise test_matmul test_model test_path test_plan \
+	test_reduce test_ref_model test_safe_file test_schedule test_serial test_sharded test_sphere test_stats \
+	test_tokenizer test_tokens test_trace test_trainer test_trainer_barrier test_trainer_waiter
+asan: $(DEPS_OK)
+	$(MAKE) BUILD=build-asan OPT=-O2 \
+		CFLAGS="-O2 -g $(ARCH) -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+		$(addprefix build-asan/tests/,$(ASAN_TESTS))
+	@mkdir -p build-asan/tmp
+	@for t in $(ASAN_TESTS); do echo "== asan $$t"; \
+		TEST_TMPDIR=build-asan/tmp build-asan/tests/$$t || exit 1; done
+	@echo "make asan: no memory error, leak or undefined behaviour reported"
 
 # make bench: the main job. QUICK=1 for the small version; BENCH_ARGS for
 # anything else `sphere-bench help bench` lists (e.g. BENCH_ARGS="--pin").
@@ -167,6 +185,6 @@ compare:
 	python3 report/compare.py "$(A)" "$(B)" $(if $(FAIL_ABOVE),--fail-above $(FAIL_ABOVE))
 
 clean:
-	rm -rf $(BUILD) build-tsan
+	rm -rf $(BUILD) build-tsan build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
