@@ -106,8 +106,8 @@ static void run_kernel(Bench *b, int id) {
         break;
     case K_MATMUL: all_matmuls(b); break;
     case K_CLASSIFIER:
-        classifier_forward_backward(ws->dlnf, ws->dwte, ws->losses, ws->logits, ws->mm_scratch, ws->lnf, b->params,
-                                    b->targets, N, D, V);
+        classifier_forward_backward(ws->dlnf, ws->dwte, ws->losses, ws->logits, ws->wte_packed, ws->mm_scratch,
+                                    ws->lnf, b->params, b->targets, N, D, V);
         break;
     case K_ATT_FWD: attention_forward(ws->atty, ws->att, ws->att_scratch, ws->qkv, b->B, b->T, D, c->H); break;
     case K_ATT_BWD:

@@ -8,7 +8,8 @@
  * half a gigabyte through memory per batch. Here one block of CLASSIFIER_ROWS
  * rows goes through the whole chain - logits, softmax and loss, dlogits,
  * dlnf and the block's share of dwte - while it is in cache, and the next
- * block reuses the same buffer.
+ * block reuses the same buffer. wte is packed into the matmul's panels once
+ * per call, not once per block and product (matmul_pack_weight).
  *
  * The result is bitwise what the unfused chain over all rows gives: every
  * row's logits, softmax, loss and dlnf depend on that row alone, and
@@ -22,16 +23,18 @@
 
 #include "matmul.h"
 
-void classifier_forward_backward(float *dlnf, float *dwte, float *losses, float *logits, float *mm_scratch,
-                                 const float *lnf, const float *wte, const int *targets, int N, int D, int V) {
+void classifier_forward_backward(float *dlnf, float *dwte, float *losses, float *logits, float *wte_packed,
+                                 float *mm_scratch, const float *lnf, const float *wte, const int *targets, int N, int D,
+                                 int V) {
     memset(dwte, 0, sizeof(float) * (size_t)V * D);
+    matmul_pack_weight(wte_packed, wte, D, V);
     for (int r0 = 0; r0 < N; r0 += CLASSIFIER_ROWS) {
         int rows = N - r0 < CLASSIFIER_ROWS ? N - r0 : CLASSIFIER_ROWS;
         const float *x = lnf + (size_t)r0 * D;
-        matmul_forward(logits, mm_scratch, x, wte, NULL, rows, D, V);
+        matmul_forward_packed(logits, mm_scratch, x, wte, wte_packed, NULL, rows, D, V);
         softmax_crossentropy_forward(logits, losses + r0, targets + r0, rows, V);
         softmax_crossentropy_backward(logits, targets + r0, rows, V, N);
-        matmul_backward(dlnf + (size_t)r0 * D, dwte, NULL, mm_scratch, logits, x, wte, rows, D, V);
+        matmul_backward_packed(dlnf + (size_t)r0 * D, dwte, NULL, mm_scratch, logits, x, wte, wte_packed, rows, D, V);
     }
 }
 

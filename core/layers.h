@@ -75,11 +75,13 @@ void softmax_crossentropy_backward_ref(float *probs, const int *targets, int N, 
  * once (core/classifier.c): losses[N] = cross-entropy of softmax(lnf . wte^T)
  * at targets; dlnf[N][D] = d(mean loss)/d(lnf), overwritten; dwte[V][D] =
  * the classifier's share of d(mean loss)/d(wte), overwritten. logits is
- * min(N, CLASSIFIER_ROWS) x V floats of scratch, mm_scratch the matmul's.
+ * min(N, CLASSIFIER_ROWS) x V floats of scratch, wte_packed
+ * matmul_packed_floats(D, V) floats of scratch, mm_scratch the matmul's.
  * Bitwise the unfused chain (matmul_forward, softmax_crossentropy_forward
  * and _backward, matmul_backward) over all N rows. */
-void classifier_forward_backward(float *dlnf, float *dwte, float *losses, float *logits, float *mm_scratch,
-                                 const float *lnf, const float *wte, const int *targets, int N, int D, int V);
+void classifier_forward_backward(float *dlnf, float *dwte, float *losses, float *logits, float *wte_packed,
+                                 float *mm_scratch, const float *lnf, const float *wte, const int *targets, int N, int D,
+                                 int V);
 /* probs[N][V] = softmax(lnf . wte^T) for N rows, without a loss: sampling. */
 void classifier_probs(float *probs, float *mm_scratch, const float *lnf, const float *wte, int N, int D, int V);
 

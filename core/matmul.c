@@ -109,15 +109,46 @@ static void pack_b(float *Bp, const float *B, size_t b_rs, size_t b_cs, int kc, 
     }
 }
 
-/* C[M][N] (row stride ldc) += A . B, A(i,k) = A[i a_rs + k a_cs], B(k,j) = B[k b_rs + j b_cs]. */
-static void gemm_acc(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t b_rs,
-                     size_t b_cs, int M, int N, int K, float *scratch) {
-    float *Ap = scratch, *Bp = scratch + MC * KC;
+/* Floats of one packed kc x nc block of B: whole NR-column panels. */
+static size_t packed_block_floats(int kc, int nc) { return (size_t)kc * (size_t)((nc + NR - 1) / NR) * NR; }
+
+/* Floats of all of B (K x N) packed block by block, in gemm_acc's order. */
+static size_t packed_b_floats(int K, int N) {
+    size_t n = 0;
+    for (int jc = 0; jc < N; jc += NC)
+        n += packed_block_floats(K, N - jc < NC ? N - jc : NC); /* its K blocks hold K rows in all */
+    return n;
+}
+
+/* dst <- every block of B as gemm_acc packs them, one after another in the
+ * order it visits them (jc, then pc). */
+static void pack_b_all(float *dst, const float *B, size_t b_rs, size_t b_cs, int K, int N) {
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
         for (int pc = 0; pc < K; pc += KC) {
             int kc = K - pc < KC ? K - pc : KC;
-            pack_b(Bp, B + (size_t)pc * b_rs + (size_t)jc * b_cs, b_rs, b_cs, kc, nc);
+            pack_b(dst, B + (size_t)pc * b_rs + (size_t)jc * b_cs, b_rs, b_cs, kc, nc);
+            dst += packed_block_floats(kc, nc);
+        }
+    }
+}
+
+/* C[M][N] (row stride ldc) += A . B, A(i,k) = A[i a_rs + k a_cs], B(k,j) = B[k b_rs + j b_cs].
+ * Bpre: B already packed by pack_b_all (B, b_rs and b_cs unused), or NULL. */
+static void gemm_acc(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t b_rs,
+                     size_t b_cs, const float *Bpre, int M, int N, int K, float *scratch) {
+    float *Ap = scratch, *Bpack = scratch + MC * KC;
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
+            const float *Bp = Bpack;
+            if (Bpre) {
+                Bp = Bpre;
+                Bpre += packed_block_floats(kc, nc);
+            } else {
+                pack_b(Bpack, B + (size_t)pc * b_rs + (size_t)jc * b_cs, b_rs, b_cs, kc, nc);
+            }
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
                 pack_a(Ap, A + (size_t)ic * a_rs + (size_t)pc * a_cs, a_rs, a_cs, mc, kc);
@@ -139,8 +170,9 @@ static void gemm_acc(float *C, size_t ldc, const float *A, size_t a_rs, size_t a
     }
 }
 
-void matmul_forward(float *out, float *scratch, const float *inp, const float *weight, const float *bias, int N,
-                    int C, int OC) {
+/* out = bias + inp . W^T, W given as the weight or (packed != NULL) packed. */
+static void forward(float *out, float *scratch, const float *inp, const float *weight, const float *packed,
+                    const float *bias, int N, int C, int OC) {
     for (int n = 0; n < N; n++) {
         float *row = out + (size_t)n * OC;
         if (bias)
@@ -149,22 +181,52 @@ void matmul_forward(float *out, float *scratch, const float *inp, const float *w
             memset(row, 0, sizeof(float) * (size_t)OC);
     }
     /* B(k, j) = W[j][k]: rows of W are columns of B */
-    gemm_acc(out, (size_t)OC, inp, (size_t)C, 1, weight, 1, (size_t)C, N, OC, C, scratch);
+    gemm_acc(out, (size_t)OC, inp, (size_t)C, 1, weight, 1, (size_t)C, packed, N, OC, C, scratch);
 }
 
-void matmul_backward(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout, const float *inp,
-                     const float *weight, int N, int C, int OC) {
+void matmul_forward(float *out, float *scratch, const float *inp, const float *weight, const float *bias, int N,
+                    int C, int OC) {
+    forward(out, scratch, inp, weight, NULL, bias, N, C, OC);
+}
+
+/* matmul_backward with W given as the weight or (packed != NULL) packed for dinp. */
+static void backward(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout, const float *inp,
+                     const float *weight, const float *packed, int N, int C, int OC) {
     if (dinp) {
         memset(dinp, 0, sizeof(float) * (size_t)N * C);
-        gemm_acc(dinp, (size_t)C, dout, (size_t)OC, 1, weight, (size_t)C, 1, N, C, OC, scratch);
+        gemm_acc(dinp, (size_t)C, dout, (size_t)OC, 1, weight, (size_t)C, 1, packed, N, C, OC, scratch);
     }
     /* A(o, n) = dout[n][o]: dout read column-wise */
-    gemm_acc(dweight, (size_t)C, dout, 1, (size_t)OC, inp, (size_t)C, 1, OC, C, N, scratch);
+    gemm_acc(dweight, (size_t)C, dout, 1, (size_t)OC, inp, (size_t)C, 1, NULL, OC, C, N, scratch);
     if (dbias)
         for (int n = 0; n < N; n++) {
             const float *d = dout + (size_t)n * OC;
             for (int o = 0; o < OC; o++) dbias[o] += d[o];
         }
+}
+
+void matmul_backward(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout, const float *inp,
+                     const float *weight, int N, int C, int OC) {
+    backward(dinp, dweight, dbias, scratch, dout, inp, weight, NULL, N, C, OC);
+}
+
+/* The forward layout (B = W^T: K = C, N = OC), then the dinp layout (B = W:
+ * K = OC, N = C). */
+size_t matmul_packed_floats(int C, int OC) { return packed_b_floats(C, OC) + packed_b_floats(OC, C); }
+
+void matmul_pack_weight(float *packed, const float *weight, int C, int OC) {
+    pack_b_all(packed, weight, 1, (size_t)C, C, OC);
+    pack_b_all(packed + packed_b_floats(C, OC), weight, (size_t)C, 1, OC, C);
+}
+
+void matmul_forward_packed(float *out, float *scratch, const float *inp, const float *weight, const float *packed,
+                           const float *bias, int N, int C, int OC) {
+    forward(out, scratch, inp, weight, packed, bias, N, C, OC);
+}
+
+void matmul_backward_packed(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout,
+                            const float *inp, const float *weight, const float *packed, int N, int C, int OC) {
+    backward(dinp, dweight, dbias, scratch, dout, inp, weight, packed + packed_b_floats(C, OC), N, C, OC);
 }
 
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N, int C,

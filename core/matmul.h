@@ -9,6 +9,8 @@
 #ifndef SB_MATMUL_H
 #define SB_MATMUL_H
 
+#include <stddef.h>
+
 /* Floats of scratch the products need for their packed panels, whatever the
  * sizes (one per thread: each workspace has its own). */
 #define MATMUL_SCRATCH_FLOATS (120 * 256 + 256 * 512)
@@ -22,6 +24,18 @@ void matmul_forward(float *out, float *scratch, const float *inp, const float *w
  * dweight[OC][C] += dout^T . inp, dbias[OC] += column sums of dout (may be NULL). */
 void matmul_backward(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout, const float *inp,
                      const float *weight, int N, int C, int OC);
+
+/* A weight used by many products in a row (the classifier's, block after
+ * block) can be packed once: matmul_packed_floats(C, OC) floats, written by
+ * matmul_pack_weight, then read by the _packed products instead of packing
+ * W again in each call. Same results, bit for bit, as the unpacked calls
+ * (the arithmetic is unchanged; only where the panels come from). */
+size_t matmul_packed_floats(int C, int OC);
+void matmul_pack_weight(float *packed, const float *weight, int C, int OC);
+void matmul_forward_packed(float *out, float *scratch, const float *inp, const float *weight, const float *packed,
+                           const float *bias, int N, int C, int OC);
+void matmul_backward_packed(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout,
+                            const float *inp, const float *weight, const float *packed, int N, int C, int OC);
 
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
                         int OC);

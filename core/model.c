@@ -32,6 +32,7 @@
     X(lnf, (B) * (T) * (D)) X(lnf_mean, (B) * (T)) X(lnf_rstd, (B) * (T))                              \
     X(logits, ((B) * (T) < CLASSIFIER_ROWS ? (B) * (T) : CLASSIFIER_ROWS) * (V)) X(probs, (B) * (V))    \
     X(losses, (B) * (T)) X(dlnf, (B) * (T) * (D)) X(dwte, (V) * (D))                                    \
+    X(wte_packed, matmul_packed_floats((int)(D), (int)(V)))                                              \
     X(dresidual, (B) * (T) * (D)) X(dln, (B) * (T) * (D)) X(datty, (B) * (T) * (D))                    \
     X(dqkv, (B) * (T) * 3 * (D)) X(dfch, (B) * (T) * 4 * (D)) X(dfch_gelu, (B) * (T) * 4 * (D))        \
     X(att_scratch, attention_scratch_floats((int)(T), (int)(D), (int)(H))) X(mm_scratch, MATMUL_SCRATCH_FLOATS)
@@ -191,8 +192,8 @@ float model_forward(Workspace *ws, const float *params, const int *inputs, const
     }
     /* the classifier's backward runs here, block by block while its logits
      * are in cache (core/classifier.c); model_backward takes dlnf and dwte */
-    classifier_forward_backward(ws->dlnf, ws->dwte, ws->losses, ws->logits, ws->mm_scratch, ws->lnf, m.wte, targets,
-                                N, D, V);
+    classifier_forward_backward(ws->dlnf, ws->dwte, ws->losses, ws->logits, ws->wte_packed, ws->mm_scratch, ws->lnf,
+                                m.wte, targets, N, D, V);
     double sum = 0.0;
     for (int i = 0; i < N; i++) sum += ws->losses[i];
     return (float)(sum / N);

@@ -41,6 +41,7 @@ typedef struct {
     float *losses;                       /* [B][T] */
     float *dlnf;                         /* [B][T][D]: d(loss)/d(lnf), left by forward for backward */
     float *dwte;                         /* [V][D]: the classifier's share of d(loss)/d(wte), likewise */
+    float *wte_packed;                   /* matmul_packed_floats(D, V): wte in the matmul's panels */
     /* backward scratch, reused layer after layer */
     float *dresidual, *dln, *datty;      /* [B][T][D] each */
     float *dqkv;                         /* [B][T][3D] */

@@ -7,7 +7,9 @@
  * plain loop over k of fused multiply-adds (fmaf) where the target has FMA,
  * or of a multiply then an add where it has not. That is what keeps training
  * bitwise reproducible whatever the blocking; the double-precision
- * references of matmul_*_ref check the values. */
+ * references of matmul_*_ref check the values. The _packed products, with
+ * the weight packed once by matmul_pack_weight, must give the same bits, and
+ * the packing must stay inside matmul_packed_floats (a guard after it). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +88,21 @@ static void test_blocked_equals_plain_loop_bitwise(void **state) {
         plain_backward(di2, dw2, dout, inp, w, N, C, OC);
         assert_memory_equal(di1, di2, sizeof(float) * N * C);
         assert_memory_equal(dw1, dw2, sizeof(float) * OC * C);
+        /* the same products from a weight packed once */
+        size_t np = matmul_packed_floats(C, OC);
+        float *packed = malloc(sizeof(float) * (np + 16));
+        for (int g = 0; g < 16; g++) packed[np + (size_t)g] = -7.0f;
+        matmul_pack_weight(packed, w, C, OC);
+        for (int g = 0; g < 16; g++) assert_true(packed[np + (size_t)g] == -7.0f);
+        matmul_forward_packed(o1, scratch, inp, w, packed, bias, N, C, OC);
+        assert_memory_equal(o1, o2, sizeof(float) * N * OC);
+        float *dw3 = malloc(sizeof(float) * OC * C);
+        memcpy(dw3, dw2, sizeof(float) * OC * C);
+        matmul_backward_packed(di1, dw3, NULL, scratch, dout, inp, w, packed, N, C, OC);
+        plain_backward(di2, dw2, dout, inp, w, N, C, OC);
+        assert_memory_equal(di1, di2, sizeof(float) * N * C);
+        assert_memory_equal(dw3, dw2, sizeof(float) * OC * C);
+        free(packed); free(dw3);
         free(inp); free(w); free(bias); free(dout); free(o1); free(o2);
         free(di1); free(di2); free(dw1); free(dw2);
     }
