@@ -71,10 +71,33 @@ static void kernel_edge(float *C, size_t ldc, const float *Ap, const float *Bp, 
     for (int i = 0; i < rows; i++) memcpy(C + i * ldc, tile + i * NR, sizeof(float) * (size_t)cols);
 }
 
-/* Ap <- the mc x kc block of A at (i0, k0), as ceil(mc / MR) panels of kc x MR. */
+/* Ap <- the mc x kc block of A at (i0, k0), as ceil(mc / MR) panels of kc x MR.
+ * Whole panels take fixed-length copies (a profile showed the row-count
+ * compares of the general loop); only the last, partial one is padded. */
 static void pack_a(float *Ap, const float *A, size_t a_rs, size_t a_cs, int mc, int kc) {
     for (int p = 0; p < mc; p += MR) {
         int rows = mc - p < MR ? mc - p : MR;
+        if (rows == MR && a_rs == 1) { /* A read column-wise (dout^T): MR floats in a row per k */
+            for (int k = 0; k < kc; k++) memcpy(Ap + (size_t)k * MR, A + (size_t)p + (size_t)k * a_cs, sizeof(float) * MR);
+            Ap += (size_t)kc * MR;
+            continue;
+        }
+        if (rows == MR && a_cs == 1) { /* A row-major (dout): each row read along k, written down the panel */
+            for (int i = 0; i < MR; i++) {
+                const float *a = A + (size_t)(p + i) * a_rs;
+                for (int k = 0; k < kc; k++) Ap[(size_t)k * MR + i] = a[k];
+            }
+            Ap += (size_t)kc * MR;
+            continue;
+        }
+        if (rows == MR) {
+            for (int k = 0; k < kc; k++) {
+                const float *a = A + (size_t)p * a_rs + (size_t)k * a_cs;
+                for (int i = 0; i < MR; i++) Ap[i] = a[(size_t)i * a_rs];
+                Ap += MR;
+            }
+            continue;
+        }
         for (int k = 0; k < kc; k++) {
             const float *a = A + (size_t)p * a_rs + (size_t)k * a_cs;
             int i = 0;
