@@ -87,8 +87,12 @@ def section_scaling(run, plots):
         cs = [c for c in sweep if c["variant"] == v and isnum(c["speedup_vs_serial"])]
         best = max(cs, key=lambda c: c["speedup_vs_serial"]) if cs else None
         at_cores = run.config("sweep", v, threads=cores)
-        s = (f"- **{v}**: Amdahl serial fraction f = {num(f, 2)} from {n} points (p ≤ {cores})"
-             + (f", bound 1/f = {times(1 / f)}" if isnum(f) and f > 0 else "") + ". ")
+        if isnum(f) and f >= 1:  # no faster than serial: no fraction of the work ran in parallel
+            s = (f"- **{v}**: no Amdahl fit (the fit's serial fraction f = {num(f, 2)} from {n} points "
+                 f"(p ≤ {cores}) is not below 1: these runs were no faster than serial). ")
+        else:
+            s = (f"- **{v}**: Amdahl serial fraction f = {num(f, 2)} from {n} points (p ≤ {cores})"
+                 + (f", bound 1/f = {times(1 / f)}" if isnum(f) and f > 0 else "") + ". ")
         if best:
             s += (f"Best median speedup {times(best['speedup_vs_serial'])} at {int(best['threads'])} threads"
                   + (" (oversubscribed)" if best["oversubscribed"] else "") + ". ")
