@@ -31,10 +31,10 @@ void classifier_forward_backward(float *dlnf, float *dwte, float *losses, float 
     for (int r0 = 0; r0 < N; r0 += CLASSIFIER_ROWS) {
         int rows = N - r0 < CLASSIFIER_ROWS ? N - r0 : CLASSIFIER_ROWS;
         const float *x = lnf + (size_t)r0 * D;
-        matmul_forward_packed(logits, mm_scratch, x, wte, wte_packed, NULL, rows, D, V);
+        matmul_forward_packed(logits, mm_scratch, x, wte_packed, NULL, rows, D, V);
         softmax_crossentropy_forward(logits, losses + r0, targets + r0, rows, V);
         softmax_crossentropy_backward(logits, targets + r0, rows, V, N);
-        matmul_backward_packed(dlnf + (size_t)r0 * D, dwte, NULL, mm_scratch, logits, x, wte, wte_packed, rows, D, V);
+        matmul_backward_packed(dlnf + (size_t)r0 * D, dwte, NULL, mm_scratch, logits, x, wte_packed, rows, D, V);
     }
 }
 

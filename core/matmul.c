@@ -242,14 +242,14 @@ void matmul_pack_weight(float *packed, const float *weight, int C, int OC) {
     pack_b_all(packed + packed_b_floats(C, OC), weight, (size_t)C, 1, OC, C);
 }
 
-void matmul_forward_packed(float *out, float *scratch, const float *inp, const float *weight, const float *packed,
-                           const float *bias, int N, int C, int OC) {
-    forward(out, scratch, inp, weight, packed, bias, N, C, OC);
+void matmul_forward_packed(float *out, float *scratch, const float *inp, const float *packed, const float *bias, int N,
+                           int C, int OC) {
+    forward(out, scratch, inp, NULL, packed, bias, N, C, OC);
 }
 
 void matmul_backward_packed(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout,
-                            const float *inp, const float *weight, const float *packed, int N, int C, int OC) {
-    backward(dinp, dweight, dbias, scratch, dout, inp, weight, packed + packed_b_floats(C, OC), N, C, OC);
+                            const float *inp, const float *packed, int N, int C, int OC) {
+    backward(dinp, dweight, dbias, scratch, dout, inp, NULL, packed + packed_b_floats(C, OC), N, C, OC);
 }
 
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N, int C,

@@ -32,10 +32,10 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, float *scratch, 
  * (the arithmetic is unchanged; only where the panels come from). */
 size_t matmul_packed_floats(int C, int OC);
 void matmul_pack_weight(float *packed, const float *weight, int C, int OC);
-void matmul_forward_packed(float *out, float *scratch, const float *inp, const float *weight, const float *packed,
-                           const float *bias, int N, int C, int OC);
+void matmul_forward_packed(float *out, float *scratch, const float *inp, const float *packed, const float *bias, int N,
+                           int C, int OC);
 void matmul_backward_packed(float *dinp, float *dweight, float *dbias, float *scratch, const float *dout,
-                            const float *inp, const float *weight, const float *packed, int N, int C, int OC);
+                            const float *inp, const float *packed, int N, int C, int OC);
 
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
                         int OC);

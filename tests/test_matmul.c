@@ -94,11 +94,11 @@ static void test_blocked_equals_plain_loop_bitwise(void **state) {
         for (int g = 0; g < 16; g++) packed[np + (size_t)g] = -7.0f;
         matmul_pack_weight(packed, w, C, OC);
         for (int g = 0; g < 16; g++) assert_true(packed[np + (size_t)g] == -7.0f);
-        matmul_forward_packed(o1, scratch, inp, w, packed, bias, N, C, OC);
+        matmul_forward_packed(o1, scratch, inp, packed, bias, N, C, OC);
         assert_memory_equal(o1, o2, sizeof(float) * N * OC);
         float *dw3 = malloc(sizeof(float) * OC * C);
         memcpy(dw3, dw2, sizeof(float) * OC * C);
-        matmul_backward_packed(di1, dw3, NULL, scratch, dout, inp, w, packed, N, C, OC);
+        matmul_backward_packed(di1, dw3, NULL, scratch, dout, inp, packed, N, C, OC);
         plain_backward(di2, dw2, dout, inp, w, N, C, OC);
         assert_memory_equal(di1, di2, sizeof(float) * N * C);
         assert_memory_equal(dw3, dw2, sizeof(float) * OC * C);
