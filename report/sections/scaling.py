@@ -38,7 +38,9 @@ def section_scaling(run, plots):
                          "yes" if c["oversubscribed"] else ""])
     table_path = plots.derive("scaling.csv", ["variant", "threads", "tokens_per_s", "speedup", "efficiency",
                                               "karp_flatt", "oversubscribed"], derived)
-    fit_str = " ".join("NaN" if not isnum(fits[v][0]) else repr(fits[v][0]) for v in variants)
+    # a serial fraction of 1 or more means no speedup at all: no fit to draw or state
+    holds = {v: isnum(fits[v][0]) and fits[v][0] < 1 for v in variants}
+    fit_str = " ".join(repr(fits[v][0]) if holds[v] else "NaN" for v in variants)
     rep_speedups = [r["tokens_per_s"] / serial_tps for r in run.runs_of("sweep") if isnum(r["tokens_per_s"])]
     ymax = max([float(cores)] + rep_speedups) * 1.5
     out.append(plots.add("scaling.gp", "scaling", runs="runs.csv", table=table_path, serial_tps=serial_tps,
@@ -87,7 +89,7 @@ def section_scaling(run, plots):
         cs = [c for c in sweep if c["variant"] == v and isnum(c["speedup_vs_serial"])]
         best = max(cs, key=lambda c: c["speedup_vs_serial"]) if cs else None
         at_cores = run.config("sweep", v, threads=cores)
-        if isnum(f) and f >= 1:  # no faster than serial: no fraction of the work ran in parallel
+        if isnum(f) and not holds[v]:
             s = (f"- **{v}**: no Amdahl fit (the fit's serial fraction f = {num(f, 2)} from {n} points "
                  f"(p ≤ {cores}) is not below 1: these runs were no faster than serial). ")
         else:
