@@ -14,7 +14,7 @@ CFLAGS  ?= $(OPT) $(ARCH) -g
 # function of the inputs for a given binary.
 # -fno-math-errno: nothing reads errno after a math call, and without it
 # sqrtf cannot be vectorised.
-WARN    := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -ffp-contract=fast -fno-math-errno
+WARN    := -std=c11 -Wall -Wextra -Werror -Wno-psabi -D_GNU_SOURCE -pthread -ffp-contract=fast -fno-math-errno
 # libpfm4 linked statically: the binary must run on a measurement machine
 # where libpfm4 cannot be installed. Only libpfm goes static; libc stays shared.
 LDLIBS  := -Wl,-Bstatic -lpfm -Wl,-Bdynamic -lm -pthread
