@@ -23,6 +23,7 @@
 #include "../core/layers.h"
 #include "../core/matmul.h"
 #include "../core/model.h"
+#include "../core/presets.h"
 #include "../core/reduce.h"
 #include "../core/rng.h"
 #include "../core/thread_clock.h"

@@ -14,7 +14,8 @@
 
 #include <stdio.h>
 
-#include "../core/config.h"
+#include "../core/model_shape.h"
+#include "../core/presets.h"
 #include "../core/error.h"
 #include "../core/json_write.h"
 #include "peak.h"

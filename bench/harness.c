@@ -168,7 +168,7 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
     rec->res = res;
     if ((st = keep_trace(rec, b, spec, &res, err))) goto out;
     rec->res.spans = NULL;
-    /* a run that reached its target ended early: res.batches counts the batches it took (trainer.c) */
+    /* a run that reached its target ended early: res.batches counts the batches it took (team.c) */
     rec->target_loss = vc.schedule.target_loss;
     rec->time_to_target_s = NAN;
     if (rec->target_loss > 0.0f && res.steps > 0 && res.step_loss[res.steps - 1] <= rec->target_loss)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/config.h"
+#include "../core/model_shape.h"
 #include "../variants/sphere.h"
 
 

@@ -34,6 +34,7 @@
 #include "../core/generate.h"
 #include "../core/model.h"
 #include "../core/path.h"
+#include "../core/presets.h"
 #include "../core/safe_file.h"
 #include "../core/tokenizer.h"
 #include "../dataset/cache.h"

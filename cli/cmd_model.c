@@ -5,6 +5,7 @@
 
 #include "../core/checkpoint.h"
 #include "../core/model.h"
+#include "../core/presets.h"
 #include "../core/safe_file.h"
 #include "../core/tokenizer.h"
 #include "../core/tokens.h"

@@ -12,6 +12,7 @@
 
 #include "../core/checkpoint.h"
 #include "../core/model.h"
+#include "../core/presets.h"
 #include "../core/safe_file.h"
 #include "../core/tokens.h"
 #include "../variants/variant.h"

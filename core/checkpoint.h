@@ -7,7 +7,7 @@
 #ifndef SB_CHECKPOINT_H
 #define SB_CHECKPOINT_H
 
-#include "config.h"
+#include "model_shape.h"
 #include "error.h"
 
 #define CHECKPOINT_MAGIC 20261124

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "model_shape.h"
 #include "error.h"
 #include "tokenizer.h"
 

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "model_shape.h"
 #include "error.h"
 
 typedef struct {

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "../core/reduce.h"
-#include "../variants/trainer.h"
+#include "../variants/team.h"
 #include "agree.h"
 
 enum { TAG_SUM = 1, TAG_PARAMS = 2 };
@@ -74,8 +74,8 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
     const RankNode *nd = &plan->node[rank];
     int fanin = plan->policy == POLICY_ALLREDUCE ? 0 : nd->n_children;
     long steps = train_step_count(batches, bps);
-    /* written inside the measured loop: every page touched now (trainer_alloc) */
-    float *own = trainer_alloc(sizeof(float) * n_params);
+    /* written inside the measured loop: every page touched now (team_alloc) */
+    float *own = team_alloc(sizeof(float) * n_params);
     float **child = calloc((size_t)fanin + 1, sizeof *child);
     int *peers = calloc((size_t)plan->ranks + 1, sizeof *peers);
     double *loss = calloc((size_t)steps, sizeof *loss);
@@ -85,7 +85,7 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
     }
     sb_status st = SB_OK;
     for (int c = 0; c < fanin && !st; c++)
-        if (!(child[c] = trainer_alloc(sizeof(float) * n_params)))
+        if (!(child[c] = team_alloc(sizeof(float) * n_params)))
             st = sb_fail(err, SB_ENOMEM, "out of memory for rank %d's %d children's sums", rank, fanin);
     int began = 0;
     if (!st) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../core/model.h"
+#include "../core/presets.h"
 
 sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) {
     const char *preset_name = cli_get(a, "--model");

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../bench/core_bench.h"
+#include "../core/presets.h"
 #include "../dataset/cache.h"
 #include "../bench/harness.h"
 #include "../bench/machine.h"

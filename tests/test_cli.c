@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 
 #include "../core/checkpoint.h"
-#include "../core/config.h"
+#include "../core/model_shape.h"
 #include "../core/tokenizer.h"
 #include "../variants/variant.h"
 #include "support/testutil.h"

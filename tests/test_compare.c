@@ -21,6 +21,7 @@
 
 #include "../bench/gbench_json.h"
 #include "../core/path.h"
+#include "../core/presets.h"
 #include "support/testutil.h"
 
 #define GBENCH_COMPARE "/usr/share/benchmark/compare.py"

@@ -28,6 +28,7 @@
 #include "../bench/results.h"
 #include "../core/model.h"
 #include "../core/path.h"
+#include "../core/presets.h"
 #include "support/testutil.h"
 #include "support/trainer_data.h"
 

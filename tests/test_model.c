@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/config.h"
+#include "../core/model_shape.h"
+#include "../core/presets.h"
 #include "../core/matmul.h"
 #include "../core/model.h"
 #include "../core/rng.h"

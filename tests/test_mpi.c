@@ -33,6 +33,7 @@
 
 #include "../core/checkpoint.h"
 #include "../core/model.h"
+#include "../core/presets.h"
 #include "../core/tokens.h"
 #include "../variants/serial.h"
 #include "../variants/sharded.h"

@@ -24,6 +24,7 @@
 
 #include "../bench/trace.h"
 #include "../core/model.h"
+#include "../core/presets.h"
 #include "../core/span_buffer.h"
 #include "../core/thread_clock.h"
 #include "../variants/variant.h"

@@ -1,5 +1,5 @@
 /* test_trainer.c - the registry of trainers and the checks of the skeleton
- * every trainer shares (variants/variant.c, variants/trainer.c).
+ * every trainer shares (variants/variant.c, variants/team.c).
  *
  * The names string is made from the same list as the registry: it must list
  * every registered trainer's name, in order, and find each. The skeleton's
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../variants/trainer.h"
+#include "../variants/team.h"
 #include "support/testutil.h"
 #include "support/trainer_data.h"
 
@@ -44,23 +44,23 @@ static void test_skeleton_checks(void **state) {
     TokenFile tf = td_random_tokens(32, 4, 2, 8, 1);
     VariantConfig c = td_config(&tf, tiny, 2, 8, 4, 0);
     sb_error err;
-    assert_int_equal(trainer_check_config(&c, "x", 2, "why", &err), SB_OK);
+    assert_int_equal(team_check_config(&c, "x", 2, "why", &err), SB_OK);
     static const int bad[] = {0, 1, -3, VARIANT_MAX_THREADS + 1};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         c.threads = bad[k];
-        assert_int_equal(trainer_check_config(&c, "x", 2, "why", &err), SB_ECONFIG);
+        assert_int_equal(team_check_config(&c, "x", 2, "why", &err), SB_ECONFIG);
         assert_contains(err.msg, "threads");
         assert_contains(err.msg, "why");
     }
     c.threads = 4;
     c.batches_per_step = -1;
-    assert_int_equal(trainer_check_config(&c, "x", 2, "why", &err), SB_ECONFIG);
+    assert_int_equal(team_check_config(&c, "x", 2, "why", &err), SB_ECONFIG);
     assert_contains(err.msg, "per step");
     c.batches_per_step = 0;
     c.model.H = 3; /* D=16 does not split into 3 heads */
-    assert_int_equal(trainer_check_config(&c, "x", 2, "why", &err), SB_ECONFIG);
-    assert_int_equal(trainer_check_memory("x", 4, 1e6, &err), SB_OK);
-    assert_int_equal(trainer_check_memory("x", 4, 1e18, &err), SB_ECONFIG);
+    assert_int_equal(team_check_config(&c, "x", 2, "why", &err), SB_ECONFIG);
+    assert_int_equal(team_check_memory("x", 4, 1e6, &err), SB_OK);
+    assert_int_equal(team_check_memory("x", 4, 1e18, &err), SB_ECONFIG);
     assert_contains(err.msg, "GB");
     assert_contains(err.msg, "fewer threads");
     free(tf.ids);

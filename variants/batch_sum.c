@@ -14,7 +14,7 @@
 #include "slot_pool.h"
 
 struct BatchSum {
-    Trainer t;
+    Team t;
     SlotPool pool;          /* slots, slices, workspaces, barrier */
     const float *params;
     uint64_t first;         /* the step's first batch (absolute) */
@@ -38,26 +38,26 @@ static void sum_step(BatchSum *s, int id, ThreadClock *clk) {
 /* Threads 1 .. K-1. */
 static void sum_thread(void *ctx, int id) {
     BatchSum *s = ctx;
-    ThreadClock *clk = trainer_thread_begin(&s->t, id, ROLE_WORKER, 0, PHASE_WAIT);
+    ThreadClock *clk = team_thread_begin(&s->t, id, ROLE_WORKER, 0, PHASE_WAIT);
     for (;;) {
         thread_clock_phase(clk, PHASE_WAIT);
         barrier_wait(&s->pool.barrier);
         if (s->stop) break;
         sum_step(s, id, clk);
     }
-    trainer_thread_end(&s->t, id);
+    team_thread_end(&s->t, id);
 }
 
 sb_status batch_sum_create(BatchSum **out, const VariantConfig *cfg, sb_error *err) {
     *out = NULL;
-    sb_status st = trainer_check_config(cfg, "batch-sum", 1, "every one computes", err);
+    sb_status st = team_check_config(cfg, "batch-sum", 1, "every one computes", err);
     if (st) return st;
     if (cfg->batches_per_step < 1)
         return sb_fail(err, SB_ECONFIG, "batches per step must be at least 1 (got %d)", cfg->batches_per_step);
     int K = cfg->threads, bps = cfg->batches_per_step;
     BatchSum *s = calloc(1, sizeof *s);
     if (!s) return sb_fail(err, SB_ENOMEM, "out of memory");
-    if ((st = slot_pool_init(&s->pool, cfg, K, bps, "batch-sum", err)) || (st = trainer_init(&s->t, cfg, K, bps, err))) {
+    if ((st = slot_pool_init(&s->pool, cfg, K, bps, "batch-sum", err)) || (st = team_init(&s->t, cfg, K, bps, err))) {
         batch_sum_destroy(s);
         return st;
     }
@@ -67,12 +67,12 @@ sb_status batch_sum_create(BatchSum **out, const VariantConfig *cfg, sb_error *e
 
 sb_status batch_sum_begin(BatchSum *s, const float *params, uint64_t first_batch, uint64_t batches,
                           ThreadRole role0, RunResult *res, sb_error *err) {
-    sb_status st = trainer_run_begin(&s->t, first_batch, batches, role0, 0, PHASE_DISPATCH, res, err);
+    sb_status st = team_run_begin(&s->t, first_batch, batches, role0, 0, PHASE_DISPATCH, res, err);
     if (st) return st;
     s->params = params;
     s->stop = 0;
     atomic_store(&s->pool.failed, 0);
-    if ((st = trainer_start(&s->t, sum_thread, s, err))) return trainer_run_end(&s->t, st, res);
+    if ((st = team_start(&s->t, sum_thread, s, err))) return team_run_end(&s->t, st, res);
     return SB_OK;
 }
 
@@ -104,7 +104,7 @@ sb_status batch_sum_end(BatchSum *s, sb_status st, RunResult *res) {
         thread_clock_phase(&s->t.clocks[0], PHASE_WAIT);
         barrier_wait(&s->pool.barrier);
     }
-    st = trainer_run_end(&s->t, st, res);
+    st = team_run_end(&s->t, st, res);
     if (st) return st;
     uint64_t mine = 0;
     for (int i = 0; i < res->n_threads; i++) mine += res->threads[i].batches;
@@ -116,6 +116,6 @@ sb_status batch_sum_end(BatchSum *s, sb_status st, RunResult *res) {
 void batch_sum_destroy(BatchSum *s) {
     if (!s) return;
     slot_pool_free(&s->pool);
-    trainer_free(&s->t);
+    team_free(&s->t);
     free(s);
 }

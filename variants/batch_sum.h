@@ -20,7 +20,7 @@
 #ifndef SB_BATCH_SUM_H
 #define SB_BATCH_SUM_H
 
-#include "trainer.h"
+#include "team.h"
 
 typedef struct BatchSum BatchSum;
 

@@ -22,11 +22,11 @@
 
 #include "../core/model.h"
 #include "../core/reduce.h"
-#include "trainer.h"
+#include "team.h"
 #include "waiter.h"
 
 typedef struct {
-    Trainer t;
+    Team t;
     int workers;
     Workspace *ws;          /* [workers] */
     float **grad;           /* [workers][n_params]: the gradient of its last batch */
@@ -50,7 +50,7 @@ typedef struct {
 static void worker_main(void *ctx, int id) {
     FlatState *s = ctx;
     int w = id - 1;
-    ThreadClock *clk = trainer_thread_begin(&s->t, id, ROLE_WORKER, 1, PHASE_WAIT);
+    ThreadClock *clk = team_thread_begin(&s->t, id, ROLE_WORKER, 1, PHASE_WAIT);
     const VariantConfig *c = &s->t.cfg;
     size_t bt = s->t.bt;
     pthread_mutex_lock(&s->mu);
@@ -78,7 +78,7 @@ static void worker_main(void *ctx, int id) {
         while (s->holding[w] && !s->shutdown) pthread_cond_wait(&s->release_cv[w], &s->mu);
     }
     pthread_mutex_unlock(&s->mu);
-    trainer_thread_end(&s->t, id);
+    team_thread_end(&s->t, id);
 }
 
 /* Control: wait until slot j's gradient is published. */
@@ -92,12 +92,12 @@ static void flat_destroy(void *state);
 
 static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *err) {
     *state = NULL;
-    sb_status st = trainer_check_config(cfg, "flat", 2, "1 control + at least 1 worker", err);
+    sb_status st = team_check_config(cfg, "flat", 2, "1 control + at least 1 worker", err);
     if (st) return st;
     int workers = cfg->threads - 1;
     double per_worker = (double)workspace_bytes(&cfg->model, cfg->B, cfg->T) +
                         4.0 * (double)model_param_count(&cfg->model);
-    if ((st = trainer_check_memory("flat", cfg->threads, workers * per_worker, err))) return st;
+    if ((st = team_check_memory("flat", cfg->threads, workers * per_worker, err))) return st;
 
     FlatState *s = calloc(1, sizeof *s);
     if (!s) return sb_fail(err, SB_ENOMEM, "out of memory");
@@ -105,7 +105,7 @@ static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *e
     pthread_cond_init(&s->work_cv, NULL);
     waiter_init(&s->control, cfg->wait);
     s->workers = workers;
-    if ((st = trainer_init(&s->t, cfg, cfg->threads, cfg->batches_per_step ? cfg->batches_per_step : workers, err))) {
+    if ((st = team_init(&s->t, cfg, cfg->threads, cfg->batches_per_step ? cfg->batches_per_step : workers, err))) {
         flat_destroy(s);
         return st;
     }
@@ -115,12 +115,12 @@ static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *e
     s->grad = calloc((size_t)workers, sizeof *s->grad);
     s->release_cv = calloc((size_t)workers, sizeof *s->release_cv);
     s->holding = calloc((size_t)workers, sizeof *s->holding);
-    s->slot_inputs = trainer_alloc(sizeof(int) * bt * (size_t)bps);
-    s->slot_targets = trainer_alloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_inputs = team_alloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_targets = team_alloc(sizeof(int) * bt * (size_t)bps);
     s->slot_worker = calloc((size_t)bps, sizeof(int));
     s->slot_loss = calloc((size_t)bps, sizeof(float));
     s->slot_done = calloc((size_t)bps, sizeof(atomic_int));
-    s->sum = trainer_alloc(sizeof(float) * n);
+    s->sum = team_alloc(sizeof(float) * n);
     if (!s->ws || !s->grad || !s->release_cv || !s->holding || !s->slot_inputs || !s->slot_targets ||
         !s->slot_worker || !s->slot_loss || !s->slot_done || !s->sum) {
         flat_destroy(s);
@@ -128,7 +128,7 @@ static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *e
     }
     for (int w = 0; w < workers; w++) {
         pthread_cond_init(&s->release_cv[w], NULL);
-        s->grad[w] = trainer_alloc(sizeof(float) * n);
+        s->grad[w] = team_alloc(sizeof(float) * n);
         if (!s->grad[w] || (st = workspace_init(&s->ws[w], &cfg->model, cfg->B, cfg->T, err))) {
             flat_destroy(s);
             return st ? st : sb_fail(err, SB_ENOMEM, "out of memory for worker %d's gradient", w + 1);
@@ -171,15 +171,15 @@ static double reduce_step(FlatState *s, int in_step, ThreadClock *clk) {
 static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
                           sb_error *err) {
     FlatState *s = state;
-    Trainer *t = &s->t;
+    Team *t = &s->t;
     const VariantConfig *c = &t->cfg;
-    sb_status st = trainer_run_begin(t, first_batch, batches, ROLE_CONTROL, 0, PHASE_DISPATCH, res, err);
+    sb_status st = team_run_begin(t, first_batch, batches, ROLE_CONTROL, 0, PHASE_DISPATCH, res, err);
     if (st) return st;
     s->params = params;
     s->shutdown = 0;
     s->n_jobs = s->next_job = 0;
     ThreadClock *clk = &t->clocks[0];
-    if ((st = trainer_start(t, worker_main, s, err))) goto stop;
+    if ((st = team_start(t, worker_main, s, err))) goto stop;
 
     uint64_t k = 0;
     for (long step = 1; step <= t->book.steps; step++) {
@@ -219,7 +219,7 @@ stop:
         pthread_cond_signal(&s->release_cv[w]);
     }
     pthread_mutex_unlock(&s->mu);
-    return trainer_run_end(t, st, res);
+    return team_run_end(t, st, res);
 }
 
 static void flat_destroy(void *state) {
@@ -243,7 +243,7 @@ static void flat_destroy(void *state) {
     free(s->slot_loss);
     free((void *)s->slot_done);
     free(s->sum);
-    trainer_free(&s->t);
+    team_free(&s->t);
     free(s);
 }
 

@@ -8,10 +8,10 @@
 
 #include "../core/model.h"
 #include "../core/reduce.h"
-#include "trainer.h"
+#include "team.h"
 
 typedef struct {
-    Trainer t;
+    Team t;
     Workspace ws;
     float *grads, *sum;     /* [n_params] each */
     int *inputs, *targets;  /* [B*T] each */
@@ -23,16 +23,16 @@ static sb_status serial_create(void **state, const VariantConfig *cfg, sb_error 
     *state = NULL;
     if (cfg->threads != 1)
         return sb_fail(err, SB_ECONFIG, "variant serial runs on exactly 1 thread (got --threads %d)", cfg->threads);
-    sb_status st = trainer_check_config(cfg, "serial", 0, NULL, err);
+    sb_status st = team_check_config(cfg, "serial", 0, NULL, err);
     if (st) return st;
     SerialState *s = calloc(1, sizeof *s);
     if (!s) return sb_fail(err, SB_ENOMEM, "out of memory");
-    if ((st = trainer_init(&s->t, cfg, 1, cfg->batches_per_step ? cfg->batches_per_step : 1, err))) goto fail;
+    if ((st = team_init(&s->t, cfg, 1, cfg->batches_per_step ? cfg->batches_per_step : 1, err))) goto fail;
     size_t n = s->t.n_params, bt = s->t.bt;
-    s->grads = trainer_alloc(n * sizeof(float));
-    s->sum = trainer_alloc(n * sizeof(float));
-    s->inputs = trainer_alloc(bt * sizeof(int));
-    s->targets = trainer_alloc(bt * sizeof(int));
+    s->grads = team_alloc(n * sizeof(float));
+    s->sum = team_alloc(n * sizeof(float));
+    s->inputs = team_alloc(bt * sizeof(int));
+    s->targets = team_alloc(bt * sizeof(int));
     if (!s->grads || !s->sum || !s->inputs || !s->targets) {
         st = sb_fail(err, SB_ENOMEM, "cannot allocate gradient buffers for %zu parameters", n);
         goto fail;
@@ -48,9 +48,9 @@ fail:
 static sb_status serial_run(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
                             sb_error *err) {
     SerialState *s = state;
-    Trainer *t = &s->t;
+    Team *t = &s->t;
     const VariantConfig *c = &t->cfg;
-    sb_status st = trainer_run_begin(t, first_batch, batches, ROLE_WORKER, 0, PHASE_DISPATCH, res, err);
+    sb_status st = team_run_begin(t, first_batch, batches, ROLE_WORKER, 0, PHASE_DISPATCH, res, err);
     if (st) return st;
     ThreadClock *clk = &t->clocks[0];
     size_t n = t->n_params;
@@ -79,7 +79,7 @@ static sb_status serial_run(void *state, float *params, uint64_t first_batch, ui
         step_book_update(&t->book, params, s->sum, (int)in_step, loss_sum);
     }
 stop:
-    return trainer_run_end(t, st, res);
+    return team_run_end(t, st, res);
 }
 
 static void serial_destroy(void *state) {
@@ -90,7 +90,7 @@ static void serial_destroy(void *state) {
     free(s->sum);
     free(s->inputs);
     free(s->targets);
-    trainer_free(&s->t);
+    team_free(&s->t);
     free(s);
 }
 

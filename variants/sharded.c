@@ -35,10 +35,10 @@
 #include "../core/grad_norm.h"
 #include "../core/model.h"
 #include "slot_pool.h"
-#include "trainer.h"
+#include "team.h"
 
 typedef struct {
-    Trainer t;
+    Team t;
     SlotPool pool;          /* slots, slices, workspaces, barrier */
     float *params;
     uint64_t first_batch;
@@ -55,7 +55,7 @@ static int dropped_slot(int id, int threads, int in_step) {
 }
 
 static void shard_main(ShardedState *s, int id, ThreadClock *clk) {
-    Trainer *t = &s->t;
+    Team *t = &s->t;
     SlotPool *p = &s->pool;
     int N = t->threads;
     size_t lo = p->slice[id], hi = p->slice[id + 1];
@@ -104,21 +104,21 @@ static void shard_main(ShardedState *s, int id, ThreadClock *clk) {
 /* Threads 1 .. N-1. */
 static void shard_thread(void *ctx, int id) {
     ShardedState *s = ctx;
-    ThreadClock *clk = trainer_thread_begin(&s->t, id, ROLE_WORKER, 0, PHASE_WAIT);
+    ThreadClock *clk = team_thread_begin(&s->t, id, ROLE_WORKER, 0, PHASE_WAIT);
     shard_main(s, id, clk);
-    trainer_thread_end(&s->t, id);
+    team_thread_end(&s->t, id);
 }
 
 static void sharded_destroy(void *state);
 
 static sb_status sharded_create(void **state, const VariantConfig *cfg, sb_error *err) {
     *state = NULL;
-    sb_status st = trainer_check_config(cfg, "sharded", 1, "every one a worker", err);
+    sb_status st = team_check_config(cfg, "sharded", 1, "every one a worker", err);
     if (st) return st;
     int N = cfg->threads, bps = cfg->batches_per_step ? cfg->batches_per_step : N;
     ShardedState *s = calloc(1, sizeof *s);
     if (!s) return sb_fail(err, SB_ENOMEM, "out of memory");
-    if ((st = slot_pool_init(&s->pool, cfg, N, bps, "sharded", err)) || (st = trainer_init(&s->t, cfg, N, bps, err))) {
+    if ((st = slot_pool_init(&s->pool, cfg, N, bps, "sharded", err)) || (st = team_init(&s->t, cfg, N, bps, err))) {
         sharded_destroy(s);
         return st;
     }
@@ -129,13 +129,13 @@ static sb_status sharded_create(void **state, const VariantConfig *cfg, sb_error
 static sb_status sharded_run(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
                              sb_error *err) {
     ShardedState *s = state;
-    Trainer *t = &s->t;
-    sb_status st = trainer_run_begin(t, first_batch, batches, ROLE_WORKER, 0, PHASE_DISPATCH, res, err);
+    Team *t = &s->t;
+    sb_status st = team_run_begin(t, first_batch, batches, ROLE_WORKER, 0, PHASE_DISPATCH, res, err);
     if (st) return st;
     s->params = params;
     s->first_batch = first_batch;
     atomic_store(&s->pool.failed, 0);
-    if (!(st = trainer_start(t, shard_thread, s, err))) {
+    if (!(st = team_start(t, shard_thread, s, err))) {
         shard_main(s, 0, &t->clocks[0]);
         thread_clock_phase(&t->clocks[0], PHASE_WAIT);
         /* a failure was flagged before a barrier thread 0 has passed, so
@@ -143,14 +143,14 @@ static sb_status sharded_run(void *state, float *params, uint64_t first_batch, u
         if (atomic_load(&s->pool.failed)) st = slot_pool_error(&s->pool, err);
     }
     /* every thread leaves its loop by itself: at the end, or all together after a failure */
-    return trainer_run_end(t, st, res);
+    return team_run_end(t, st, res);
 }
 
 static void sharded_destroy(void *state) {
     ShardedState *s = state;
     if (!s) return;
     slot_pool_free(&s->pool);
-    trainer_free(&s->t);
+    team_free(&s->t);
     free(s);
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/reduce.h"
-#include "trainer.h"
+#include "team.h"
 
 sb_status slot_pool_init(SlotPool *p, const VariantConfig *cfg, int threads, int bps, const char *who,
                          sb_error *err) {
@@ -14,16 +14,16 @@ sb_status slot_pool_init(SlotPool *p, const VariantConfig *cfg, int threads, int
     size_t n = model_param_count(&cfg->model), bt = (size_t)cfg->B * (size_t)cfg->T;
     size_t stride = (n + SLOT_POOL_ALIGN_FLOATS - 1) / SLOT_POOL_ALIGN_FLOATS * SLOT_POOL_ALIGN_FLOATS;
     double need = (double)threads * (double)workspace_bytes(&cfg->model, cfg->B, cfg->T) + 4.0 * (double)stride * bps;
-    sb_status st = trainer_check_memory(who, threads, need, err);
+    sb_status st = team_check_memory(who, threads, need, err);
     if (st) return st;
     barrier_init(&p->barrier, threads, cfg->wait);
     p->threads = threads;
     p->stride = stride;
     p->ws = calloc((size_t)threads, sizeof *p->ws);
-    p->slot_grad = trainer_alloc(sizeof(float) * stride * (size_t)bps);
+    p->slot_grad = team_alloc(sizeof(float) * stride * (size_t)bps);
     p->slot_loss = calloc((size_t)bps, sizeof(float));
-    p->inputs = trainer_alloc(sizeof(int) * bt * (size_t)threads);
-    p->targets = trainer_alloc(sizeof(int) * bt * (size_t)threads);
+    p->inputs = team_alloc(sizeof(int) * bt * (size_t)threads);
+    p->targets = team_alloc(sizeof(int) * bt * (size_t)threads);
     p->slice = malloc(sizeof(size_t) * ((size_t)threads + 1));
     p->errs = calloc((size_t)threads, sizeof *p->errs);
     if (!p->ws || !p->slot_grad || !p->slot_loss || !p->inputs || !p->targets || !p->slice || !p->errs) {

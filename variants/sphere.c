@@ -25,7 +25,7 @@
 #include "../core/model.h"
 #include "../core/reduce.h"
 #include "sphere_plan.h"
-#include "trainer.h"
+#include "team.h"
 #include "waiter.h"
 
 #define SYMMETRY_GROUPS 12
@@ -75,7 +75,7 @@ typedef struct {
 } SNode;
 
 struct SphereState {
-    Trainer t;
+    Team t;
     RoutePolicy route;
     SpherePlan plan;
     SNode *nodes;
@@ -226,7 +226,7 @@ static void publish_sum_and_wait(SphereState *s, SNode *c, ThreadClock *clk) {
 }
 
 static void control_main(SphereState *s, SNode *c) {
-    ThreadClock *clk = trainer_thread_begin(&s->t, c->plan.id, ROLE_CONTROL, c->plan.level, PHASE_WAIT);
+    ThreadClock *clk = team_thread_begin(&s->t, c->plan.id, ROLE_CONTROL, c->plan.level, PHASE_WAIT);
     while (!shutting_down(s)) {
         start_step(c);
         int next = 0, ended = 0, received = 0;
@@ -260,7 +260,7 @@ static void control_main(SphereState *s, SNode *c) {
         if (shutting_down(s)) break;
         if (received > 0) publish_sum_and_wait(s, c, clk);
     }
-    trainer_thread_end(&s->t, c->plan.id);
+    team_thread_end(&s->t, c->plan.id);
 }
 
 /* A job from a kissing neighbour's inbox (the back: the work it would reach
@@ -278,7 +278,7 @@ static int steal_job(SphereState *s, SNode *w) {
 
 static void worker_main(SphereState *s, SNode *w) {
     int id = w->plan.id;
-    ThreadClock *clk = trainer_thread_begin(&s->t, id, ROLE_WORKER, w->plan.level, PHASE_WAIT);
+    ThreadClock *clk = team_thread_begin(&s->t, id, ROLE_WORKER, w->plan.level, PHASE_WAIT);
     pthread_mutex_lock(&w->mu);
     for (;;) {
         int j = -1;
@@ -330,7 +330,7 @@ static void worker_main(SphereState *s, SNode *w) {
         pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);
-    trainer_thread_end(&s->t, id);
+    team_thread_end(&s->t, id);
 }
 
 /* Thread id's body: the node's role decides. */
@@ -375,7 +375,7 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
         return sb_fail(err, SB_ECONFIG, "unknown routing policy '%s' (symmetry, round-robin, steal)", cfg->route);
     RoutePolicy route = (RoutePolicy)k;
     /* the plan checks the thread count */
-    sb_status st = trainer_check_config(cfg, "sphere", 0, NULL, err);
+    sb_status st = team_check_config(cfg, "sphere", 0, NULL, err);
     if (st) return st;
     SpherePlan plan;
     if ((st = sphere_plan_build(&plan, cfg->threads, cfg->fanout ? cfg->fanout : SPHERE_DEFAULT_FANOUT, err)))
@@ -385,7 +385,7 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
     int controls = plan.threads - plan.n_workers;
     int bps = cfg->batches_per_step ? cfg->batches_per_step : plan.n_workers;
     double need = plan.n_workers * ws_bytes + (double)(bps + controls) * 4.0 * n_params;
-    if ((st = trainer_check_memory("sphere", plan.threads, need, err))) {
+    if ((st = team_check_memory("sphere", plan.threads, need, err))) {
         sphere_plan_free(&plan);
         return st;
     }
@@ -397,16 +397,16 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
     s->route = route;
     s->plan = plan;
     int N = plan.threads;
-    if ((st = trainer_init(&s->t, cfg, N, bps, err))) {
+    if ((st = team_init(&s->t, cfg, N, bps, err))) {
         sphere_destroy(s);
         return st;
     }
     size_t bt = s->t.bt;
     s->nodes = calloc((size_t)N, sizeof *s->nodes);
     s->slots = calloc((size_t)bps, sizeof *s->slots);
-    s->slot_grad = trainer_alloc(sizeof(float) * n_params * (size_t)bps);
-    s->slot_inputs = trainer_alloc(sizeof(int) * bt * (size_t)bps);
-    s->slot_targets = trainer_alloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_grad = team_alloc(sizeof(float) * n_params * (size_t)bps);
+    s->slot_inputs = team_alloc(sizeof(int) * bt * (size_t)bps);
+    s->slot_targets = team_alloc(sizeof(int) * bt * (size_t)bps);
     s->group_batches = calloc((size_t)plan.nodes[0].n_children, sizeof(uint64_t));
     if (!s->nodes || !s->slots || !s->slot_grad || !s->slot_inputs || !s->slot_targets || !s->group_batches)
         goto nomem;
@@ -427,7 +427,7 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
             n->cap_list = bps + n->plan.n_children;
             n->list = malloc(sizeof(Contribution) * (size_t)n->cap_list);
             n->fwd_count = calloc((size_t)n->plan.n_children, sizeof(int));
-            n->acc = trainer_alloc(sizeof(float) * n_params);
+            n->acc = team_alloc(sizeof(float) * n_params);
             if (!n->list || !n->fwd_count || !n->acc) goto nomem;
         } else {
             if (build_neighbours(s, n)) goto nomem;
@@ -468,9 +468,9 @@ static void root_reduce(SphereState *s, SNode *root, ThreadClock *clk) {
 static sb_status sphere_run(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
                             sb_error *err) {
     SphereState *s = state;
-    Trainer *t = &s->t;
+    Team *t = &s->t;
     const VariantConfig *c = &t->cfg;
-    sb_status st = trainer_run_begin(t, first_batch, batches, ROLE_CONTROL, 0, PHASE_DISPATCH, res, err);
+    sb_status st = team_run_begin(t, first_batch, batches, ROLE_CONTROL, 0, PHASE_DISPATCH, res, err);
     if (st) return st;
     memset(s->group_batches, 0, sizeof(uint64_t) * (size_t)s->nodes[0].plan.n_children);
     s->params = params;
@@ -482,7 +482,7 @@ static sb_status sphere_run(void *state, float *params, uint64_t first_batch, ui
     }
     SNode *root = &s->nodes[0];
     ThreadClock *clk = &t->clocks[0];
-    if ((st = trainer_start(t, node_main, s, err))) goto stop;
+    if ((st = team_start(t, node_main, s, err))) goto stop;
 
     uint64_t k = 0;
     for (long step = 1; step <= t->book.steps; step++) {
@@ -516,7 +516,7 @@ stop:
         waiter_notify(&s->nodes[i].wake);
         pthread_mutex_unlock(&s->nodes[i].mu);
     }
-    if ((st = trainer_run_end(t, st, res))) return st;
+    if ((st = team_run_end(t, st, res))) return st;
     for (int i = 0; i < N; i++)
         if (s->nodes[i].plan.role == ROLE_WORKER) s->group_batches[s->nodes[i].group] += t->clocks[i].batches;
     res->n_groups = root->plan.n_children;
@@ -545,7 +545,7 @@ static void sphere_destroy(void *state) {
     free(s->slot_inputs);
     free(s->slot_targets);
     free(s->group_batches);
-    trainer_free(&s->t);
+    team_free(&s->t);
     sphere_plan_free(&s->plan);
     free(s);
 }
@@ -554,6 +554,7 @@ const Variant variant_sphere = {
     .name = "sphere",
     .summary = "kissing-sphere tree: controls forward batches and sum gradients upward",
     .min_threads = 2,
+    .routes = sphere_routes,
     .create = sphere_create,
     .run = sphere_run,
     .destroy = sphere_destroy,

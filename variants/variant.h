@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "../core/adamw.h"
-#include "../core/config.h"
+#include "../core/model_shape.h"
 #include "../core/error.h"
 #include "../core/lr_schedule.h"
 #include "../core/thread_clock.h"
@@ -100,6 +100,8 @@ typedef struct Variant {
     const char *name;
     const char *summary;
     int min_threads;        /* the fewest threads it trains with (flat and sphere keep a control apart: 2) */
+    const char *const *routes; /* routing policies it takes (VariantConfig.route), its default first,
+                                  NULL-terminated; NULL: it routes nothing */
     sb_status (*create)(void **state, const VariantConfig *cfg, sb_error *err);
     /* Trains params in place over batches first .. first+batches-1. */
     sb_status (*run)(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,

@@ -1,5 +1,5 @@
-/* trainer.c - the run skeleton every trainer shares; see trainer.h. */
-#include "trainer.h"
+/* team.c - the run skeleton every trainer shares; see team.h. */
+#include "team.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 
 #include "../core/model.h"
 
-sb_status trainer_check_config(const VariantConfig *cfg, const char *variant, int min_threads, const char *why,
+sb_status team_check_config(const VariantConfig *cfg, const char *variant, int min_threads, const char *why,
                                sb_error *err) {
     if (min_threads > 0 && (cfg->threads < min_threads || cfg->threads > VARIANT_MAX_THREADS))
         return sb_fail(err, SB_ECONFIG, "variant %s needs %d..%d threads (%s); got --threads %d", variant,
@@ -17,7 +17,7 @@ sb_status trainer_check_config(const VariantConfig *cfg, const char *variant, in
     return model_config_check(&cfg->model, err);
 }
 
-sb_status trainer_check_memory(const char *variant, int threads, double need_bytes, sb_error *err) {
+sb_status team_check_memory(const char *variant, int threads, double need_bytes, sb_error *err) {
     double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (need_bytes > 0.85 * have)
         return sb_fail(err, SB_ECONFIG,
@@ -27,14 +27,14 @@ sb_status trainer_check_memory(const char *variant, int threads, double need_byt
     return SB_OK;
 }
 
-void *trainer_alloc(size_t bytes) {
+void *team_alloc(size_t bytes) {
     size_t rounded = (bytes + 63) / 64 * 64;
     void *p = aligned_alloc(64, rounded ? rounded : 64);
     if (p) memset(p, 0, rounded);
     return p;
 }
 
-sb_status trainer_init(Trainer *t, const VariantConfig *cfg, int threads, int bps, sb_error *err) {
+sb_status team_init(Team *t, const VariantConfig *cfg, int threads, int bps, sb_error *err) {
     memset(t, 0, sizeof *t);
     pthread_mutex_init(&t->gate_mu, NULL);
     pthread_cond_init(&t->gate_cv, NULL);
@@ -60,7 +60,7 @@ sb_status trainer_init(Trainer *t, const VariantConfig *cfg, int threads, int bp
     return SB_OK;
 }
 
-void trainer_free(Trainer *t) {
+void team_free(Team *t) {
     pthread_mutex_destroy(&t->gate_mu);
     pthread_cond_destroy(&t->gate_cv);
     free(t->clocks);
@@ -78,7 +78,7 @@ void trainer_free(Trainer *t) {
     t->step_loss = NULL;
 }
 
-ThreadClock *trainer_thread_begin(Trainer *t, int id, ThreadRole role, int level, Phase first) {
+ThreadClock *team_thread_begin(Team *t, int id, ThreadRole role, int level, Phase first) {
     const ThreadHooks *h = &t->cfg.hooks;
     if (h->thread_begin) h->thread_begin(h->ctx, id, role, level);
     thread_clock_start(&t->clocks[id], id, role, level, first);
@@ -86,13 +86,13 @@ ThreadClock *trainer_thread_begin(Trainer *t, int id, ThreadRole role, int level
     return &t->clocks[id];
 }
 
-void trainer_thread_end(Trainer *t, int id) {
+void team_thread_end(Team *t, int id) {
     const ThreadHooks *h = &t->cfg.hooks;
     thread_clock_stop(&t->clocks[id]);
     if (h->thread_end) h->thread_end(h->ctx, id);
 }
 
-sb_status trainer_run_begin(Trainer *t, uint64_t first_batch, uint64_t batches, ThreadRole role0, int level0,
+sb_status team_run_begin(Team *t, uint64_t first_batch, uint64_t batches, ThreadRole role0, int level0,
                             Phase first, RunResult *res, sb_error *err) {
     sb_status st = step_book_start(&t->book, &t->step_loss, &t->cfg, t->n_params, first_batch, batches, t->bps, res,
                                    err);
@@ -101,16 +101,16 @@ sb_status trainer_run_begin(Trainer *t, uint64_t first_batch, uint64_t batches, 
     t->started = 0;
     t->gate = 0;
     t->cpu0 = clock_process_cpu_now();
-    trainer_thread_begin(t, 0, role0, level0, first);
+    team_thread_begin(t, 0, role0, level0, first);
     return SB_OK;
 }
 
-/* pthread_create with a TRAINER_THREAD_STACK stack; returns its error number. */
+/* pthread_create with a TEAM_THREAD_STACK stack; returns its error number. */
 static int thread_create(pthread_t *tid, void *(*fn)(void *), void *arg) {
     pthread_attr_t attr;
     int rc = pthread_attr_init(&attr);
     if (rc) return rc;
-    rc = pthread_attr_setstacksize(&attr, TRAINER_THREAD_STACK);
+    rc = pthread_attr_setstacksize(&attr, TEAM_THREAD_STACK);
     if (!rc) rc = pthread_create(tid, &attr, fn, arg);
     pthread_attr_destroy(&attr);
     return rc;
@@ -119,7 +119,7 @@ static int thread_create(pthread_t *tid, void *(*fn)(void *), void *arg) {
 /* Every started thread waits here until all have started (or one failed). */
 static void *launch_main(void *arg) {
     TrainerLaunch *l = arg;
-    Trainer *t = l->trainer;
+    Team *t = l->trainer;
     pthread_mutex_lock(&t->gate_mu);
     while (t->gate == 0) pthread_cond_wait(&t->gate_cv, &t->gate_mu);
     int go = t->gate > 0;
@@ -128,14 +128,14 @@ static void *launch_main(void *arg) {
     return NULL;
 }
 
-static void open_gate(Trainer *t, int value) {
+static void open_gate(Team *t, int value) {
     pthread_mutex_lock(&t->gate_mu);
     t->gate = value;
     pthread_cond_broadcast(&t->gate_cv);
     pthread_mutex_unlock(&t->gate_mu);
 }
 
-sb_status trainer_start(Trainer *t, trainer_body_fn body, void *ctx, sb_error *err) {
+sb_status team_start(Team *t, team_body_fn body, void *ctx, sb_error *err) {
     t->body = body;
     t->body_ctx = ctx;
     int want = t->threads - 1;
@@ -152,10 +152,10 @@ sb_status trainer_start(Trainer *t, trainer_body_fn body, void *ctx, sb_error *e
     return SB_OK;
 }
 
-sb_status trainer_run_end(Trainer *t, sb_status st, RunResult *res) {
+sb_status team_run_end(Team *t, sb_status st, RunResult *res) {
     for (int i = 1; i <= t->started; i++) pthread_join(t->tids[i], NULL);
     t->started = 0;
-    trainer_thread_end(t, 0);
+    team_thread_end(t, 0);
     res->process_cpu_s = clock_process_cpu_now() - t->cpu0;
     res->wall_s = t->clocks[0].wall_s;
     step_book_end(&t->book);

@@ -1,4 +1,4 @@
-/* cmd_core.c - `bench-core`: the training core's single-thread speed per
+/* cmd_bench_core.c - `bench-core`: the training core's single-thread speed per
  * kernel, as a fraction of the machine's measured peak. */
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "../bench/core_bench.h"
 #include "../bench/peak.h"
+#include "../core/presets.h"
 
 #define MAX_PRESETS 8
 

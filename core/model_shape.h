@@ -1,13 +1,13 @@
-/* config.h - the model's shape, its presets, and the parameter layout.
+/* model_shape.h - the model's shape and the parameter layout.
  *
  * A ModelConfig is exactly what a checkpoint header stores (V, T, D, L, H);
- * the batch size B is a property of a run, not of a model, so it lives in the
- * preset beside the shape. The parameter buffer is one float array in
+ * the batch size B is a property of a run, not of a model, so it lives in a
+ * preset beside the shape (presets.h). The parameter buffer is one float array in
  * docs/DESIGN.md's order; layer_tensors() and model_tensors() give pointers into
  * it without copying, and work equally on a gradient buffer of the same
  * layout. */
-#ifndef SB_CONFIG_H
-#define SB_CONFIG_H
+#ifndef SB_MODEL_SHAPE_H
+#define SB_MODEL_SHAPE_H
 
 #include <stddef.h>
 
@@ -21,27 +21,12 @@ typedef struct {
     int H; /* attention heads; D % H == 0 */
 } ModelConfig;
 
-typedef struct {
-    const char *name;
-    int B, T, D, L, H;
-    const char *purpose;
-} ModelPreset;
-
 /* Upper bounds that keep every size computation inside size_t and int. */
 #define MODEL_MAX_V (1 << 24)
 #define MODEL_MAX_T 65536
 #define MODEL_MAX_D 16384
 #define MODEL_MAX_L 1024
 #define MODEL_MAX_B 65536
-
-const ModelPreset *model_preset_find(const char *name);
-/* The presets, NULL-name terminated, for help texts. */
-const ModelPreset *model_presets(void);
-/* "tiny, bench, seed": the preset names, for messages. */
-const char *model_preset_names(void);
-
-/* Builds a config from a preset and a vocabulary size. */
-ModelConfig model_config_from_preset(const ModelPreset *p, int V);
 
 /* Refuses shapes that cannot work (non-positive sizes, D % H != 0, limits). */
 sb_status model_config_check(const ModelConfig *c, sb_error *err);
