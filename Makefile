@@ -4,6 +4,11 @@
 # dataset/, variants/, bench/ and cli/ (docs/DESIGN.md, "Layout"). Each
 # tests/test_*.c is one cmocka binary linked with the same objects (all but
 # cli/main.c) and tests/support/*.c.
+#
+# Each target asks scripts/deps.sh for the packages it needs, no more: `make`
+# the compiler and libpfm4, `make mpi` Open MPI, `make report` gnuplot and
+# SciPy, `make test` all of them (it runs everything). As root the script
+# installs what is missing; otherwise it names the exact apt-get line.
 
 CC      ?= gcc
 ARCH    ?= -march=native
@@ -34,7 +39,8 @@ PROGRAM  := $(BUILD)/sphere-bench
 MPICC    ?= mpicc
 MPI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mpi/*.c))
 MPI_PROGRAM := $(BUILD)/sphere-bench-mpi
-DEPS_OK  := $(BUILD)/.deps-ok
+# A stamp per package group: $(BUILD)/.deps-GROUP (scripts/deps.sh's groups).
+DEPS     = $(BUILD)/.deps-$(1)
 
 .PHONY: all mpi test tsan asan bench bench-core bench-mpi report report-check compare clean help deps
 
@@ -51,23 +57,29 @@ help:
 	@echo "make report-check  fail if REPORT.md differs from what the reference run generates"
 	@echo "make compare A=RUN_A B=RUN_B  B against A per configuration: ratio, 95% interval, U test, verdict"
 	@echo "                (FAIL_ABOVE=PCT: exit 1 on a resolved slowdown beyond PCT %)"
-	@echo "make tsan       run the threaded trainers' tests under ThreadSanitizer (build-tsan/)"
+	@echo "make tsan       run the in-process tests under ThreadSanitizer (build-tsan/)"
 	@echo "make asan       run the in-process tests under AddressSanitizer and UBSan (build-asan/)"
 	@echo "make deps       install (as root) or list the Debian packages needed"
 	@echo "make clean      remove $(BUILD)/"
 	@echo "variables: CC, ARCH (default -march=native), OPT (default -O3; below -O2 GCC does not fuse"
 	@echo "           the matmul's multiply-adds, and test_matmul's bitwise check against fmaf fails), BUILD"
 
-deps: $(DEPS_OK)
-$(DEPS_OK): scripts/deps.sh
-	@sh scripts/deps.sh
+deps:
+	@sh scripts/deps.sh "make deps" build test report mpi
+$(BUILD)/.deps-%: scripts/deps.sh
+	@sh scripts/deps.sh "make" $*
 	@mkdir -p $(@D) && touch $@
 
-$(BUILD)/%.o: %.c $(DEPS_OK)
+$(BUILD)/%.o: %.c $(call DEPS,build)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/mpi/%.o: mpi/%.c $(DEPS_OK)
+# Tests include cmocka.h (a shorter stem than the rule above, so this one wins).
+$(BUILD)/tests/%.o: tests/%.c $(call DEPS,build) $(call DEPS,test)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/mpi/%.o: mpi/%.c $(call DEPS,build) $(call DEPS,mpi)
 	@mkdir -p $(@D)
 	$(MPICC) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -94,7 +106,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 # Each binary runs from the top of the tree with SPHERE_BENCH pointing at the
 # program, so CLI tests exercise exactly what users run. A failing binary fails
 # the target, but every binary still runs so one failure does not hide others.
-test: $(PROGRAM) $(MPI_PROGRAM) $(TEST_BINS)
+test: $(PROGRAM) $(MPI_PROGRAM) $(TEST_BINS) $(call DEPS,report)
 	@fail=0; for t in $(TEST_BINS); do \
 		echo "== $$t"; \
 		SPHERE_BENCH=$(PROGRAM) SPHERE_BENCH_MPI=$(MPI_PROGRAM) TEST_TMPDIR=$(BUILD)/tmp $$t || fail=1; \
@@ -102,24 +114,30 @@ test: $(PROGRAM) $(MPI_PROGRAM) $(TEST_BINS)
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
 	echo "make test: all test binaries passed"
 
-# The trainers' tests under ThreadSanitizer, in a separate build tree so the
-# instrumented objects never mix with the optimised ones.
-TSAN_TESTS := test_flat test_sphere test_sharded test_batch_sum test_trainer_barrier test_trainer_waiter test_trace
-tsan: $(DEPS_OK)
-	$(MAKE) BUILD=build-tsan OPT=-O1 CFLAGS="-O1 -g $(ARCH) -fsanitize=thread" \
+# The sanitizers run the tests whose work is in their own process; the
+# others run the built programs (tu_cli, mpirun), which the sanitizers would
+# not see. Both lists are made from the tests' sources, so a new test joins
+# them by itself. Each sanitizer has its own build tree, so instrumented
+# objects never mix with the optimised ones; both build at -O2, not -O1: the
+# matmul's bitwise test needs GCC's FMA contraction.
+TESTS            := $(patsubst tests/%.c,%,$(TEST_SRCS))
+PROGRAM_TESTS    := $(patsubst tests/%.c,%,$(shell grep -l 'tu_cli\|mpirun' $(TEST_SRCS)))
+IN_PROCESS_TESTS := $(filter-out $(PROGRAM_TESTS),$(TESTS))
+# ThreadSanitizer: every in-process test but these, which start no thread and
+# whose kernel and gradient checks take minutes under it.
+TSAN_SKIP  := test_model test_ref_model test_kernels_attention test_kernels_pointwise test_matmul test_corpus
+TSAN_TESTS := $(filter-out $(TSAN_SKIP),$(IN_PROCESS_TESTS))
+ASAN_TESTS := $(IN_PROCESS_TESTS)
+tsan: $(call DEPS,build) $(call DEPS,test)
+	$(MAKE) BUILD=build-tsan OPT=-O2 CFLAGS="-O2 -g $(ARCH) -fsanitize=thread" \
 		$(addprefix build-tsan/tests/,$(TSAN_TESTS))
+	@mkdir -p build-tsan/tmp
 	@for t in $(TSAN_TESTS); do echo "== tsan $$t"; \
 		TSAN_OPTIONS=halt_on_error=1 TEST_TMPDIR=build-tsan/tmp build-tsan/tests/$$t || exit 1; done
 	@echo "make tsan: no data race reported"
 
-# The tests that run in one process (no spawned binary), under AddressSanitizer
-# and UndefinedBehaviorSanitizer (any report fails), in their own build tree.
-# -O2, not -O1: the matmul's bitwise test needs GCC's FMA contraction.
-ASAN_TESTS := test_adamw test_batch_sum test_checkpoint test_classifier test_corpus test_flat test_json_read \
-	test_json_write test_kernels_attention test_kernels_pointwise test_matmul test_model test_path test_plan \
-	test_reduce test_ref_model test_safe_file test_schedule test_serial test_sharded test_sphere test_stats \
-	test_tokenizer test_tokens test_trace test_trainer test_trainer_barrier test_trainer_waiter
-asan: $(DEPS_OK)
+# AddressSanitizer and UndefinedBehaviorSanitizer (any report fails).
+asan: $(call DEPS,build) $(call DEPS,test)
 	$(MAKE) BUILD=build-asan OPT=-O2 \
 		CFLAGS="-O2 -g $(ARCH) -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 		$(addprefix build-asan/tests/,$(ASAN_TESTS))
@@ -168,9 +186,7 @@ bench-mpi: $(MPI_PROGRAM)
 # make report-check: regenerates the text of REPORT.md (no plots) from the
 # same run into a temporary file and fails, showing the diff, if it differs.
 report:
-	@command -v gnuplot >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get install -y gnuplot-nox >/dev/null || exit 1; \
-		else echo "make report: gnuplot is missing: sudo apt-get install -y gnuplot-nox" >&2; exit 1; fi; }
+	@sh scripts/deps.sh "make report" report
 	python3 report/report.py $(RUN)
 
 report-check:

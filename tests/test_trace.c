@@ -7,11 +7,9 @@
  * thread's phase totals (RunResult's ThreadStats, what threads.csv writes)
  * within 1%; every batch of the run is one compute span, exactly once, tagged
  * with its step. A full buffer keeps what fits, counts the rest, and writes
- * nothing past its end; the file says how many were dropped. Through the
- * program: `train --trace` writes strict JSON (python3's json made strict, as
- * in test_json_files.c) in the format (every event has ph, ts, pid and tid,
- * durations are non-negative, one named track per thread), whose spans add
- * up to the per-thread totals `train --json` writes for the same run. */
+ * nothing past its end; the file says how many were dropped. The files are
+ * checked by support/trace_check.c; `train --trace` through the program is
+ * test_train_trace.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,81 +27,8 @@
 #include "../core/thread_clock.h"
 #include "../variants/variant.h"
 #include "support/testutil.h"
+#include "support/trace_check.h"
 #include "support/trainer_data.h"
-
-/* Checks a trace file: argv[1] the trace, argv[2] the run JSON of the same
- * run or "-", argv[3] the batches expected as compute spans (-1: not
- * checked), argv[4] the
- * dropped spans expected ("any": some). Prints what is wrong, exits 1. */
-static const char checker[] =
-    "import json, sys\n"
-    "def constant(name):\n"
-    "    raise ValueError('not JSON: ' + name)\n"
-    "def pairs(kv):\n"
-    "    keys = [k for k, _ in kv]\n"
-    "    if len(keys) != len(set(keys)):\n"
-    "        raise ValueError('duplicate key')\n"
-    "    return dict(kv)\n"
-    "def load(p):\n"
-    "    with open(p, encoding='utf-8') as f:\n"
-    "        return json.load(f, parse_constant=constant, object_pairs_hook=pairs)\n"
-    "t = load(sys.argv[1])\n"
-    "ev = t['traceEvents']\n"
-    "for e in ev:\n"
-    "    for k in ('ph', 'ts', 'pid', 'tid'):\n"
-    "        assert k in e, 'event without ' + k + ': ' + repr(e)\n"
-    "    assert e['ts'] >= 0, repr(e)\n"
-    "    if e['ph'] == 'X':\n"
-    "        assert e['dur'] >= 0, 'negative duration: ' + repr(e)\n"
-    "names = {e['tid']: e['args']['name'] for e in ev if e['ph'] == 'M' and e['name'] == 'thread_name'}\n"
-    "assert len(names) == t['otherData']['threads'], names\n"
-    "assert any(e['ph'] == 'M' and e['name'] == 'process_name' for e in ev)\n"
-    "spans = {}\n"
-    "for e in ev:\n"
-    "    if e['ph'] == 'X':\n"
-    "        spans.setdefault(e['tid'], []).append(e)\n"
-    "for tid, s in spans.items():\n"
-    "    assert tid in names, 'a track without a name: %d' % tid\n"
-    "    s.sort(key=lambda e: e['ts'])\n"
-    "    for a, b in zip(s, s[1:]):\n"
-    "        assert a['ts'] + a['dur'] <= b['ts'] + 1e-3, 'overlap on thread %d: %r %r' % (tid, a, b)\n"
-    "batches = sorted(e['args']['batch'] for s in spans.values() for e in s if e['name'] == 'compute')\n"
-    "if int(sys.argv[3]) >= 0:\n"
-    "    assert batches == list(range(int(sys.argv[3]))), 'compute spans: %r' % batches\n"
-    "losses = [e for e in ev if e['ph'] == 'C' and e['name'] == 'loss']\n"
-    "drop = t['otherData']['dropped_spans']\n"
-    "if sys.argv[4] == 'any':\n"
-    "    assert drop > 0 and sum(t['otherData']['dropped_by_thread']) == drop, t['otherData']\n"
-    "    assert any(e['ph'] == 'i' and e['args']['dropped'] > 0 for e in ev)\n"
-    "else:\n"
-    "    assert drop == int(sys.argv[4]), t['otherData']\n"
-    "    assert len(losses) == t['otherData']['steps'], len(losses)\n"
-    "if sys.argv[2] != '-':\n"
-    "    run = load(sys.argv[2])\n"
-    "    for th in run['per_thread']:\n"
-    "        got = {}\n"
-    "        for e in spans.get(th['id'], []):\n"
-    "            got[e['name']] = got.get(e['name'], 0.0) + e['dur'] * 1e-6\n"
-    "        for p, v in got.items():\n"
-    "            want = th[p + '_s']\n"
-    "            assert abs(v - want) <= 0.01 * want + 1e-6, 'thread %d %s: spans %g s, total %g s' % (th['id'], p, v, want)\n"
-    "        for k in th:\n"
-    "            if k.endswith('_s') and not k.endswith('cpu_s') and k not in ('wall_s',) and th[k] > 1e-6:\n"
-    "                assert k[:-2] in got, 'thread %d: no %s span' % (th['id'], k)\n";
-
-/* Runs the checker; fails the test with its message unless it passes. */
-static void check_trace(const char *trace, const char *run, long batches, const char *dropped) {
-    char script[TU_PATH_MAX], cmd[4 * TU_PATH_MAX];
-    tu_path(script, "check_trace.py");
-    tu_write_file(script, checker, strlen(checker));
-    snprintf(cmd, sizeof cmd, "python3 '%s' '%s' '%s' %ld %s 2>&1", script, trace, run ? run : "-", batches, dropped);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char out[4096];
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    if (pclose(p) != 0) fail_msg("%s fails the trace check: %s", trace, out);
-}
 
 /* ---- the buffer ---- */
 
@@ -286,46 +211,12 @@ static void test_trainer_full_buffers(void **state) {
     free(tf.ids);
 }
 
-/* ---- through the program ---- */
-
-static void test_train_trace(void **state) {
-    (void)state;
-    char text[TU_PATH_MAX], tok[TU_PATH_MAX], trace[TU_PATH_MAX], run[TU_PATH_MAX];
-    tu_path(text, "corpus.txt");
-    tu_path(tok, "corpus.tok");
-    TuRun r;
-    tu_cli(&r, "corpus", "--out", text, "--bytes", "60000", NULL);
-    tu_assert_succeeded(&r);
-    tu_run_free(&r);
-    tu_cli(&r, "tokenize", text, "--out", tok, "--vocab", "300", NULL);
-    tu_assert_succeeded(&r);
-    tu_run_free(&r);
-    static const char *const variants[] = {"serial", "flat", "sphere", "sharded"};
-    static const char *const threads[] = {"1", "3", "7", "3"};
-    for (int v = 0; v < 4; v++) {
-        tu_path(trace, "train-trace.json");
-        tu_path(run, "train-run.json");
-        tu_cli(&r, "train", "--variant", variants[v], "--threads", threads[v], "--fanout", "2", "--model", "tiny",
-               "--data", tok, "--batch", "2", "--batches", "9", "--batches-per-step", "4", "--quiet", "--json", run,
-               "--trace", trace, NULL);
-        tu_assert_succeeded(&r);
-        assert_contains(r.out, "wrote");
-        tu_run_free(&r);
-        check_trace(trace, run, 9, "0");
-    }
-    /* the trace is an output like the others: it may not overwrite the data */
-    tu_cli(&r, "train", "--model", "tiny", "--data", tok, "--batches", "2", "--trace", tok, NULL);
-    tu_assert_failed_with(&r, "--trace");
-    tu_run_free(&r);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_buffer_drops_and_counts),
         cmocka_unit_test(test_clock_spans),
         cmocka_unit_test(test_trainer_spans),
         cmocka_unit_test(test_trainer_full_buffers),
-        cmocka_unit_test(test_train_trace),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
