@@ -110,10 +110,10 @@ typedef struct Variant {
     const char *batches_per_step_doc; /* that default in words, for help texts: "one per worker" */
     const char *const *routes; /* routing policies it takes (VariantConfig.route), its default first,
                                   NULL-terminated; NULL: it routes nothing */
-    sb_status (*create)(void **state, const VariantConfig *cfg, sb_error *err);
+    sb_status (*create)(void **state, const VariantConfig *cfg, sb_error *err) SB_MUST_CHECK;
     /* Trains params in place over batches first .. first+batches-1. */
     sb_status (*run)(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
-                     sb_error *err);
+                     sb_error *err) SB_MUST_CHECK;
     void (*destroy)(void *state);
 } Variant;
 
@@ -126,7 +126,7 @@ const char *variant_names(void);
 /* Checks every trainer shares: batch shape within the model, token vocabulary
  * within the model's, batches_per_step >= 1, batch range inside the file. */
 sb_status train_config_check(const TokenFile *data, const ModelConfig *model, int B, int T,
-                             uint64_t first_batch, uint64_t batches, int batches_per_step, sb_error *err);
+                             uint64_t first_batch, uint64_t batches, int batches_per_step, sb_error *err) SB_MUST_CHECK;
 
 /* cfg's batches per step: its own, or v's default when it gives 0. */
 int variant_batches_per_step(const Variant *v, const VariantConfig *cfg);
