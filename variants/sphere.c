@@ -1,7 +1,9 @@
 /* sphere.c - the kissing-sphere trainer; see sphere.h for the design.
  *
- * Every node has a mutex, a Waiter (waiter.h: its thread's one way to wait,
- * blocking, or for controls with --wait spin polling without the mutex) and
+ * Every node has a mutex, a Waiter (waiter.h: how its thread waits,
+ * blocking, or for controls with --wait spin polling without the mutex; a
+ * stealing worker with nothing to steal sleeps on its condition variable for
+ * at most a millisecond instead) and
  * an inbox (a ring of job slot indices; JOB_END closes a step for a control). A job slot holds the
  * batch's tokens, its owner (the control that sums it) and, once computed,
  * the worker that holds its gradient. Messages go one hop at a time under

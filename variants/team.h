@@ -13,8 +13,9 @@
  * The caller is thread 0.
  *
  * A run is team_run_begin, team_start, the trainer's own loop,
- * whatever tells its threads to stop, and team_run_end. Waiting lives in
- * waiter.h and barrier.h; the end of a step in step_book.h. */
+ * whatever tells its threads to stop, and team_run_end. The waits trainers
+ * share live in waiter.h and barrier.h (waiter.h says which waits are a
+ * trainer's own); the end of a step in step_book.h. */
 #ifndef SB_TEAM_H
 #define SB_TEAM_H
 
@@ -23,8 +24,10 @@
 #include "step_book.h"
 #include "variant.h"
 
-/* Team threads get this much stack whatever the process's limits: the
- * fast attention kernel keeps 256 KB of blocks on the stack (core/attention.c). */
+/* Team threads get this much stack whatever the process's limits, so a run
+ * does not depend on `ulimit -s` or the C library's default. The kernels keep
+ * no large block on the stack (attention's blocks and the matmul's panels are
+ * workspace scratch, core/attention.c): this is room for ordinary frames. */
 #define TEAM_THREAD_STACK (8u << 20)
 
 typedef struct Team Team;
@@ -33,9 +36,9 @@ typedef struct Team Team;
 typedef void (*team_body_fn)(void *ctx, int id);
 
 typedef struct {
-    Team *trainer;
+    Team *team;
     int id;
-} TrainerLaunch;
+} TeamLaunch;
 
 struct Team {
     VariantConfig cfg;      /* as created */
@@ -48,7 +51,7 @@ struct Team {
     SpanBuffer *spans;      /* [threads] when cfg.trace_spans > 0, else NULL */
     float *step_loss;       /* [steps] of the last run */
     pthread_t *tids;        /* [threads]; entry 0 unused */
-    TrainerLaunch *launch;  /* [threads] */
+    TeamLaunch *launch;  /* [threads] */
     team_body_fn body;
     void *body_ctx;
     int started;            /* threads started by team_start in this run, besides the caller */
