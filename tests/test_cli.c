@@ -435,7 +435,7 @@ static void test_bad_numbers(void **state) {
                "--temperature", "0");
     FAILS_WITH("--bytes 10 is outside", "corpus", "--out", out, "--bytes", "10");
     /* bench-core refuses before measuring anything */
-    FAILS_WITH("no preset named 'huge'", "bench-core", "--model", "bench,huge", "--json", out);
+    FAILS_WITH("no model preset 'huge'", "bench-core", "--model", "bench,huge", "--json", out);
     FAILS_WITH("--reps 0 is outside", "bench-core", "--reps", "0", "--json", out);
     FAILS_WITH("--vocab 2 is outside", "bench-core", "--vocab", "2");
     assert_false(tu_file_exists(out));
