@@ -32,19 +32,20 @@ typedef struct {
 
 /* Parses argv[0..argc) (the words after the subcommand name). */
 sb_status cli_parse(CliArgs *a, const char *command, const CliOptSpec *specs, int max_positional, int argc,
-                    char **argv, sb_error *err);
+                    char **argv, sb_error *err) SB_MUST_CHECK;
 
 /* The value of an option, or NULL. */
 const char *cli_get(const CliArgs *a, const char *name);
 /* The value of an option that must be given. */
-sb_status cli_require(const CliArgs *a, const char *name, const char **out, sb_error *err);
+sb_status cli_require(const CliArgs *a, const char *name, const char **out, sb_error *err) SB_MUST_CHECK;
 /* Integer options: absent leaves *out unchanged (the default). */
 sb_status cli_get_long(const CliArgs *a, const char *name, long long min, long long max, long long *out,
-                       sb_error *err);
-sb_status cli_get_double(const CliArgs *a, const char *name, double min, double max, double *out, sb_error *err);
+                       sb_error *err) SB_MUST_CHECK;
+sb_status cli_get_double(const CliArgs *a, const char *name, double min, double max, double *out, sb_error *err)
+    SB_MUST_CHECK;
 int cli_flag(const CliArgs *a, const char *name);
 /* --wait block|spin: absent leaves *out unchanged (the default). */
-sb_status cli_get_wait(const CliArgs *a, WaitMode *out, sb_error *err);
+sb_status cli_get_wait(const CliArgs *a, WaitMode *out, sb_error *err) SB_MUST_CHECK;
 
 /* Prints "sphere-bench: <command>: <message>" to stderr and returns the exit
  * status: 2 for a usage error, 1 for a failure of the work. */
@@ -57,7 +58,7 @@ int cli_parse_command(CliArgs *a, const char *command, const char *synopsis, con
 
 /* Refuses, before any work is done, an output path whose directory is
  * missing or not writable; NULL passes. */
-sb_status cli_check_output(const char *option, const char *path, sb_error *err);
+sb_status cli_check_output(const char *option, const char *path, sb_error *err) SB_MUST_CHECK;
 
 /* Prints a command's options to stdout. */
 void cli_print_usage(const char *command, const char *synopsis, const CliOptSpec *specs);

@@ -36,11 +36,8 @@ int cmd_bench_core(int argc, char **argv) {
     if (strlen(list) >= sizeof buf) return cli_error("bench-core", "--model: the preset list is too long", 1);
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        const ModelPreset *p = model_preset_find(tok);
-        if (!p) {
-            snprintf(err.msg, sizeof err.msg, "--model: no preset named '%s' (presets: %s)", tok, model_preset_names());
-            return cli_error("bench-core", err.msg, 1);
-        }
+        const ModelPreset *p;
+        if (model_preset_lookup(&p, tok, &err)) return cli_error("bench-core", err.msg, 1);
         if (n == MAX_PRESETS) return cli_error("bench-core", "--model: at most 8 presets", 1);
         presets[n++] = p;
     }

@@ -32,11 +32,8 @@ int cmd_init(int argc, char **argv) {
         cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err) || safe_output_check("--out", out, &err))
         return cli_error("init", err.msg, 1);
     if (!cli_get(&a, "--vocab")) return cli_error("init", "--vocab is required", 1);
-    const ModelPreset *p = model_preset_find(preset_name);
-    if (!p) {
-        snprintf(err.msg, sizeof err.msg, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
-        return cli_error("init", err.msg, 1);
-    }
+    const ModelPreset *p;
+    if (model_preset_lookup(&p, preset_name, &err)) return cli_error("init", err.msg, 1);
     ModelConfig c = model_config_from_preset(p, (int)vocab);
     if (model_config_check(&c, &err)) return cli_error("init", err.msg, 1);
     size_t n = model_param_count(&c);
@@ -82,8 +79,8 @@ int cmd_grad(int argc, char **argv) {
     rc = 1;
     if (checkpoint_load(ckpt, &c, &params, &err) || tokens_load(&tf, data, &err)) goto fail;
     if (tf.vocab_size > (uint32_t)c.V) {
-        snprintf(err.msg, sizeof err.msg, "%s has a vocabulary of %u but the model in %s only %d", data,
-                 tf.vocab_size, ckpt, c.V);
+        sb_fail(&err, SB_ECONFIG, "%s has a vocabulary of %u but the model in %s only %d", data, tf.vocab_size, ckpt,
+                c.V);
         goto fail;
     }
     size_t bt = (size_t)batch * (size_t)c.T;
@@ -91,7 +88,7 @@ int cmd_grad(int argc, char **argv) {
     targets = malloc(bt * sizeof(int));
     grads = malloc(model_param_count(&c) * sizeof(float));
     if (!inputs || !targets || !grads) {
-        snprintf(err.msg, sizeof err.msg, "out of memory for a %lld x %d batch", batch, c.T);
+        sb_fail(&err, SB_ENOMEM, "out of memory for a %lld x %d batch", batch, c.T);
         goto fail;
     }
     if (tokens_window(inputs, targets, &tf, (uint64_t)offset, (int)batch, c.T, &err) ||
@@ -99,7 +96,7 @@ int cmd_grad(int argc, char **argv) {
         goto fail;
     float loss = model_forward(&ws, params, inputs, targets, (int)batch, c.T);
     if (!isfinite(loss)) {
-        snprintf(err.msg, sizeof err.msg, "the loss of %s on this window is %g; nothing written", ckpt, (double)loss);
+        sb_fail(&err, SB_ERANGE, "the loss of %s on this window is %g; nothing written", ckpt, (double)loss);
         goto fail;
     }
     model_backward(grads, &ws, params);

@@ -24,8 +24,8 @@ int cmd_plan(int argc, char **argv) {
         return cli_error("plan", err.msg, 1);
     if (!cli_get(&a, "--threads")) return cli_error("plan", "--threads is required", 1);
     if (threads < 2 || threads > SPHERE_MAX_THREADS || fanout < 1 || fanout > SPHERE_MAX_THREADS) {
-        snprintf(err.msg, sizeof err.msg, "a tree needs 2..%d threads (a root and a worker) and a fan-out of 1..%d; "
-                 "got --threads %lld --fanout %lld", SPHERE_MAX_THREADS, SPHERE_MAX_THREADS, threads, fanout);
+        sb_fail(&err, SB_EARG, "a tree needs 2..%d threads (a root and a worker) and a fan-out of 1..%d; got "
+                "--threads %lld --fanout %lld", SPHERE_MAX_THREADS, SPHERE_MAX_THREADS, threads, fanout);
         return cli_error("plan", err.msg, 1);
     }
     SpherePlan p;

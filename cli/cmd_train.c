@@ -1,23 +1,27 @@
 /* cmd_train.c - `train`: run one trainer over a range of batches and save the model.
  *
- * The trainer is chosen by name from the registry (variants/variant.h); the
- * model's shape comes from a preset (or from --init CKPT to continue a saved
- * model) and its vocabulary from the token file. At the end it prints the
- * per-thread table and, with --json, writes the run; with --trace, every
- * thread's timeline for Perfetto (bench/trace.h). */
+ * The trainer is chosen by name from the registry (variants/variant.h), which
+ * also gives its defaults (threads, batches per step) for the options left
+ * out; the model's shape comes from a preset (or from --init CKPT to continue
+ * a saved model) and its vocabulary from the token file. At the end it prints
+ * the per-thread table and, with --json, writes the run; with --trace, every
+ * thread's timeline for Perfetto (bench/trace.h).
+ *
+ * The command runs in short stages: options (train_parse), the data and the
+ * model (train_load), the trainer's config (train_configure), the run and its
+ * divergence check (train_run), and what it writes (train_write). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "../core/checkpoint.h"
 #include "../core/model.h"
-#include "../core/presets.h"
 #include "../core/safe_file.h"
 #include "../core/tokens.h"
 #include "../variants/variant.h"
 #include "cli.h"
 #include "commands.h"
+#include "train_options.h"
 #include "../bench/run_output.h"
 #include "../bench/trace.h"
 
@@ -28,6 +32,30 @@ typedef struct {
     long diverged_step; /* first step whose loss is not finite, 0: none */
     float diverged_loss;
 } PrintCtx;
+
+/* What the command line asks for. */
+typedef struct {
+    TrainOptions o;         /* the options every training command shares */
+    const Variant *variant;
+    const ModelPreset *preset; /* NULL with --init */
+    const char *init_path, *save, *json, *trace, *route;
+    long long batch_b;      /* --batch; 0: the preset's */
+    long long every;        /* --print-every; 0: about 40 lines */
+    TrainSchedule schedule;
+    int quiet;
+} TrainArgs;
+
+/* The run: its data and model, the trainer and what it made. */
+typedef struct {
+    TokenFile tf;
+    ModelConfig model;
+    float *params;
+    int B, T;
+    VariantConfig vc;
+    void *state;
+    RunResult res;
+    PrintCtx pc;
+} TrainRun;
 
 static void print_progress(const TrainProgress *p, void *ctx) {
     PrintCtx *pc = ctx;
@@ -45,19 +73,162 @@ static void print_progress(const TrainProgress *p, void *ctx) {
     fflush(stdout);
 }
 
+/* "LEAD (default: serial X, flat Y, ...)": every registered trainer's default
+ * threads (bps 0) or batches per step (bps 1), so a new trainer's show by themselves. */
+static const char *defaults_help(char *buf, size_t size, const char *lead, int bps) {
+    size_t len = (size_t)snprintf(buf, size, "%s (default:", lead);
+    for (const Variant *const *v = variant_all(); *v && len < size; v++) {
+        const char *sep = v == variant_all() ? "" : ",";
+        len += bps ? (size_t)snprintf(buf + len, size - len, "%s %s %s", sep, (*v)->name, (*v)->batches_per_step_doc)
+                   : (size_t)snprintf(buf + len, size - len, "%s %s %d", sep, (*v)->name, (*v)->default_threads);
+    }
+    if (len < size) snprintf(buf + len, size - len, ")");
+    return buf;
+}
+
+static sb_status train_parse(TrainArgs *t, const CliArgs *a, sb_error *err) {
+    *t = (TrainArgs){.init_path = cli_get(a, "--init"), .save = cli_get(a, "--save"), .json = cli_get(a, "--json"),
+                     .trace = cli_get(a, "--trace"), .route = cli_get(a, "--route"), .quiet = cli_flag(a, "--quiet")};
+    long long warmup = 0;
+    double lr_floor = 0.1, clip = 0.0;
+    sb_status st;
+    if ((st = train_options_get(&t->o, a, err)) ||
+        (st = cli_get_long(a, "--batch", 1, MODEL_MAX_B, &t->batch_b, err)) ||
+        (st = safe_output_check("--save", t->save, err)) || (st = safe_output_check("--json", t->json, err)) ||
+        (st = safe_output_check("--trace", t->trace, err)) ||
+        (st = cli_get_long(a, "--print-every", 1, 1LL << 40, &t->every, err)) ||
+        (st = cli_get_long(a, "--warmup", 0, 1LL << 40, &warmup, err)) ||
+        (st = cli_get_double(a, "--lr-floor", 0.0, 1.0, &lr_floor, err)) ||
+        (st = cli_get_double(a, "--clip", 0.0, 1e6, &clip, err)))
+        return st;
+    const char *sched_name = cli_get(a, "--schedule") ? cli_get(a, "--schedule") : "constant";
+    int kind = lr_schedule_kind(sched_name);
+    if (kind < 0) return sb_fail(err, SB_EARG, "--schedule '%s' is neither constant nor cosine", sched_name);
+    t->schedule = (TrainSchedule){.kind = (LrKind)kind, .warmup = warmup, .floor = (float)lr_floor,
+                                  .clip_norm = (float)clip};
+    const char *variant_name = cli_get(a, "--variant") ? cli_get(a, "--variant") : "serial";
+    if (!(t->variant = variant_find(variant_name)))
+        return sb_fail(err, SB_EARG, "unknown variant '%s' (available: %s)", variant_name, variant_names());
+    if (!t->o.threads) t->o.threads = t->variant->default_threads;
+    if (t->init_path && t->o.preset_name)
+        return sb_fail(err, SB_EARG, "give --model PRESET or --init CKPT, not both: a checkpoint fixes the shape");
+    if (!t->init_path && (st = train_options_preset(&t->preset, &t->o, err))) return st;
+    const SafeRole roles[] = {{"--data", t->o.data_path, 0}, {"--init", t->init_path, 0}, {"--save", t->save, 1},
+                              {"--json", t->json, 1}, {"--trace", t->trace, 1}};
+    return safe_files_distinct(roles, 5, err);
+}
+
+/* A checkpoint has no batch size: the B of the preset of the same shape. */
+static sb_status batch_of_shape(int *B, const ModelConfig *c, const char *init_path, sb_error *err) {
+    for (const ModelPreset *p = model_presets(); p->name; p++)
+        if (p->T == c->T && p->D == c->D && p->L == c->L && p->H == c->H) return *B = p->B, SB_OK;
+    return sb_fail(err, SB_ECONFIG, "%s matches no preset's shape: give --batch B", init_path);
+}
+
+/* The token file, the model (saved, or fresh from the preset), the batch shape and count. */
+static sb_status train_load(TrainRun *r, TrainArgs *t, sb_error *err) {
+    sb_status st;
+    if ((st = tokens_load(&r->tf, t->o.data_path, err))) return st;
+    if (t->init_path) {
+        if ((st = checkpoint_load(t->init_path, &r->model, &r->params, err))) return st;
+    } else {
+        r->model = model_config_from_preset(t->preset, (int)r->tf.vocab_size);
+        if ((st = model_config_check(&r->model, err))) return st;
+        if (!(r->params = malloc(model_param_count(&r->model) * sizeof(float))))
+            return sb_fail(err, SB_ENOMEM, "out of memory for %zu parameters", model_param_count(&r->model));
+        model_init(r->params, &r->model, (unsigned long long)t->o.seed);
+    }
+    r->B = (int)t->batch_b;
+    r->T = r->model.T;
+    if (!r->B && t->preset) r->B = t->preset->B;
+    if (!r->B && (st = batch_of_shape(&r->B, &r->model, t->init_path, err))) return st;
+    return train_options_batches(&t->o, &r->tf, r->B, r->T, err);
+}
+
+/* The trainer's config, its output pacing from the batches per step it will take, and the trainer. */
+static sb_status train_configure(TrainRun *r, const TrainArgs *t, sb_error *err) {
+    r->pc = (PrintCtx){.every = t->every, .tokens_per_batch = (uint64_t)r->B * (uint64_t)r->T, .quiet = t->quiet};
+    VariantConfig *vc = &r->vc;
+    *vc = train_options_config(&t->o, &r->tf, r->model, r->B, r->T);
+    vc->route = t->route;
+    vc->schedule = t->schedule;
+    vc->progress = print_progress;
+    vc->progress_ctx = &r->pc;
+    uint64_t batches = (uint64_t)t->o.batches;
+    long steps = train_step_count(batches, variant_batches_per_step(t->variant, vc));
+    if (t->trace) vc->trace_spans = trace_capacity(batches, steps);
+    if (!r->pc.every) r->pc.every = (steps + 39) / 40;
+    return t->variant->create(&r->state, vc, err);
+}
+
+/* The first step whose loss is not finite, from the curve and the last loss. */
+static void find_divergence(PrintCtx *pc, const RunResult *res) {
+    for (long s = 0; s < res->steps && res->step_loss && !pc->diverged_step; s++)
+        if (!isfinite(res->step_loss[s])) pc->diverged_step = s + 1, pc->diverged_loss = res->step_loss[s];
+    if (!pc->diverged_step && !isfinite(res->last_loss)) pc->diverged_step = res->steps, pc->diverged_loss = res->last_loss;
+}
+
+/* Trains; a diverged run is a failure: nothing written, nothing saved. */
+static sb_status train_run(TrainRun *r, const TrainArgs *t, sb_error *err) {
+    const ModelConfig *c = &r->model;
+    printf("train: variant %s, %lld threads, V=%d T=%d D=%d L=%d H=%d (%zu parameters), B=%d, %lld batches from %lld\n",
+           t->variant->name, t->o.threads, c->V, c->T, c->D, c->L, c->H, model_param_count(c), r->B, t->o.batches,
+           t->o.first_batch);
+    fflush(stdout);
+    sb_status st = t->variant->run(r->state, r->params, (uint64_t)t->o.first_batch, (uint64_t)t->o.batches, &r->res,
+                                   err);
+    if (st) return st;
+    find_divergence(&r->pc, &r->res);
+    if (r->pc.diverged_step)
+        return sb_fail(err, SB_ERANGE,
+                       "training diverged: the loss is %g at step %ld of %ld; nothing written or saved (a lower --lr "
+                       "or --weight-decay?)",
+                       (double)r->pc.diverged_loss, r->pc.diverged_step,
+                       train_step_count((uint64_t)t->o.batches, r->res.batches_per_step));
+    return checkpoint_check_finite("the trained model", c, r->params, err);
+}
+
+/* The table and the summary line; then the run's JSON, its timeline and the model, each if asked. */
+static sb_status train_write(const TrainRun *r, const TrainArgs *t, sb_error *err) {
+    const RunResult *res = &r->res;
+    const char *name = t->variant->name;
+    double flops = model_flops_per_batch(&r->model, r->B, r->T) * (double)res->batches;
+    if (!t->quiet) run_print_table(stdout, name, res);
+    printf("done: %llu batches (%d per step, %ld steps), %llu tokens in %.2f s: %.0f tokens/s, %.2f GFLOP/s, "
+           "final loss %.4f\n",
+           (unsigned long long)res->batches, res->batches_per_step, res->steps, (unsigned long long)res->tokens,
+           res->wall_s, (double)res->tokens / res->wall_s, flops / res->wall_s / 1e9, res->last_loss);
+    sb_status st;
+    if (t->json) {
+        if ((st = run_json_write(t->json, name, &r->model, r->B, res, err))) return st;
+        printf("wrote %s\n", t->json);
+    }
+    if (t->trace) {
+        char title[128];
+        snprintf(title, sizeof title, "train: %s, %d threads", name, res->n_threads);
+        if ((st = trace_write(t->trace, title, name, res, err))) return st;
+        printf("wrote %s\n", t->trace);
+    }
+    if (t->save) {
+        if ((st = checkpoint_save(t->save, &r->model, r->params, err))) return st;
+        printf("saved %s\n", t->save);
+    }
+    return SB_OK;
+}
+
 int cmd_train(int argc, char **argv) {
-    char variant_help[256]; /* the registry's trainers, so a new one appears by itself */
+    char variant_help[256], threads_help[256], bps_help[320]; /* from the registry: a new trainer shows by itself */
     snprintf(variant_help, sizeof variant_help, "NAME: trainer (%s; default serial)", variant_names());
     const CliOptSpec specs[] = {
         {"--variant", 0, variant_help},
-        {"--threads", 0, "N: threads that train, the control included (default 1 for serial, 2 otherwise)"},
+        {"--threads", 0, defaults_help(threads_help, sizeof threads_help, "N: threads that train, the control included", 0)},
         {"--data", 0, "TOKENS: token file"},
         {"--model", 0, "PRESET: tiny, bench or seed (default bench)"},
         {"--init", 0, "CKPT: start from this checkpoint instead of a fresh model"},
         {"--batches", 0, "K: batches to train on (default: every batch of the file)"},
         {"--batch", 0, "B: sequences per batch (default: the preset's, or with --init the matching preset's)"},
         {"--first-batch", 0, "I: index of the first batch (default 0)"},
-        {"--batches-per-step", 0, "S: batches averaged per AdamW step (default: 1 serial, one per worker flat)"},
+        {"--batches-per-step", 0, defaults_help(bps_help, sizeof bps_help, "S: batches averaged per AdamW step", 1)},
         {"--route", 0, "symmetry|round-robin|steal: sphere's routing policy (default symmetry)"},
         {"--fanout", 0, "F: sphere's children per control (default 12)"},
         {"--wait", 0, "block|spin: how control threads wait for workers (default block)"},
@@ -82,166 +253,14 @@ int cmd_train(int argc, char **argv) {
                                "[--save CKPT] [--json FILE] [--trace FILE] [options]", specs, 0, argc, argv);
     if (rc >= 0) return rc;
     sb_error err;
-    const char *variant_name = cli_get(&a, "--variant"), *data_path, *preset_name = cli_get(&a, "--model");
-    const char *init_path = cli_get(&a, "--init"), *save = cli_get(&a, "--save"), *json = cli_get(&a, "--json");
-    const char *trace = cli_get(&a, "--trace");
-    const char *route = cli_get(&a, "--route");
-    long long batches = 0, first = 0, bps = 0, seed = 1, every = 0, threads = 0, batch_b = 0, fanout = 0;
-    long long warmup = 0;
-    double lr = 1e-3, wd = 0.0, lr_floor = 0.1, clip = 0.0;
-    if (cli_require(&a, "--data", &data_path, &err) ||
-        cli_get_long(&a, "--threads", 1, VARIANT_MAX_THREADS, &threads, &err) ||
-        cli_get_long(&a, "--batches", 1, 1LL << 40, &batches, &err) ||
-        cli_get_long(&a, "--first-batch", 0, 1LL << 40, &first, &err) ||
-        cli_get_long(&a, "--batch", 1, MODEL_MAX_B, &batch_b, &err) ||
-        cli_get_long(&a, "--fanout", 1, VARIANT_MAX_THREADS, &fanout, &err) ||
-        safe_output_check("--save", save, &err) || safe_output_check("--json", json, &err) ||
-        safe_output_check("--trace", trace, &err) ||
-        cli_get_long(&a, "--batches-per-step", 1, 1 << 20, &bps, &err) ||
-        cli_get_long(&a, "--seed", 0, 1LL << 62, &seed, &err) ||
-        cli_get_long(&a, "--print-every", 1, 1LL << 40, &every, &err) ||
-        cli_get_double(&a, "--lr", 0.0, 10.0, &lr, &err) ||
-        cli_get_double(&a, "--weight-decay", 0.0, 10.0, &wd, &err) ||
-        cli_get_long(&a, "--warmup", 0, 1LL << 40, &warmup, &err) ||
-        cli_get_double(&a, "--lr-floor", 0.0, 1.0, &lr_floor, &err) ||
-        cli_get_double(&a, "--clip", 0.0, 1e6, &clip, &err))
-        return cli_error("train", err.msg, 1);
-    const char *sched_name = cli_get(&a, "--schedule") ? cli_get(&a, "--schedule") : "constant";
-    int kind = lr_schedule_kind(sched_name);
-    if (kind < 0) {
-        snprintf(err.msg, sizeof err.msg, "--schedule '%s' is neither constant nor cosine", sched_name);
-        return cli_error("train", err.msg, 1);
-    }
-    TrainSchedule schedule = {.kind = (LrKind)kind, .warmup = warmup, .floor = (float)lr_floor, .clip_norm = (float)clip};
-    if (!variant_name) variant_name = "serial";
-    const Variant *variant = variant_find(variant_name);
-    if (!variant) {
-        snprintf(err.msg, sizeof err.msg, "unknown variant '%s' (available: %s)", variant_name, variant_names());
-        return cli_error("train", err.msg, 1);
-    }
-    if (!threads) threads = strcmp(variant->name, "serial") == 0 ? 1 : 2;
-    WaitMode wait_mode = WAIT_BLOCK;
-    if (cli_get_wait(&a, &wait_mode, &err)) return cli_error("train", err.msg, 1);
-    if (init_path && preset_name)
-        return cli_error("train", "give --model PRESET or --init CKPT, not both: a checkpoint fixes the shape", 1);
-    const ModelPreset *preset = model_preset_find(preset_name ? preset_name : "bench");
-    if (!preset) {
-        snprintf(err.msg, sizeof err.msg, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
-        return cli_error("train", err.msg, 1);
-    }
-
-    const SafeRole roles[] = {{"--data", data_path, 0}, {"--init", init_path, 0}, {"--save", save, 1},
-                              {"--json", json, 1}, {"--trace", trace, 1}};
-    if (safe_files_distinct(roles, 5, &err)) return cli_error("train", err.msg, 1);
-
-    TokenFile tf = {0};
-    float *params = NULL;
-    void *state = NULL;
-    ModelConfig c;
-    rc = 1;
-    if (tokens_load(&tf, data_path, &err)) goto fail;
-    if (init_path) {
-        if (checkpoint_load(init_path, &c, &params, &err)) goto fail;
-    } else {
-        c = model_config_from_preset(preset, (int)tf.vocab_size);
-        if (model_config_check(&c, &err)) goto fail;
-        params = malloc(model_param_count(&c) * sizeof(float));
-        if (!params) {
-            snprintf(err.msg, sizeof err.msg, "out of memory for %zu parameters", model_param_count(&c));
-            goto fail;
-        }
-        model_init(params, &c, (unsigned long long)seed);
-    }
-    if (init_path && !batch_b) {
-        /* a checkpoint has no batch size: take the preset of the same shape */
-        for (const ModelPreset *p = model_presets(); p->name && !batch_b; p++)
-            if (p->T == c.T && p->D == c.D && p->L == c.L && p->H == c.H) batch_b = p->B;
-        if (!batch_b) {
-            snprintf(err.msg, sizeof err.msg, "%s matches no preset's shape: give --batch B", init_path);
-            goto fail;
-        }
-    }
-    int B = batch_b ? (int)batch_b : preset->B, T = c.T;
-    if (batches == 0) {
-        uint64_t have = tokens_batch_count(&tf, B, T);
-        batches = have > (uint64_t)first ? (long long)(have - (uint64_t)first) : 0;
-        if (batches == 0) {
-            snprintf(err.msg, sizeof err.msg, "%s holds no whole batch of %d x %d tokens after batch %lld",
-                     data_path, B, T, first);
-            goto fail;
-        }
-    }
-    AdamWConfig ac = adamw_defaults();
-    ac.lr = (float)lr;
-    ac.weight_decay = (float)wd;
-    int quiet = cli_flag(&a, "--quiet");
-    PrintCtx pc = {.every = every, .tokens_per_batch = (uint64_t)B * (uint64_t)T, .quiet = quiet};
-    VariantConfig vc = {.data = &tf,
-                        .model = c,
-                        .B = B,
-                        .T = T,
-                        .threads = (int)threads,
-                        .batches_per_step = (int)bps,
-                        .adamw = ac,
-                        .wait = wait_mode,
-                        .route = route,
-                        .fanout = (int)fanout,
-                        .progress = print_progress,
-                        .progress_ctx = &pc,
-                        .schedule = schedule,
-                        /* steps bounded by one batch each: the trainer resolves its default later */
-                        .trace_spans = trace ? trace_capacity((uint64_t)batches,
-                                                              train_step_count((uint64_t)batches, bps ? (int)bps : 1))
-                                             : 0};
-    if (variant->create(&state, &vc, &err)) goto fail;
-    if (!pc.every) {
-        /* the trainer resolves its default batches per step; a guess is fine for pacing output */
-        int eff_bps = bps ? (int)bps : (threads > 1 ? (int)threads - 1 : 1);
-        pc.every = (train_step_count((uint64_t)batches, eff_bps) + 39) / 40;
-    }
-    printf("train: variant %s, %lld threads, V=%d T=%d D=%d L=%d H=%d (%zu parameters), B=%d, %lld batches from %lld\n",
-           variant->name, threads, c.V, c.T, c.D, c.L, c.H, model_param_count(&c), B, batches, first);
-    fflush(stdout);
-    RunResult res;
-    if (variant->run(state, params, (uint64_t)first, (uint64_t)batches, &res, &err)) goto fail;
-    /* A diverged run is a failure: nothing written, nothing saved. */
-    for (long s = 0; s < res.steps && res.step_loss && !pc.diverged_step; s++)
-        if (!isfinite(res.step_loss[s])) pc.diverged_step = s + 1, pc.diverged_loss = res.step_loss[s];
-    if (!pc.diverged_step && !isfinite(res.last_loss)) pc.diverged_step = res.steps, pc.diverged_loss = res.last_loss;
-    if (pc.diverged_step) {
-        snprintf(err.msg, sizeof err.msg,
-                 "training diverged: the loss is %g at step %ld of %ld; nothing written or saved (a lower --lr or "
-                 "--weight-decay?)",
-                 (double)pc.diverged_loss, pc.diverged_step,
-                 train_step_count((uint64_t)batches, res.batches_per_step > 0 ? res.batches_per_step : 1));
-        goto fail;
-    }
-    if (checkpoint_check_finite("the trained model", &c, params, &err)) goto fail;
-    double flops = model_flops_per_batch(&c, B, T) * (double)res.batches;
-    if (!quiet) run_print_table(stdout, variant->name, &res);
-    printf("done: %llu batches (%d per step, %ld steps), %llu tokens in %.2f s: %.0f tokens/s, %.2f GFLOP/s, "
-           "final loss %.4f\n",
-           (unsigned long long)res.batches, res.batches_per_step, res.steps, (unsigned long long)res.tokens, res.wall_s,
-           (double)res.tokens / res.wall_s, flops / res.wall_s / 1e9, res.last_loss);
-    if (json) {
-        if (run_json_write(json, variant->name, &c, B, &res, &err)) goto fail;
-        printf("wrote %s\n", json);
-    }
-    if (trace) {
-        char title[128];
-        snprintf(title, sizeof title, "train: %s, %d threads", variant->name, res.n_threads);
-        if (trace_write(trace, title, variant->name, &res, &err)) goto fail;
-        printf("wrote %s\n", trace);
-    }
-    if (save) {
-        if (checkpoint_save(save, &c, params, &err)) goto fail;
-        printf("saved %s\n", save);
-    }
-    rc = 0;
-fail:
+    TrainArgs t;
+    if (train_parse(&t, &a, &err)) return cli_error("train", err.msg, 1);
+    TrainRun r = {0};
+    rc = train_load(&r, &t, &err) || train_configure(&r, &t, &err) || train_run(&r, &t, &err) ||
+         train_write(&r, &t, &err);
     if (rc) cli_error("train", err.msg, 0);
-    if (state) variant->destroy(state);
-    tokens_free(&tf);
-    free(params);
+    if (r.state) t.variant->destroy(r.state);
+    tokens_free(&r.tf);
+    free(r.params);
     return rc;
 }

@@ -25,7 +25,7 @@ typedef struct {
 /* lr 1e-3, betas 0.9 / 0.999, eps 1e-8, weight decay 0 */
 AdamWConfig adamw_defaults(void);
 
-sb_status adamw_init(AdamW *opt, size_t n, AdamWConfig cfg, sb_error *err);
+sb_status adamw_init(AdamW *opt, size_t n, AdamWConfig cfg, sb_error *err) SB_MUST_CHECK;
 void adamw_free(AdamW *opt);
 
 /* One update of params with grads; advances opt->step first, so the first

@@ -16,17 +16,18 @@
 
 /* Writes through a temporary file and a rename, so a failed save never
  * replaces a good file with a half-written one. */
-sb_status checkpoint_save(const char *path, const ModelConfig *c, const float *buf, sb_error *err);
+sb_status checkpoint_save(const char *path, const ModelConfig *c, const float *buf, sb_error *err) SB_MUST_CHECK;
 
 /* Reads and validates the header (magic, version, a sane shape, a file size
  * that matches it exactly), then allocates *buf (caller frees) and refuses a
  * value that is not finite (checkpoint_check_finite). The file must be a
  * regular one; a FIFO is refused without blocking. */
-sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_error *err);
+sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_error *err) SB_MUST_CHECK;
 
 /* Fails naming the first value of buf (a buffer of the parameter layout)
  * that is NaN or infinite: its tensor, layer and index. path names the file
  * (or the run) in the message. */
-sb_status checkpoint_check_finite(const char *path, const ModelConfig *c, const float *buf, sb_error *err);
+sb_status checkpoint_check_finite(const char *path, const ModelConfig *c, const float *buf, sb_error *err)
+    SB_MUST_CHECK;
 
 #endif

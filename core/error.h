@@ -23,8 +23,15 @@ typedef struct {
     char msg[512];
 } sb_error;
 
+/* On a declaration of a function that returns an sb_status: a caller that
+ * drops the result is a compile error (warnings are errors), since a failure
+ * nobody reads is a failure nobody reports. A cast to void does not silence
+ * it: handle the status, or make the function one that cannot fail. */
+#define SB_MUST_CHECK __attribute__((warn_unused_result))
+
 /* Formats the message into err (which may be NULL) and returns code, so a
- * failing function can say `return sb_fail(err, SB_EIO, "...", ...)`. */
+ * failing function can say `return sb_fail(err, SB_EIO, "...", ...)`; the one
+ * way an error is set. Its result may be dropped: it is a setter. */
 sb_status sb_fail(sb_error *err, sb_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -17,6 +17,6 @@
 /* Writes the prompt's words and n sampled words to f, space-separated, with
  * a newline at the end. A prompt without words is refused (SB_EARG). */
 sb_status generate_text(FILE *f, const float *params, const ModelConfig *c, const Vocab *vocab, const char *prompt,
-                        int n, float temperature, int top_k, uint64_t seed, sb_error *err);
+                        int n, float temperature, int top_k, uint64_t seed, sb_error *err) SB_MUST_CHECK;
 
 #endif

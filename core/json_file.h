@@ -19,10 +19,10 @@ typedef struct {
 
 /* Opens path's temporary; what names the file in messages ("context JSON");
  * wrap as json_init's. */
-sb_status json_file_open(JsonFile *jf, const char *path, const char *what, int wrap, sb_error *err);
+sb_status json_file_open(JsonFile *jf, const char *path, const char *what, int wrap, sb_error *err) SB_MUST_CHECK;
 
 /* Finishes the writer and renames the file into place, or removes the
  * temporary and reports the writer's or the stream's error. */
-sb_status json_file_commit(JsonFile *jf, sb_error *err);
+sb_status json_file_commit(JsonFile *jf, sb_error *err) SB_MUST_CHECK;
 
 #endif

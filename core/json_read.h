@@ -31,11 +31,12 @@ typedef struct {
 
 /* Parses text (NUL-terminated) into *out; name is the file, for messages.
  * Fails with SB_EFORMAT. */
-sb_status json_flat_parse(JsonFlat *out, const char *text, const char *name, sb_error *err);
+sb_status json_flat_parse(JsonFlat *out, const char *text, const char *name, sb_error *err) SB_MUST_CHECK;
 
 /* The number under key: SB_OK, or SB_EFORMAT naming the key (and name) when
  * it is missing or is a string. */
-sb_status json_flat_number(const JsonFlat *o, const char *key, double *out, const char *name, sb_error *err);
+sb_status json_flat_number(const JsonFlat *o, const char *key, double *out, const char *name, sb_error *err)
+    SB_MUST_CHECK;
 
 /* The string under key, or NULL when it is missing or not a string. */
 const char *json_flat_string(const JsonFlat *o, const char *key);

@@ -64,6 +64,6 @@ void json_kv_bool(JsonWriter *w, const char *key, int v);
 /* Ends the output with a newline. Fails (SB_EFORMAT) on a misuse or an
  * unfinished value, (SB_EIO) when the stream reports a write error; the
  * message names w->name. */
-sb_status json_finish(JsonWriter *w, sb_error *err);
+sb_status json_finish(JsonWriter *w, sb_error *err) SB_MUST_CHECK;
 
 #endif

@@ -52,7 +52,7 @@ typedef struct {
 
 /* Bytes a workspace for B x T tokens needs, so a caller can refuse early. */
 size_t workspace_bytes(const ModelConfig *c, int B, int T);
-sb_status workspace_init(Workspace *ws, const ModelConfig *c, int B, int T, sb_error *err);
+sb_status workspace_init(Workspace *ws, const ModelConfig *c, int B, int T, sb_error *err) SB_MUST_CHECK;
 void workspace_free(Workspace *ws);
 
 /* GPT-2 style initialisation: weights ~ N(0, 0.02) (the residual projections

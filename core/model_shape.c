@@ -1,9 +1,5 @@
-/* config.c - presets, shape checks and the parameter layout; see config.h.
- *
- * The `bench` preset is sized so that one pass over the 73 MB corpus (about
- * 2272 batches of 4096 tokens) takes a few minutes on 2 cores: small enough
- * to run at 64 threads inside the bench's time budget, big enough that each
- * batch is real work against which coordination costs can be measured. */
+/* model_shape.c - shape checks and the parameter layout; see model_shape.h
+ * (the presets and their sizing are presets.c's). */
 #include "model_shape.h"
 
 

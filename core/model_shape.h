@@ -29,7 +29,7 @@ typedef struct {
 #define MODEL_MAX_B 65536
 
 /* Refuses shapes that cannot work (non-positive sizes, D % H != 0, limits). */
-sb_status model_config_check(const ModelConfig *c, sb_error *err);
+sb_status model_config_check(const ModelConfig *c, sb_error *err) SB_MUST_CHECK;
 
 size_t model_param_count(const ModelConfig *c);
 size_t model_layer_param_count(const ModelConfig *c);

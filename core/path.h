@@ -17,9 +17,9 @@
 /* out = dir "/" name (just name when dir is empty; no doubled slash when dir
  * ends in one). Fails with SB_EARG, out set to "", when it needs more than cap
  * bytes. */
-sb_status path_join(char *out, size_t cap, const char *dir, const char *name, sb_error *err);
+sb_status path_join(char *out, size_t cap, const char *dir, const char *name, sb_error *err) SB_MUST_CHECK;
 
 /* out = path suffix (e.g. "corpus.tok" ".vocab"); the same failure. */
-sb_status path_suffix(char *out, size_t cap, const char *path, const char *suffix, sb_error *err);
+sb_status path_suffix(char *out, size_t cap, const char *path, const char *suffix, sb_error *err) SB_MUST_CHECK;
 
 #endif

@@ -20,6 +20,11 @@ const ModelPreset *model_preset_find(const char *name) {
     return NULL;
 }
 
+sb_status model_preset_lookup(const ModelPreset **out, const char *name, sb_error *err) {
+    if ((*out = model_preset_find(name))) return SB_OK;
+    return sb_fail(err, SB_EARG, "no model preset '%s' (presets: %s)", name ? name : "", model_preset_names());
+}
+
 ModelConfig model_config_from_preset(const ModelPreset *p, int V) {
     ModelConfig c = {V, p->T, p->D, p->L, p->H};
     return c;

@@ -8,6 +8,7 @@
 #ifndef SB_PRESETS_H
 #define SB_PRESETS_H
 
+#include "error.h"
 #include "model_shape.h"
 
 typedef struct {
@@ -17,6 +18,9 @@ typedef struct {
 } ModelPreset;
 
 const ModelPreset *model_preset_find(const char *name);
+/* The preset called name into *out, or SB_EARG with "no model preset 'NAME'
+ * (presets: ...)": the one message every command gives. */
+sb_status model_preset_lookup(const ModelPreset **out, const char *name, sb_error *err) SB_MUST_CHECK;
 /* The presets, NULL-name terminated, for help texts. */
 const ModelPreset *model_presets(void);
 /* "tiny, bench, seed": the preset names, for messages. */

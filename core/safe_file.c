@@ -308,9 +308,8 @@ static void file_id(FileId *id, const char *path) {
     char target[SB_PATH_MAX], dir[SB_PATH_MAX], real[PATH_MAX];
     if (follow_links(target, path, NULL)) target[0] = '\0';
     dir_of(dir, target);
-    if (target[0] && realpath(dir, real))
-        path_join(id->name, sizeof id->name, real, base_of(target), NULL);
-    else
+    /* a resolved name too long to hold: the path as given (else two such paths would both be "") */
+    if (!target[0] || !realpath(dir, real) || path_join(id->name, sizeof id->name, real, base_of(target), NULL))
         snprintf(id->name, sizeof id->name, "%s", path);
 }
 

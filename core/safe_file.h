@@ -40,20 +40,20 @@ typedef struct {
 /* Creates target.tmp.PID for writing; sf->f is the stream to write to. On
  * failure nothing exists on disk and the message names path and the reason
  * (a special file, a missing folder, ...). */
-sb_status safe_file_open(SafeFile *sf, const char *path, const char *what, sb_error *err);
+sb_status safe_file_open(SafeFile *sf, const char *path, const char *what, sb_error *err) SB_MUST_CHECK;
 
 /* Closes and renames into place. write_ok says whether the caller's writes
  * all succeeded (errno still describing a failure); stream errors and the
  * close are checked here too. On failure the temporary is removed, the file
  * at path is untouched, and the message names path and what went wrong. */
-sb_status safe_file_commit(SafeFile *sf, int write_ok, sb_error *err);
+sb_status safe_file_commit(SafeFile *sf, int write_ok, sb_error *err) SB_MUST_CHECK;
 
 /* Commits n open files as one: every file is closed and checked first, then
  * all are renamed into place with SIGINT and SIGTERM held off; when a rename
  * fails, the targets already replaced get their old contents back (or are
  * removed when they did not exist). Either every target holds its new file
  * or every target is as it was. */
-sb_status safe_file_commit_all(SafeFile *sf, int n, int write_ok, sb_error *err);
+sb_status safe_file_commit_all(SafeFile *sf, int n, int write_ok, sb_error *err) SB_MUST_CHECK;
 
 /* Installs now the SIGINT/SIGTERM handler that removes live temporaries (the
  * first safe_file_open otherwise does), so that a caller can put its own
@@ -69,7 +69,7 @@ void safe_file_abort(SafeFile *sf);
  * empty, not an existing directory, device, FIFO or socket (after following
  * symbolic links), in a folder that exists and is writable. NULL path: OK
  * (an output not asked for). option names it in the message ("--save"). */
-sb_status safe_output_check(const char *option, const char *path, sb_error *err);
+sb_status safe_output_check(const char *option, const char *path, sb_error *err) SB_MUST_CHECK;
 
 /* One file a command reads or writes, for safe_files_distinct. */
 typedef struct {
@@ -81,17 +81,17 @@ typedef struct {
 /* Refuses when an output is the same file as an input or another output:
  * same device and inode when both exist, else the same path once symbolic
  * links and the folder are resolved. */
-sb_status safe_files_distinct(const SafeRole *roles, int n, sb_error *err);
+sb_status safe_files_distinct(const SafeRole *roles, int n, sb_error *err) SB_MUST_CHECK;
 
 /* Opens path for reading, refusing anything but a regular file before any
  * read and without blocking (a FIFO is opened non-blocking, then checked).
  * what names the file ("token file"); hint, if not NULL, ends a message
  * about a file that cannot be opened. */
-sb_status safe_input_open(FILE **f, const char *path, const char *what, const char *hint, sb_error *err);
+sb_status safe_input_open(FILE **f, const char *path, const char *what, const char *hint, sb_error *err) SB_MUST_CHECK;
 
 /* Makes folder dir for a run's files, missing parents included, and
  * refuses one that exists and holds any entry: a run never writes into a
  * folder holding another run's files. */
-sb_status safe_dir_prepare(const char *dir, sb_error *err);
+sb_status safe_dir_prepare(const char *dir, sb_error *err) SB_MUST_CHECK;
 
 #endif

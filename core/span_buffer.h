@@ -32,7 +32,7 @@ typedef struct {
 
 /* Allocates and touches cap spans, so that no page is first faulted in while
  * training. cap 0 gives an empty buffer that drops everything. */
-sb_status span_buffer_init(SpanBuffer *b, size_t cap, sb_error *err);
+sb_status span_buffer_init(SpanBuffer *b, size_t cap, sb_error *err) SB_MUST_CHECK;
 void span_buffer_free(SpanBuffer *b);
 /* Forgets the spans of a previous run; the memory stays. */
 void span_buffer_reset(SpanBuffer *b);

@@ -195,160 +195,159 @@ static int stream_push(IdStream *s, uint32_t x) {
     return 1;
 }
 
+/* One tokenization, stage by stage: the text's word types and its stream of
+ * type indices, the types ranked, the vocabulary's words chosen from them, the
+ * stream rewritten into token ids. */
+typedef struct {
+    const char *text_path;
+    WordTable t;
+    IdStream ids;          /* type indices (TYPE_TOO_LONG for a word too long), then token ids */
+    RankEntry *ranked;     /* [t.n_types] by rank; its first n_words are the vocabulary's words */
+    uint32_t n_words;
+    uint64_t bytes, too_long, unknown;
+} Tokenization;
+
+/* Ends the current word (its true length wlen, its first bytes in word):
+ * interned and counted, or marked too long; pushed on the stream. 0: out of memory. */
+static int close_word(Tokenization *z, const unsigned char *word, uint64_t wlen) {
+    uint32_t type = TYPE_TOO_LONG;
+    if (wlen <= TOKENIZER_MAX_WORD) {
+        int64_t idx = table_intern(&z->t, word, (uint32_t)wlen, word_hash(word, (size_t)wlen));
+        if (idx < 0) return 0;
+        z->t.types[idx].count++;
+        type = (uint32_t)idx;
+    } else {
+        z->too_long++;
+    }
+    return stream_push(&z->ids, type);
+}
+
+/* The one pass over the text, chunk by chunk; refuses a text with no usable word. */
+static sb_status read_words(Tokenization *z, FILE *f, unsigned char *chunk, sb_error *err) {
+    /* The current word is built here across chunk boundaries; only its first
+     * TOKENIZER_MAX_WORD bytes are kept, its true length is `wlen`. */
+    unsigned char word[TOKENIZER_MAX_WORD];
+    uint64_t wlen = 0;
+    int oom = 0;
+    for (int eof = 0; !eof && !oom;) {
+        size_t got = fread(chunk, 1, TOKENIZER_READ_CHUNK, f);
+        /* got == 0 at end of file: run the loop once more with a virtual
+         * space so the last word is closed like any other. */
+        eof = got == 0;
+        for (size_t i = 0; i < (eof ? 1 : got) && !oom; i++) {
+            unsigned char c = eof ? ' ' : chunk[i];
+            if (!is_space(c)) {
+                if (wlen < TOKENIZER_MAX_WORD) word[wlen] = ascii_lower(c);
+                wlen++;
+            } else if (wlen) {
+                oom = !close_word(z, word, wlen);
+                wlen = 0;
+            }
+        }
+        z->bytes += got;
+    }
+    if (ferror(f))
+        return sb_fail(err, SB_EIO, "read error in text file %s after %llu bytes: %s; check the disk and retry",
+                       z->text_path, (unsigned long long)z->bytes, strerror(errno));
+    if (oom)
+        return sb_fail(err, SB_ENOMEM, "out of memory tokenizing %s after %llu bytes (%zu words, %zu types)",
+                       z->text_path, (unsigned long long)z->bytes, z->ids.n, z->t.n_types);
+    if (z->ids.n == 0)
+        return sb_fail(err, SB_EFORMAT, "text file %s has no words (%llu bytes, all whitespace); give it some text",
+                       z->text_path, (unsigned long long)z->bytes);
+    if (z->t.n_types == 0)
+        return sb_fail(err, SB_EFORMAT,
+                       "text file %s has no words of at most %d bytes (%llu longer ones); it is not word-level text",
+                       z->text_path, TOKENIZER_MAX_WORD, (unsigned long long)z->too_long);
+    return SB_OK;
+}
+
+static sb_status rank_types(Tokenization *z, sb_error *err) {
+    WordTable *t = &z->t;
+    if (!(z->ranked = malloc(t->n_types * sizeof *z->ranked)))
+        return sb_fail(err, SB_ENOMEM, "out of memory ranking %zu word types of %s", t->n_types, z->text_path);
+    for (size_t i = 0; i < t->n_types; i++)
+        z->ranked[i] = (RankEntry){.word = t->pool + t->types[i].off, .len = t->types[i].len, .type = (uint32_t)i,
+                                   .count = t->types[i].count};
+    qsort(z->ranked, t->n_types, sizeof *z->ranked, rank_cmp);
+    return SB_OK;
+}
+
+/* The vocabulary's words, the vocab_size - 5 best ranked. WordType.count
+ * becomes the type -> token id map; ranked[0..n_words) the words. A word
+ * spelled like a special ("<unk>") is UNK: a vocabulary cannot hold it twice. */
+static sb_status choose_words(Tokenization *z, uint32_t vocab_size, sb_error *err) {
+    uint32_t max_words = vocab_size - TOKEN_FIRST_WORD;
+    z->n_words = 0;
+    for (size_t r = 0; r < z->t.n_types; r++) {
+        WordType *wt = &z->t.types[z->ranked[r].type];
+        int special = 0;
+        for (int k = 0; k < TOKEN_FIRST_WORD; k++)
+            special |= wt->len == strlen(special_words[k]) && memcmp(z->t.pool + wt->off, special_words[k], wt->len) == 0;
+        if (special || z->n_words == max_words) {
+            wt->count = TOKEN_UNK;
+            continue;
+        }
+        wt->count = TOKEN_FIRST_WORD + z->n_words;
+        z->ranked[z->n_words++] = z->ranked[r];
+    }
+    if (z->n_words == 0)
+        return sb_fail(err, SB_EFORMAT, "text file %s has no words but the specials' spellings (<unk>, ...)",
+                       z->text_path);
+    return SB_OK;
+}
+
+/* The stream of types, in place, into token ids; counts the unknown ones. */
+static void types_to_ids(Tokenization *z) {
+    for (size_t i = 0; i < z->ids.n; i++) {
+        uint32_t id = z->ids.v[i] == TYPE_TOO_LONG ? TOKEN_UNK : (uint32_t)z->t.types[z->ids.v[i]].count;
+        z->unknown += id == TOKEN_UNK;
+        z->ids.v[i] = id;
+    }
+}
+
+/* Both files are written in full, then renamed into place together: the old
+ * pair or the new pair, never one of each. */
+static sb_status write_pair(const Tokenization *z, const char *out_path, sb_error *err) {
+    size_t vp_len = strlen(out_path) + sizeof ".vocab";
+    char *vocab_path = malloc(vp_len);
+    if (!vocab_path) return sb_fail(err, SB_ENOMEM, "out of memory naming the vocabulary file for %s", out_path);
+    snprintf(vocab_path, vp_len, "%s.vocab", out_path);
+    SafeFile pair[2];
+    sb_status st = vocab_write(&pair[0], vocab_path, &z->t, z->ranked, z->n_words, err);
+    if (!st && (st = tokens_save_open(&pair[1], out_path, z->ids.v, z->ids.n, TOKEN_FIRST_WORD + z->n_words, err)))
+        safe_file_abort(&pair[0]);
+    if (!st) st = safe_file_commit_all(pair, 2, 1, err);
+    free(vocab_path);
+    return st;
+}
+
 sb_status tokenize_file(const char *text_path, const char *out_path, uint32_t vocab_size, TokenizeStats *stats,
                         sb_error *err) {
     if (vocab_size < TOKENIZER_MIN_VOCAB || vocab_size > TOKENIZER_MAX_VOCAB)
         return sb_fail(err, SB_ECONFIG, "vocab size %u is out of range: it must be between %d and %d (5 specials + words)",
                        vocab_size, TOKENIZER_MIN_VOCAB, TOKENIZER_MAX_VOCAB);
     FILE *f;
-    sb_status opened = safe_input_open(&f, text_path, "text file", "check the path (`sphere-bench corpus` writes one)", err);
-    if (opened != SB_OK) return opened;
-
-    sb_status st = SB_OK;
-    WordTable t;
-    IdStream ids = {0};
-    RankEntry *ranked = NULL;
-    char *vocab_path = NULL;
+    sb_status st = safe_input_open(&f, text_path, "text file", "check the path (`sphere-bench corpus` writes one)", err);
+    if (st) return st;
+    Tokenization z = {.text_path = text_path};
     unsigned char *chunk = malloc(TOKENIZER_READ_CHUNK);
-    if (!chunk || !table_init(&t, 1 << 14)) {
-        free(chunk);
-        fclose(f);
-        return sb_fail(err, SB_ENOMEM, "out of memory starting to tokenize %s", text_path);
-    }
-
-    /* The current word is built here across chunk boundaries; only its first
-     * TOKENIZER_MAX_WORD bytes are kept, its true length is `wlen`. */
-    unsigned char word[TOKENIZER_MAX_WORD];
-    uint64_t wlen = 0, bytes = 0, too_long = 0;
-    int oom = 0;
-    for (;;) {
-        size_t got = fread(chunk, 1, TOKENIZER_READ_CHUNK, f);
-        /* got == 0 at end of file: run the loop once more with a virtual
-         * space so the last word is closed like any other. */
-        int eof = got == 0;
-        size_t n = eof ? 1 : got;
-        for (size_t i = 0; i < n && !oom; i++) {
-            unsigned char c = eof ? ' ' : chunk[i];
-            if (!is_space(c)) {
-                if (wlen < TOKENIZER_MAX_WORD) word[wlen] = ascii_lower(c);
-                wlen++;
-                continue;
-            }
-            if (wlen == 0) continue;
-            uint32_t type = TYPE_TOO_LONG;
-            if (wlen <= TOKENIZER_MAX_WORD) {
-                int64_t idx = table_intern(&t, word, (uint32_t)wlen, word_hash(word, (size_t)wlen));
-                if (idx < 0) {
-                    oom = 1;
-                    break;
-                }
-                t.types[idx].count++;
-                type = (uint32_t)idx;
-            } else {
-                too_long++;
-            }
-            if (!stream_push(&ids, type)) oom = 1;
-            wlen = 0;
-        }
-        bytes += got;
-        if (eof || oom) break;
-    }
-    int read_error = ferror(f);
-    int read_errno = errno;
+    if (!chunk || !table_init(&z.t, 1 << 14))
+        st = sb_fail(err, SB_ENOMEM, "out of memory starting to tokenize %s", text_path);
+    else
+        st = read_words(&z, f, chunk, err);
     fclose(f);
     free(chunk);
-    if (read_error) {
-        st = sb_fail(err, SB_EIO, "read error in text file %s after %llu bytes: %s; check the disk and retry", text_path,
-                     (unsigned long long)bytes, strerror(read_errno));
-        goto done;
+    if (!st && !(st = rank_types(&z, err)) && !(st = choose_words(&z, vocab_size, err))) {
+        types_to_ids(&z);
+        st = write_pair(&z, out_path, err);
     }
-    if (oom) {
-        st = sb_fail(err, SB_ENOMEM, "out of memory tokenizing %s after %llu bytes (%zu words, %zu types)", text_path,
-                     (unsigned long long)bytes, ids.n, t.n_types);
-        goto done;
-    }
-    if (ids.n == 0) {
-        st = sb_fail(err, SB_EFORMAT, "text file %s has no words (%llu bytes, all whitespace); give it some text",
-                     text_path, (unsigned long long)bytes);
-        goto done;
-    }
-    if (t.n_types == 0) {
-        st = sb_fail(err, SB_EFORMAT,
-                     "text file %s has no words of at most %d bytes (%llu longer ones); it is not word-level text",
-                     text_path, TOKENIZER_MAX_WORD, (unsigned long long)too_long);
-        goto done;
-    }
-
-    ranked = malloc(t.n_types * sizeof *ranked);
-    if (!ranked) {
-        st = sb_fail(err, SB_ENOMEM, "out of memory ranking %zu word types of %s", t.n_types, text_path);
-        goto done;
-    }
-    for (size_t i = 0; i < t.n_types; i++)
-        ranked[i] = (RankEntry){.word = t.pool + t.types[i].off, .len = t.types[i].len, .type = (uint32_t)i,
-                                .count = t.types[i].count};
-    qsort(ranked, t.n_types, sizeof *ranked, rank_cmp);
-
-    uint32_t max_words = vocab_size - TOKEN_FIRST_WORD, n_words = 0;
-    /* Reuse WordType.count as the type -> token id map once ranking is done;
-     * ranked[0..n_words) becomes the vocabulary's words. A word spelled like
-     * a special ("<unk>") is UNK: a vocabulary cannot hold it twice. */
-    for (size_t r = 0; r < t.n_types; r++) {
-        WordType *wt = &t.types[ranked[r].type];
-        int special = 0;
-        for (int k = 0; k < TOKEN_FIRST_WORD; k++)
-            special |= wt->len == strlen(special_words[k]) && memcmp(t.pool + wt->off, special_words[k], wt->len) == 0;
-        if (special || n_words == max_words) {
-            wt->count = TOKEN_UNK;
-            continue;
-        }
-        wt->count = TOKEN_FIRST_WORD + n_words;
-        ranked[n_words++] = ranked[r];
-    }
-    if (n_words == 0) {
-        st = sb_fail(err, SB_EFORMAT, "text file %s has no words but the specials' spellings (<unk>, ...)", text_path);
-        goto done;
-    }
-    uint64_t unknown = 0;
-    for (size_t i = 0; i < ids.n; i++) {
-        uint32_t id = ids.v[i] == TYPE_TOO_LONG ? TOKEN_UNK : (uint32_t)t.types[ids.v[i]].count;
-        unknown += id == TOKEN_UNK;
-        ids.v[i] = id;
-    }
-    uint32_t final_vocab = TOKEN_FIRST_WORD + n_words;
-
-    size_t vp_len = strlen(out_path) + sizeof ".vocab";
-    vocab_path = malloc(vp_len);
-    if (!vocab_path) {
-        st = sb_fail(err, SB_ENOMEM, "out of memory naming the vocabulary file for %s", out_path);
-        goto done;
-    }
-    snprintf(vocab_path, vp_len, "%s.vocab", out_path);
-    /* Both files are written in full, then renamed into place together: the
-     * old pair or the new pair, never one of each. */
-    SafeFile pair[2];
-    st = vocab_write(&pair[0], vocab_path, &t, ranked, n_words, err);
-    if (st != SB_OK) goto done;
-    st = tokens_save_open(&pair[1], out_path, ids.v, ids.n, final_vocab, err);
-    if (st != SB_OK) {
-        safe_file_abort(&pair[0]);
-        goto done;
-    }
-    st = safe_file_commit_all(pair, 2, 1, err);
-    if (st != SB_OK) goto done;
-
-    if (stats) {
-        stats->bytes = bytes;
-        stats->tokens = ids.n;
-        stats->types = t.n_types;
-        stats->unknown = unknown;
-        stats->vocab_size = final_vocab;
-    }
-done:
-    free(vocab_path);
-    free(ranked);
-    free(ids.v);
-    table_free(&t);
+    if (!st && stats)
+        *stats = (TokenizeStats){.bytes = z.bytes, .tokens = z.ids.n, .types = z.t.n_types, .unknown = z.unknown,
+                                 .vocab_size = TOKEN_FIRST_WORD + z.n_words};
+    free(z.ranked);
+    free(z.ids.v);
+    table_free(&z.t);
     return st;
 }
 

@@ -38,9 +38,9 @@ typedef struct {
  * vocabulary file out_path + ".vocab". An empty text (no words) is refused
  * with SB_EFORMAT. stats may be NULL. */
 sb_status tokenize_file(const char *text_path, const char *out_path, uint32_t vocab_size,
-                        TokenizeStats *stats, sb_error *err);
+                        TokenizeStats *stats, sb_error *err) SB_MUST_CHECK;
 
-sb_status vocab_load(Vocab *v, const char *path, sb_error *err);
+sb_status vocab_load(Vocab *v, const char *path, sb_error *err) SB_MUST_CHECK;
 void vocab_free(Vocab *v);
 
 /* Id of a word (already lower-cased or not: it is lower-cased here), UNK if absent. */

@@ -59,102 +59,124 @@ static void ids_swap_to_host(uint32_t *ids, size_t n) {
 #endif
 }
 
-sb_status tokens_load(TokenFile *tf, const char *path, sb_error *err) {
-    memset(tf, 0, sizeof *tf);
-    FILE *f;
-    sb_status opened = safe_input_open(&f, path, "token file",
-                                       "check the path or run `sphere-bench tokenize` first", err);
-    if (opened != SB_OK) return opened;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return sb_fail(err, SB_EIO, "cannot read token file %s: %s", path, strerror(errno));
-    }
-    uint64_t actual = (uint64_t)st.st_size;
-    unsigned char h[TOKENS_HEADER_BYTES];
-    if (actual < TOKENS_HEADER_BYTES || fread(h, 1, sizeof h, f) != sizeof h) {
-        fclose(f);
-        return sb_fail(err, SB_EFORMAT,
-                       "token file %s is %llu bytes, shorter than the %d-byte header; it is empty or truncated, "
-                       "regenerate it with `sphere-bench tokenize`",
-                       path, (unsigned long long)actual, TOKENS_HEADER_BYTES);
-    }
-    uint32_t magic = le32_get(h), version = le32_get(h + 4), vocab = le32_get(h + 8), reserved = le32_get(h + 12);
-    uint64_t n = le64_get(h + 16);
-    const char *redo = "regenerate it with `sphere-bench tokenize`";
-    sb_status st_code = SB_OK;
-    if (magic != TOKENS_MAGIC)
-        st_code = sb_fail(err, SB_EFORMAT, "%s is not a token file: magic %u found, %u expected; %s", path, magic,
-                          TOKENS_MAGIC, redo);
-    else if (version != TOKENS_VERSION)
-        st_code = sb_fail(err, SB_EFORMAT, "token file %s has version %u, this program reads version %u; %s", path,
-                          version, TOKENS_VERSION, redo);
-    else if (vocab == 0 || vocab > (uint32_t)INT32_MAX)
-        /* Windows hand ids out as int, so a vocab beyond INT32_MAX cannot be used. */
-        st_code = sb_fail(err, SB_EFORMAT, "token file %s declares vocab size %u, expected 1..%d; %s", path, vocab,
-                          INT32_MAX, redo);
-    else if (reserved != 0)
-        st_code = sb_fail(err, SB_EFORMAT, "token file %s has %u in the reserved header field (offset 12), 0 expected; %s",
-                          path, reserved, redo);
-    else if (n == 0)
-        st_code = sb_fail(err, SB_EFORMAT, "token file %s holds zero tokens; tokenize a non-empty text", path);
-    else if (n > (UINT64_MAX - TOKENS_HEADER_BYTES) / 4 || n > SIZE_MAX / sizeof(uint32_t) ||
-             (uint64_t)TOKENS_HEADER_BYTES + 4 * n != actual) {
-        /* Compute the expected size without overflow for absurd counts. */
-        if (n > (UINT64_MAX - TOKENS_HEADER_BYTES) / 4)
-            st_code = sb_fail(err, SB_EFORMAT, "token file %s declares %llu tokens, more than any file can hold (size %llu bytes); %s",
-                              path, (unsigned long long)n, (unsigned long long)actual, redo);
-        else
-            st_code = sb_fail(err, SB_EFORMAT,
-                              "token file %s is %llu bytes but its header declares %llu tokens, so %llu bytes expected "
-                              "(%s); %s",
-                              path, (unsigned long long)actual, (unsigned long long)n,
-                              (unsigned long long)(TOKENS_HEADER_BYTES + 4 * n),
-                              actual < TOKENS_HEADER_BYTES + 4 * n ? "truncated" : "trailing bytes", redo);
-    }
-    if (st_code != SB_OK) {
-        fclose(f);
-        return st_code;
-    }
+/* What the 24-byte header says, in host order. */
+typedef struct {
+    uint32_t magic, version, vocab, reserved;
+    uint64_t n;
+} TokensHeader;
 
-    uint32_t *ids = malloc((size_t)n * sizeof *ids);
-    if (!ids) {
-        fclose(f);
-        return sb_fail(err, SB_ENOMEM, "cannot allocate %llu bytes for the ids of token file %s; free memory or use a smaller file",
+static const char *const redo = "regenerate it with `sphere-bench tokenize`";
+
+/* Opens path as the token file to read, and its size in bytes. */
+static sb_status open_sized(FILE **f, uint64_t *size, const char *path, sb_error *err) {
+    sb_status st = safe_input_open(f, path, "token file", "check the path or run `sphere-bench tokenize` first", err);
+    if (st) return st;
+    struct stat sb;
+    if (fstat(fileno(*f), &sb) == 0) return *size = (uint64_t)sb.st_size, SB_OK;
+    st = sb_fail(err, SB_EIO, "cannot read token file %s: %s", path, strerror(errno));
+    fclose(*f);
+    *f = NULL;
+    return st;
+}
+
+static sb_status read_header(TokensHeader *h, FILE *f, uint64_t size, const char *path, sb_error *err) {
+    unsigned char b[TOKENS_HEADER_BYTES];
+    if (size < TOKENS_HEADER_BYTES || fread(b, 1, sizeof b, f) != sizeof b)
+        return sb_fail(err, SB_EFORMAT,
+                       "token file %s is %llu bytes, shorter than the %d-byte header; it is empty or truncated, %s",
+                       path, (unsigned long long)size, TOKENS_HEADER_BYTES, redo);
+    *h = (TokensHeader){.magic = le32_get(b), .version = le32_get(b + 4), .vocab = le32_get(b + 8),
+                        .reserved = le32_get(b + 12), .n = le64_get(b + 16)};
+    return SB_OK;
+}
+
+/* The file's size must be exactly the header's count of ids after it
+ * (computed without overflow for absurd counts). */
+static sb_status check_size(const TokensHeader *h, uint64_t size, const char *path, sb_error *err) {
+    uint64_t n = h->n;
+    if (n > (UINT64_MAX - TOKENS_HEADER_BYTES) / 4)
+        return sb_fail(err, SB_EFORMAT,
+                       "token file %s declares %llu tokens, more than any file can hold (size %llu bytes); %s", path,
+                       (unsigned long long)n, (unsigned long long)size, redo);
+    uint64_t want = TOKENS_HEADER_BYTES + 4 * n;
+    if (n > SIZE_MAX / sizeof(uint32_t) || want != size)
+        return sb_fail(err, SB_EFORMAT,
+                       "token file %s is %llu bytes but its header declares %llu tokens, so %llu bytes expected "
+                       "(%s); %s",
+                       path, (unsigned long long)size, (unsigned long long)n, (unsigned long long)want,
+                       size < want ? "truncated" : "trailing bytes", redo);
+    return SB_OK;
+}
+
+static sb_status check_header(const TokensHeader *h, uint64_t size, const char *path, sb_error *err) {
+    if (h->magic != TOKENS_MAGIC)
+        return sb_fail(err, SB_EFORMAT, "%s is not a token file: magic %u found, %u expected; %s", path, h->magic,
+                       TOKENS_MAGIC, redo);
+    if (h->version != TOKENS_VERSION)
+        return sb_fail(err, SB_EFORMAT, "token file %s has version %u, this program reads version %u; %s", path,
+                       h->version, TOKENS_VERSION, redo);
+    if (h->vocab == 0 || h->vocab > (uint32_t)INT32_MAX) /* windows hand ids out as int */
+        return sb_fail(err, SB_EFORMAT, "token file %s declares vocab size %u, expected 1..%d; %s", path, h->vocab,
+                       INT32_MAX, redo);
+    if (h->reserved != 0)
+        return sb_fail(err, SB_EFORMAT,
+                       "token file %s has %u in the reserved header field (offset 12), 0 expected; %s", path,
+                       h->reserved, redo);
+    if (h->n == 0) return sb_fail(err, SB_EFORMAT, "token file %s holds zero tokens; tokenize a non-empty text", path);
+    return check_size(h, size, path, err);
+}
+
+/* The n ids after the header, in host order, into a new array. */
+static sb_status read_ids(uint32_t **out, FILE *f, uint64_t n, const char *path, sb_error *err) {
+    uint32_t *ids = *out = malloc((size_t)n * sizeof *ids);
+    if (!ids)
+        return sb_fail(err, SB_ENOMEM,
+                       "cannot allocate %llu bytes for the ids of token file %s; free memory or use a smaller file",
                        (unsigned long long)(n * 4), path);
-    }
     for (uint64_t done = 0; done < n;) {
         size_t want = n - done < TOKENS_IO_CHUNK ? (size_t)(n - done) : TOKENS_IO_CHUNK;
         size_t got = fread(ids + done, sizeof *ids, want, f);
-        if (got != want) {
-            int e = ferror(f) ? errno : 0;
-            free(ids);
-            fclose(f);
+        if (got != want)
             return sb_fail(err, SB_EIO, "read error in token file %s at token %llu of %llu: %s; check the disk and retry",
                            path, (unsigned long long)(done + got), (unsigned long long)n,
-                           e ? strerror(e) : "file shrank while reading");
-        }
+                           ferror(f) && errno ? strerror(errno) : "file shrank while reading");
         ids_swap_to_host(ids + done, got);
         done += got;
     }
-    fclose(f);
+    return SB_OK;
+}
 
-    /* One branch-light pass: find whether any id is out of range, then the first. */
+/* Every id below the vocabulary: one branch-light pass for the largest, then the first bad one. */
+static sb_status check_ids(const uint32_t *ids, uint64_t n, uint32_t vocab, const char *path, sb_error *err) {
     uint32_t max_id = 0;
     for (uint64_t i = 0; i < n; i++) max_id = ids[i] > max_id ? ids[i] : max_id;
-    if (max_id >= vocab) {
-        uint64_t bad = 0;
-        while (ids[bad] < vocab) bad++;
-        uint32_t id = ids[bad];
+    if (max_id < vocab) return SB_OK;
+    uint64_t bad = 0;
+    while (ids[bad] < vocab) bad++;
+    return sb_fail(err, SB_EFORMAT,
+                   "token file %s: token %llu (byte offset %llu) has id %u, not below the vocab size %u; the file is "
+                   "corrupt, %s",
+                   path, (unsigned long long)bad, (unsigned long long)(TOKENS_HEADER_BYTES + 4 * bad), ids[bad], vocab,
+                   redo);
+}
+
+sb_status tokens_load(TokenFile *tf, const char *path, sb_error *err) {
+    memset(tf, 0, sizeof *tf);
+    FILE *f;
+    uint64_t size = 0;
+    TokensHeader h = {0};
+    uint32_t *ids = NULL;
+    sb_status st = open_sized(&f, &size, path, err);
+    if (st) return st;
+    if (!(st = read_header(&h, f, size, path, err)) && !(st = check_header(&h, size, path, err)))
+        st = read_ids(&ids, f, h.n, path, err);
+    fclose(f);
+    if (!st) st = check_ids(ids, h.n, h.vocab, path, err);
+    if (st) {
         free(ids);
-        return sb_fail(err, SB_EFORMAT,
-                       "token file %s: token %llu (byte offset %llu) has id %u, not below the vocab size %u; the file is "
-                       "corrupt, %s",
-                       path, (unsigned long long)bad, (unsigned long long)(TOKENS_HEADER_BYTES + 4 * bad), id, vocab, redo);
+        return st;
     }
-    tf->vocab_size = vocab;
-    tf->n_tokens = n;
-    tf->ids = ids;
+    *tf = (TokenFile){.vocab_size = h.vocab, .n_tokens = h.n, .ids = ids};
     return SB_OK;
 }
 

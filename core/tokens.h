@@ -29,18 +29,18 @@ typedef struct {
 } TokenFile;
 
 /* Reads and validates a token file. On failure *tf is left empty. */
-sb_status tokens_load(TokenFile *tf, const char *path, sb_error *err);
+sb_status tokens_load(TokenFile *tf, const char *path, sb_error *err) SB_MUST_CHECK;
 
 /* Writes ids as a token file. Writes to a temporary name and renames, so a
  * failed write never leaves a half file under `path`. */
 sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, uint32_t vocab_size,
-                      sb_error *err);
+                      sb_error *err) SB_MUST_CHECK;
 
 /* The same, left open: every byte written to sf's temporary, nothing
  * renamed, so the caller commits it together with other files
  * (safe_file_commit_all) or aborts it. On failure nothing is left on disk. */
 sb_status tokens_save_open(SafeFile *sf, const char *path, const uint32_t *ids, uint64_t n_tokens,
-                           uint32_t vocab_size, sb_error *err);
+                           uint32_t vocab_size, sb_error *err) SB_MUST_CHECK;
 
 void tokens_free(TokenFile *tf);
 
@@ -51,6 +51,6 @@ uint64_t tokens_batch_count(const TokenFile *tf, int B, int T);
  * starting at offset+1. Fails with SB_ERANGE (naming the offset and the file
  * size) when the window does not fit. */
 sb_status tokens_window(int *inputs, int *targets, const TokenFile *tf, uint64_t offset, int B, int T,
-                        sb_error *err);
+                        sb_error *err) SB_MUST_CHECK;
 
 #endif

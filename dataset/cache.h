@@ -26,6 +26,6 @@ typedef struct {
 /* Makes sure dir/corpus.txt (bytes, seed) and dir/corpus.tok (vocab) exist
  * and agree, regenerating them if not, and loads the tokens into *tf. */
 sb_status dataset_ensure(DatasetInfo *info, TokenFile *tf, const char *dir, uint64_t bytes, uint64_t seed,
-                         uint32_t vocab, sb_error *err);
+                         uint32_t vocab, sb_error *err) SB_MUST_CHECK;
 
 #endif

@@ -26,6 +26,6 @@ typedef struct {
 /* Writes the corpus to path (and path + ".json"), target_bytes within 1%.
  * Refuses target_bytes below 1000 with SB_ECONFIG. stats may be NULL. */
 sb_status corpus_write(const char *path, uint64_t target_bytes, uint64_t seed, CorpusStats *stats,
-                       sb_error *err);
+                       sb_error *err) SB_MUST_CHECK;
 
 #endif

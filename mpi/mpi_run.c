@@ -93,7 +93,7 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
         began = st == SB_OK;
     }
     if ((st = mpi_agree(st, err))) {
-        if (began) batch_sum_end(bs, st, &out->res);
+        if (began) st = batch_sum_end(bs, st, &out->res); /* st again: it fails as st did */
         goto done;
     }
     out->comm.clk = batch_sum_clock(bs);
@@ -102,7 +102,7 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
     uint64_t k = 0;
     for (long step = 1; step <= steps && !st; step++) {
         if (step == die_at) raise(SIGKILL);
-        int in_step = (int)(batches - k < (uint64_t)bps ? batches - k : (uint64_t)bps);
+        int in_step = train_step_batches(batches, k, bps);
         int lo, hi;
         rank_plan_share(plan, rank, in_step, &lo, &hi);
         float *mine = NULL;
@@ -146,7 +146,7 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
         out->step_loss = malloc(sizeof(float) * (size_t)steps);
         uint64_t kk = 0;
         for (long s = 0; out->step_loss && s < steps; s++) {
-            int in_step = (int)(batches - kk < (uint64_t)bps ? batches - kk : (uint64_t)bps);
+            int in_step = train_step_batches(batches, kk, bps);
             double l = 0.0;
             for (int r = 0; r < plan->ranks; r++) l += all[(size_t)r * (size_t)steps + (size_t)s];
             out->step_loss[s] = (float)(l / (double)in_step);

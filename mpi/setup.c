@@ -6,45 +6,29 @@
 #include <string.h>
 
 #include "../core/model.h"
+#include "../cli/train_options.h"
 #include "../core/presets.h"
 
 sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) {
-    const char *preset_name = cli_get(a, "--model");
-    long long threads = 1, fanout = 12;
-    double lr = 1e-3, wd = 0.0;
-    s->seed = 1;
-    s->wait = WAIT_BLOCK;
+    TrainOptions o;
+    const ModelPreset *preset;
     sb_status st;
-    if ((st = cli_require(a, "--data", &s->data_path, err)) ||
-        (st = cli_get_long(a, "--threads", 1, VARIANT_MAX_THREADS, &threads, err)) ||
-        (st = cli_get_long(a, "--batches", 1, 1LL << 40, &s->batches, err)) ||
-        (st = cli_get_long(a, "--first-batch", 0, 1LL << 40, &s->first, err)) ||
-        (st = cli_get_long(a, "--batches-per-step", 1, 1 << 20, &s->bps, err)) ||
-        (st = cli_get_long(a, "--fanout", 1, 4096, &fanout, err)) ||
-        (st = cli_get_long(a, "--seed", 0, 1LL << 62, &s->seed, err)) ||
-        (st = cli_get_double(a, "--lr", 0.0, 10.0, &lr, err)) ||
-        (st = cli_get_double(a, "--weight-decay", 0.0, 10.0, &wd, err)) || (st = cli_get_wait(a, &s->wait, err)))
-        return st;
-    const ModelPreset *preset = model_preset_find(preset_name ? preset_name : "bench");
-    if (!preset)
-        return sb_fail(err, SB_EARG, "--model: no preset '%s' (presets: %s)", preset_name, model_preset_names());
-    s->threads = (int)threads;
-    s->fanout = (int)fanout;
-    s->adamw = adamw_defaults();
-    s->adamw.lr = (float)lr;
-    s->adamw.weight_decay = (float)wd;
+    if ((st = train_options_get(&o, a, err)) || (st = train_options_preset(&preset, &o, err))) return st;
+    s->data_path = o.data_path;
+    s->threads = o.threads ? (int)o.threads : 1;
+    s->fanout = o.fanout ? (int)o.fanout : 12;
+    s->first = o.first_batch;
+    s->bps = o.batches_per_step;
+    s->seed = o.seed;
+    s->adamw = o.adamw;
+    s->wait = o.wait;
     if ((st = tokens_load(&s->tf, s->data_path, err))) return st;
     s->model = model_config_from_preset(preset, (int)s->tf.vocab_size);
     if ((st = model_config_check(&s->model, err))) return st;
     s->B = preset->B;
     s->T = s->model.T;
-    if (s->batches == 0) {
-        uint64_t have = tokens_batch_count(&s->tf, s->B, s->T);
-        s->batches = have > (uint64_t)s->first ? (long long)(have - (uint64_t)s->first) : 0;
-        if (s->batches == 0)
-            return sb_fail(err, SB_ERANGE, "%s holds no whole batch of %d x %d tokens after batch %lld", s->data_path,
-                           s->B, s->T, s->first);
-    }
+    if ((st = train_options_batches(&o, &s->tf, s->B, s->T, err))) return st;
+    s->batches = o.batches;
     return train_config_check(&s->tf, &s->model, s->B, s->T, (uint64_t)s->first, (uint64_t)s->batches, 1, err);
 }
 

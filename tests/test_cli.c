@@ -227,6 +227,50 @@ static double mean(const double *x, int from, int to) {
     return s / (to - from);
 }
 
+/* The number after `key` in out (e.g. "(" for "(4 per step"), or -1. */
+static long number_after(const char *out, const char *key) {
+    const char *x = strstr(out, key);
+    return x ? strtol(x + strlen(key), NULL, 10) : -1;
+}
+
+/* Without --threads and --batches-per-step, train runs every trainer at the
+ * defaults the trainer states (variant.h), and paces its step lines by the
+ * batches per step the trainer takes: about 40 lines, never more. The help
+ * shows each trainer's defaults. */
+static void test_train_takes_trainer_defaults(void **state) {
+    Fixture *f = *state;
+    TuRun r;
+    tu_cli(&r, "train", "--help", NULL);
+    tu_assert_succeeded(&r);
+    char want[128];
+    for (const Variant *const *v = variant_all(); *v; v++) {
+        snprintf(want, sizeof want, "%s %d", (*v)->name, (*v)->default_threads);
+        assert_contains(r.out, want);
+        snprintf(want, sizeof want, "%s %s", (*v)->name, (*v)->batches_per_step_doc);
+        assert_contains(r.out, want);
+    }
+    tu_run_free(&r);
+    for (const Variant *const *v = variant_all(); *v; v++) {
+        tu_cli(&r, "train", "--variant", (*v)->name, "--model", "tiny", "--data", f->tok, "--batches", "8", "--quiet",
+               NULL);
+        tu_assert_succeeded(&r);
+        VariantConfig c = {.threads = (*v)->default_threads};
+        snprintf(want, sizeof want, "variant %s, ", (*v)->name);
+        assert_int_equal(number_after(r.out, want), (*v)->default_threads);
+        assert_int_equal(number_after(r.out, "batches ("), (*v)->default_batches_per_step(&c));
+        tu_run_free(&r);
+    }
+    /* 7 threads in a tree of fan-out 2 have 4 workers: 400 batches are 100 steps, a line every 3rd */
+    tu_cli(&r, "train", "--variant", "sphere", "--threads", "7", "--fanout", "2", "--model", "tiny", "--data", f->tok,
+           "--batches", "400", NULL);
+    tu_assert_succeeded(&r);
+    assert_int_equal(number_after(r.out, "batches ("), 4);
+    double loss[128];
+    int lines = step_losses(r.out, loss, 128);
+    assert_true(lines >= 30 && lines <= 40);
+    tu_run_free(&r);
+}
+
 static void test_train_serial_tiny(void **state) {
     Fixture *f = *state;
     char save[TU_PATH_MAX];
@@ -391,7 +435,7 @@ static void test_bad_numbers(void **state) {
                "--temperature", "0");
     FAILS_WITH("--bytes 10 is outside", "corpus", "--out", out, "--bytes", "10");
     /* bench-core refuses before measuring anything */
-    FAILS_WITH("no preset named 'huge'", "bench-core", "--model", "bench,huge", "--json", out);
+    FAILS_WITH("no model preset 'huge'", "bench-core", "--model", "bench,huge", "--json", out);
     FAILS_WITH("--reps 0 is outside", "bench-core", "--reps", "0", "--json", out);
     FAILS_WITH("--vocab 2 is outside", "bench-core", "--vocab", "2");
     assert_false(tu_file_exists(out));
@@ -711,6 +755,7 @@ int main(void) {
         cmocka_unit_test(test_pipeline_outputs),
         cmocka_unit_test(test_grad_fresh_model),
         cmocka_unit_test(test_train_serial_tiny),
+        cmocka_unit_test(test_train_takes_trainer_defaults),
         cmocka_unit_test(test_generate_words_from_vocab),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_help_names_every_trainer),

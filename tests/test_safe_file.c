@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,32 @@ static void test_files_distinct(void **state) {
     assert_int_equal(safe_files_distinct(inputs, 4, &err), SB_OK);
 }
 
+/* Two new files in a folder whose real path (4092 bytes) fits but not with
+ * their names: they are still told apart (by the paths given). */
+static void test_files_distinct_deep(void **state) {
+    (void)state;
+    char here[TU_PATH_MAX], cwd[4096], part[201];
+    assert_non_null(getcwd(here, sizeof here));
+    assert_int_equal(chdir(tu_tmpdir()), 0);
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    for (size_t len = strlen(cwd); len < 4092;) {
+        size_t n = 4092 - len - 1 < 200 ? 4092 - len - 1 : 200;
+        memset(part, 'd', n);
+        part[n] = '\0';
+        assert_true(mkdir(part, 0755) == 0 || errno == EEXIST);
+        assert_int_equal(chdir(part), 0);
+        len += 1 + n;
+    }
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    size_t depth = strlen(cwd);
+    sb_error err;
+    SafeRole two[] = {{"--save", "deep.a", 1}, {"--json", "deep.b", 1}};
+    sb_status st = safe_files_distinct(two, 2, &err);
+    assert_int_equal(chdir(here), 0);
+    assert_int_equal(depth, 4092);
+    assert_int_equal(st, SB_OK);
+}
+
 static void test_output_check(void **state) {
     (void)state;
     char missing[TU_PATH_MAX];
@@ -148,6 +175,7 @@ int main(void) {
         cmocka_unit_test(test_commit_all_replaces_every_file),
         cmocka_unit_test(test_commit_all_rolls_back),
         cmocka_unit_test(test_dir_prepare),
+        cmocka_unit_test(test_files_distinct_deep),
         cmocka_unit_test(test_files_distinct),
         cmocka_unit_test(test_output_check),
         cmocka_unit_test(test_sigterm_removes_live_temporary),

@@ -34,6 +34,7 @@
 /* The mutant: the same source, one compile-time switch, another name. */
 #define SHARDED_MUTANT_DROP_SLOT
 #define variant_sharded variant_sharded_mutant
+extern const Variant variant_sharded; /* sharded.h, already included, declared the other name */
 #include "../variants/sharded.c"
 #undef variant_sharded
 

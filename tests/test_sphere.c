@@ -237,7 +237,7 @@ static void test_deep_trees_match_flat(void **state) {
             assert_int_equal(rs.control_batches, 0);
             assert_int_equal(rs.n_threads, shapes[s][0]);
             SpherePlan p;
-            sphere_plan_build(&p, shapes[s][0], shapes[s][1], NULL);
+            assert_int_equal(sphere_plan_build(&p, shapes[s][0], shapes[s][1], NULL), SB_OK);
             int bps = shapes[s][2] ? shapes[s][2] : p.n_workers;
             sphere_plan_free(&p);
             VariantConfig fc = config(&tf, 3, bps, NULL);
@@ -305,7 +305,7 @@ static void test_accounting_follows_plan(void **state) {
     int before = tu_settled_thread_count();
     float *p = train(&variant_sphere, &c, 190, &rs);
     SpherePlan plan;
-    sphere_plan_build(&plan, 20, 12, NULL);
+    assert_int_equal(sphere_plan_build(&plan, 20, 12, NULL), SB_OK);
     for (int i = 0; i < 20; i++) {
         assert_int_equal(seen_role[i], (int)plan.nodes[i].role);
         assert_int_equal(seen_level[i], plan.nodes[i].level);

@@ -4,7 +4,9 @@
  * The names string is made from the same list as the registry: it must list
  * every registered trainer's name, in order, and find each. The skeleton's
  * checks refuse thread counts outside the range, negative batches per step,
- * and a run too large for the machine, with messages that say so. */
+ * and a run too large for the machine, with messages that say so. Every
+ * trainer says its defaults (threads, batches per step) and trains by them,
+ * and a step's batch count is batches per step but for the last. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +38,55 @@ static void test_names_come_from_the_registry(void **state) {
     assert_string_equal(variant_names(), want);
     assert_null(variant_find("nonesuch"));
     assert_null(variant_find(NULL));
+}
+
+typedef struct {
+    int threads, batches_per_step;
+} Seen;
+
+static void see_run(const RunResult *res, void *ctx) {
+    Seen *seen = ctx;
+    seen->threads = res->n_threads;
+    seen->batches_per_step = res->batches_per_step;
+}
+
+/* At its default threads and at 5 (serial: 1), a config that gives no batches
+ * per step trains at the trainer's stated default, and one that gives 3 at 3. */
+static void test_every_trainer_says_its_defaults(void **state) {
+    (void)state;
+    static const ModelConfig tiny = {32, 8, 16, 2, 4};
+    TokenFile tf = td_random_tokens(32, 12, 2, 8, 1);
+    for (const Variant *const *v = variant_all(); *v; v++) {
+        const Variant *t = *v;
+        assert_true(t->default_threads >= t->min_threads && t->default_threads <= VARIANT_MAX_THREADS);
+        assert_non_null(t->default_batches_per_step);
+        assert_non_null(t->batches_per_step_doc);
+        const int threads[] = {t->default_threads, t->min_threads > 1 || t->default_threads > 1 ? 5 : 1};
+        for (int i = 0; i < 2; i++)
+            for (int given = 0; given <= 3; given += 3) {
+                VariantConfig c = td_config(&tf, tiny, 2, 8, threads[i], given);
+                int want = variant_batches_per_step(t, &c);
+                assert_int_equal(want, given ? given : t->default_batches_per_step(&c));
+                assert_true(want >= 1);
+                Seen seen = {0, 0};
+                free(td_train(t, &c, 0, 12, see_run, &seen));
+                assert_int_equal(seen.threads, threads[i]);
+                assert_int_equal(seen.batches_per_step, want);
+            }
+    }
+    /* a config the trainer refuses still gets a usable answer */
+    VariantConfig bad = td_config(&tf, tiny, 2, 8, 0, 0);
+    for (const Variant *const *v = variant_all(); *v; v++) assert_true((*v)->default_batches_per_step(&bad) >= 1);
+    free(tf.ids);
+}
+
+static void test_step_batches(void **state) {
+    (void)state;
+    assert_int_equal(train_step_batches(10, 0, 4), 4);
+    assert_int_equal(train_step_batches(10, 4, 4), 4);
+    assert_int_equal(train_step_batches(10, 8, 4), 2);
+    assert_int_equal(train_step_batches(3, 0, 8), 3);
+    assert_int_equal(train_step_count(10, 4), 3);
 }
 
 static void test_skeleton_checks(void **state) {
@@ -70,6 +121,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_come_from_the_registry),
         cmocka_unit_test(test_skeleton_checks),
+        cmocka_unit_test(test_every_trainer_says_its_defaults),
+        cmocka_unit_test(test_step_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
-/* test_trainer_waiter.c - variants/waiter: the one way a trainer's thread
- * waits for others.
+/* test_trainer_waiter.c - variants/waiter: how a control thread (and a
+ * sphere worker) waits for others.
  *
  * A ping-pong of many rounds in both modes loses no notification (a lost one
  * hangs; the alarm turns a hang into a failure: a livelock guard, not a speed

@@ -26,7 +26,7 @@ typedef struct BatchSum BatchSum;
 
 /* cfg->threads is K (>= 1); cfg->batches_per_step the most batches one step
  * may hand over (>= 1). The run's AdamW state lives in the book (below). */
-sb_status batch_sum_create(BatchSum **out, const VariantConfig *cfg, sb_error *err);
+sb_status batch_sum_create(BatchSum **out, const VariantConfig *cfg, sb_error *err) SB_MUST_CHECK;
 void batch_sum_destroy(BatchSum *s);
 
 /* Begins a run over batches first_batch .. first_batch+batches-1 in steps of
@@ -34,13 +34,14 @@ void batch_sum_destroy(BatchSum *s);
  * starts threads 1 .. K-1 and thread 0's clock in role0. params is read by
  * every step; the caller may change it between steps. */
 sb_status batch_sum_begin(BatchSum *s, const float *params, uint64_t first_batch, uint64_t batches,
-                          ThreadRole role0, RunResult *res, sb_error *err);
+                          ThreadRole role0, RunResult *res, sb_error *err) SB_MUST_CHECK;
 
 /* On thread 0: the K threads compute batches first .. first+n-1 (absolute
  * indices, 1 <= n <= batches_per_step); *sum points at their gradients' sum
  * (n_params floats, valid until the next step), *loss_sum is their losses'
  * sum in batch order. Thread 0's clock ends in PHASE_REDUCE. */
-sb_status batch_sum_step(BatchSum *s, uint64_t first, int n, float **sum, double *loss_sum, sb_error *err);
+sb_status batch_sum_step(BatchSum *s, uint64_t first, int n, float **sum, double *loss_sum, sb_error *err)
+    SB_MUST_CHECK;
 
 /* Thread 0's clock (the caller marks its own phases between steps) and the
  * run's step book (AdamW state, loss curve, progress) for whoever applies
@@ -50,6 +51,6 @@ StepBook *batch_sum_book(BatchSum *s);
 
 /* Stops threads 1 .. K-1, joins them and, when st is SB_OK, fills res (its
  * batches: those this process computed). Returns st. */
-sb_status batch_sum_end(BatchSum *s, sb_status st, RunResult *res);
+sb_status batch_sum_end(BatchSum *s, sb_status st, RunResult *res) SB_MUST_CHECK;
 
 #endif

@@ -90,6 +90,9 @@ static void wait_for_slot(FlatState *s, int j) {
 
 static void flat_destroy(void *state);
 
+/* a batch per worker: every worker busy in every step */
+static int flat_default_bps(const VariantConfig *cfg) { return cfg->threads > 1 ? cfg->threads - 1 : 1; }
+
 static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *err) {
     *state = NULL;
     sb_status st = team_check_config(cfg, "flat", 2, "1 control + at least 1 worker", err);
@@ -105,7 +108,7 @@ static sb_status flat_create(void **state, const VariantConfig *cfg, sb_error *e
     pthread_cond_init(&s->work_cv, NULL);
     waiter_init(&s->control, cfg->wait);
     s->workers = workers;
-    if ((st = team_init(&s->t, cfg, cfg->threads, cfg->batches_per_step ? cfg->batches_per_step : workers, err))) {
+    if ((st = team_init(&s->t, cfg, cfg->threads, variant_batches_per_step(&variant_flat, cfg), err))) {
         flat_destroy(s);
         return st;
     }
@@ -183,7 +186,7 @@ static sb_status flat_run(void *state, float *params, uint64_t first_batch, uint
 
     uint64_t k = 0;
     for (long step = 1; step <= t->book.steps; step++) {
-        int in_step = (int)(batches - k < (uint64_t)t->bps ? batches - k : (uint64_t)t->bps);
+        int in_step = train_step_batches(batches, k, t->bps);
         clk->step = (int32_t)step;
         thread_clock_phase(clk, PHASE_DISPATCH);
         for (int j = 0; j < in_step; j++) {
@@ -251,6 +254,9 @@ const Variant variant_flat = {
     .name = "flat",
     .summary = "1 control thread + N-1 workers; the control sums every gradient itself",
     .min_threads = 2,
+    .default_threads = 2,
+    .default_batches_per_step = flat_default_bps,
+    .batches_per_step_doc = "one per worker",
     .create = flat_create,
     .run = flat_run,
     .destroy = flat_destroy,

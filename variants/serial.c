@@ -19,6 +19,12 @@ typedef struct {
 
 static void serial_destroy(void *state);
 
+/* one batch a step: plain SGD-style steps */
+static int serial_default_bps(const VariantConfig *cfg) {
+    (void)cfg;
+    return 1;
+}
+
 static sb_status serial_create(void **state, const VariantConfig *cfg, sb_error *err) {
     *state = NULL;
     if (cfg->threads != 1)
@@ -27,7 +33,7 @@ static sb_status serial_create(void **state, const VariantConfig *cfg, sb_error 
     if (st) return st;
     SerialState *s = calloc(1, sizeof *s);
     if (!s) return sb_fail(err, SB_ENOMEM, "out of memory");
-    if ((st = team_init(&s->t, cfg, 1, cfg->batches_per_step ? cfg->batches_per_step : 1, err))) goto fail;
+    if ((st = team_init(&s->t, cfg, 1, variant_batches_per_step(&variant_serial, cfg), err))) goto fail;
     size_t n = s->t.n_params, bt = s->t.bt;
     s->grads = team_alloc(n * sizeof(float));
     s->sum = team_alloc(n * sizeof(float));
@@ -56,11 +62,10 @@ static sb_status serial_run(void *state, float *params, uint64_t first_batch, ui
     size_t n = t->n_params;
     uint64_t k = 0;
     for (long step = 1; step <= t->book.steps; step++) {
-        uint64_t left = batches - k;
-        uint64_t in_step = left < (uint64_t)t->bps ? left : (uint64_t)t->bps;
+        int in_step = train_step_batches(batches, k, t->bps);
         double loss_sum = 0.0;
         clk->step = (int32_t)step;
-        for (uint64_t j = 0; j < in_step; j++, k++) {
+        for (int j = 0; j < in_step; j++, k++) {
             clk->batch = (int64_t)(first_batch + k);
             thread_clock_phase(clk, PHASE_DISPATCH);
             uint64_t offset = (first_batch + k) * t->bt;
@@ -76,7 +81,7 @@ static sb_status serial_run(void *state, float *params, uint64_t first_batch, ui
         }
         clk->batch = -1;
         thread_clock_phase(clk, PHASE_OPTIMIZER);
-        step_book_update(&t->book, params, s->sum, (int)in_step, loss_sum);
+        step_book_update(&t->book, params, s->sum, in_step, loss_sum);
     }
 stop:
     return team_run_end(t, st, res);
@@ -98,6 +103,9 @@ const Variant variant_serial = {
     .name = "serial",
     .summary = "one thread: the baseline every trainer is measured against",
     .min_threads = 1,
+    .default_threads = 1,
+    .default_batches_per_step = serial_default_bps,
+    .batches_per_step_doc = "1",
     .create = serial_create,
     .run = serial_run,
     .destroy = serial_destroy,

@@ -62,7 +62,7 @@ static void shard_main(ShardedState *s, int id, ThreadClock *clk) {
     float *sum = slot_pool_slot(p, 0);
     uint64_t k = 0;
     for (long step = 1; step <= t->book.steps; step++) {
-        int in_step = (int)(t->batches - k < (uint64_t)t->bps ? t->batches - k : (uint64_t)t->bps);
+        int in_step = train_step_batches(t->batches, k, t->bps);
         clk->step = (int32_t)step;
         slot_pool_compute(p, id, clk, &t->cfg, s->params, s->first_batch + k, in_step);
         thread_clock_phase(clk, PHASE_WAIT);
@@ -111,11 +111,14 @@ static void shard_thread(void *ctx, int id) {
 
 static void sharded_destroy(void *state);
 
+/* a batch per thread: every thread computes in every step */
+static int sharded_default_bps(const VariantConfig *cfg) { return cfg->threads > 0 ? cfg->threads : 1; }
+
 static sb_status sharded_create(void **state, const VariantConfig *cfg, sb_error *err) {
     *state = NULL;
     sb_status st = team_check_config(cfg, "sharded", 1, "every one a worker", err);
     if (st) return st;
-    int N = cfg->threads, bps = cfg->batches_per_step ? cfg->batches_per_step : N;
+    int N = cfg->threads, bps = variant_batches_per_step(&variant_sharded, cfg);
     ShardedState *s = calloc(1, sizeof *s);
     if (!s) return sb_fail(err, SB_ENOMEM, "out of memory");
     if ((st = slot_pool_init(&s->pool, cfg, N, bps, "sharded", err)) || (st = team_init(&s->t, cfg, N, bps, err))) {
@@ -158,6 +161,9 @@ const Variant variant_sharded = {
     .name = "sharded",
     .summary = "N workers, no control: each reduces and updates its own slice of the parameters",
     .min_threads = 1,
+    .default_threads = 2,
+    .default_batches_per_step = sharded_default_bps,
+    .batches_per_step_doc = "one per thread",
     .create = sharded_create,
     .run = sharded_run,
     .destroy = sharded_destroy,

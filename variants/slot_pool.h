@@ -37,7 +37,7 @@ typedef struct {
 /* Checks the memory (refused naming `who` when over 0.85 of the machine's)
  * and allocates for `threads` threads and steps of up to bps batches. */
 sb_status slot_pool_init(SlotPool *p, const VariantConfig *cfg, int threads, int bps, const char *who,
-                         sb_error *err);
+                         sb_error *err) SB_MUST_CHECK;
 void slot_pool_free(SlotPool *p);
 
 static inline float *slot_pool_slot(const SlotPool *p, int j) { return p->slot_grad + (size_t)j * p->stride; }
@@ -54,6 +54,6 @@ void slot_pool_compute(SlotPool *p, int id, ThreadClock *clk, const VariantConfi
 void slot_pool_reduce(SlotPool *p, int id, int n, int skip);
 
 /* After a failure: the first failing thread's message in err; its status. */
-sb_status slot_pool_error(const SlotPool *p, sb_error *err);
+sb_status slot_pool_error(const SlotPool *p, sb_error *err) SB_MUST_CHECK;
 
 #endif

@@ -1,7 +1,9 @@
 /* sphere.c - the kissing-sphere trainer; see sphere.h for the design.
  *
- * Every node has a mutex, a Waiter (waiter.h: its thread's one way to wait,
- * blocking, or for controls with --wait spin polling without the mutex) and
+ * Every node has a mutex, a Waiter (waiter.h: how its thread waits,
+ * blocking, or for controls with --wait spin polling without the mutex; a
+ * stealing worker with nothing to steal sleeps on its condition variable for
+ * at most a millisecond instead) and
  * an inbox (a ring of job slot indices; JOB_END closes a step for a control). A job slot holds the
  * batch's tokens, its owner (the control that sums it) and, once computed,
  * the worker that holds its gradient. Messages go one hop at a time under
@@ -367,6 +369,16 @@ static int build_neighbours(SphereState *s, SNode *w) {
     return 0;
 }
 
+/* a batch per worker of the tree cfg asks for (controls compute none); 1 for a
+ * tree that cannot be built, which create then refuses */
+static int sphere_default_bps(const VariantConfig *cfg) {
+    SpherePlan plan;
+    if (sphere_plan_build(&plan, cfg->threads, cfg->fanout ? cfg->fanout : SPHERE_DEFAULT_FANOUT, NULL)) return 1;
+    int workers = plan.n_workers;
+    sphere_plan_free(&plan);
+    return workers;
+}
+
 static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error *err) {
     *state = NULL;
     int k = 0;
@@ -383,7 +395,7 @@ static sb_status sphere_create(void **state, const VariantConfig *cfg, sb_error 
     size_t n_params = model_param_count(&cfg->model);
     double ws_bytes = (double)workspace_bytes(&cfg->model, cfg->B, cfg->T);
     int controls = plan.threads - plan.n_workers;
-    int bps = cfg->batches_per_step ? cfg->batches_per_step : plan.n_workers;
+    int bps = variant_batches_per_step(&variant_sphere, cfg);
     double need = plan.n_workers * ws_bytes + (double)(bps + controls) * 4.0 * n_params;
     if ((st = team_check_memory("sphere", plan.threads, need, err))) {
         sphere_plan_free(&plan);
@@ -486,7 +498,7 @@ static sb_status sphere_run(void *state, float *params, uint64_t first_batch, ui
 
     uint64_t k = 0;
     for (long step = 1; step <= t->book.steps; step++) {
-        int in_step = (int)(batches - k < (uint64_t)t->bps ? batches - k : (uint64_t)t->bps);
+        int in_step = train_step_batches(batches, k, t->bps);
         start_step(root);
         clk->step = (int32_t)step;
         thread_clock_phase(clk, PHASE_DISPATCH);
@@ -554,6 +566,9 @@ const Variant variant_sphere = {
     .name = "sphere",
     .summary = "kissing-sphere tree: controls forward batches and sum gradients upward",
     .min_threads = 2,
+    .default_threads = 2,
+    .default_batches_per_step = sphere_default_bps,
+    .batches_per_step_doc = "one per worker",
     .routes = sphere_routes,
     .create = sphere_create,
     .run = sphere_run,

@@ -29,7 +29,7 @@ typedef struct {
     SphereNode *nodes; /* threads entries, owned */
 } SpherePlan;
 
-sb_status sphere_plan_build(SpherePlan *p, int threads, int fanout, sb_error *err);
+sb_status sphere_plan_build(SpherePlan *p, int threads, int fanout, sb_error *err) SB_MUST_CHECK;
 void sphere_plan_free(SpherePlan *p);
 
 #endif

@@ -51,12 +51,12 @@ typedef struct {
 /* Fresh optimizer state for a run of `batches` in steps of `bps`. */
 sb_status step_book_begin(StepBook *b, AdamWConfig adamw, const TrainSchedule *schedule, train_progress_fn progress,
                           void *progress_ctx,
-                          float *step_loss, size_t n_params, uint64_t batches, int bps, sb_error *err);
+                          float *step_loss, size_t n_params, uint64_t batches, int bps, sb_error *err) SB_MUST_CHECK;
 
 /* The start of a threaded trainer's run: checks the run against the data,
  * (re)allocates the trainer's loss curve, starts the book, clears res. */
 sb_status step_book_start(StepBook *b, float **curve, const VariantConfig *c, size_t n_params, uint64_t first_batch,
-                          uint64_t batches, int bps, RunResult *res, sb_error *err);
+                          uint64_t batches, int bps, RunResult *res, sb_error *err) SB_MUST_CHECK;
 
 /* Ends a step of in_step batches: grad_sum becomes their mean, AdamW updates
  * params, loss_sum / in_step is recorded, progress is reported. The same as
@@ -94,7 +94,7 @@ float step_book_clip_scale(const StepBook *b);
 void step_book_end(StepBook *b);
 
 /* (Re)allocates a trainer's loss curve for a run: one float per step. */
-sb_status loss_curve_alloc(float **curve, uint64_t batches, int bps, sb_error *err);
+sb_status loss_curve_alloc(float **curve, uint64_t batches, int bps, sb_error *err) SB_MUST_CHECK;
 
 /* Copies n finished clocks into the stats a RunResult points at. */
 void run_result_threads(RunResult *res, ThreadStats *stats, const ThreadClock *clocks, int n);

@@ -49,7 +49,7 @@ sb_status team_init(Team *t, const VariantConfig *cfg, int threads, int bps, sb_
     t->launch = calloc((size_t)threads, sizeof *t->launch);
     if (!t->clocks || !t->stats || !t->tids || !t->launch)
         return sb_fail(err, SB_ENOMEM, "out of memory for %d threads' bookkeeping", threads);
-    for (int i = 0; i < threads; i++) t->launch[i] = (TrainerLaunch){.trainer = t, .id = i};
+    for (int i = 0; i < threads; i++) t->launch[i] = (TeamLaunch){.team = t, .id = i};
     if (cfg->trace_spans == 0) return SB_OK;
     if (!(t->spans = calloc((size_t)threads, sizeof *t->spans)))
         return sb_fail(err, SB_ENOMEM, "out of memory for %d threads' traces", threads);
@@ -118,8 +118,8 @@ static int thread_create(pthread_t *tid, void *(*fn)(void *), void *arg) {
 
 /* Every started thread waits here until all have started (or one failed). */
 static void *launch_main(void *arg) {
-    TrainerLaunch *l = arg;
-    Team *t = l->trainer;
+    TeamLaunch *l = arg;
+    Team *t = l->team;
     pthread_mutex_lock(&t->gate_mu);
     while (t->gate == 0) pthread_cond_wait(&t->gate_cv, &t->gate_mu);
     int go = t->gate > 0;

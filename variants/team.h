@@ -13,8 +13,9 @@
  * The caller is thread 0.
  *
  * A run is team_run_begin, team_start, the trainer's own loop,
- * whatever tells its threads to stop, and team_run_end. Waiting lives in
- * waiter.h and barrier.h; the end of a step in step_book.h. */
+ * whatever tells its threads to stop, and team_run_end. The waits trainers
+ * share live in waiter.h and barrier.h (waiter.h says which waits are a
+ * trainer's own); the end of a step in step_book.h. */
 #ifndef SB_TEAM_H
 #define SB_TEAM_H
 
@@ -23,8 +24,10 @@
 #include "step_book.h"
 #include "variant.h"
 
-/* Team threads get this much stack whatever the process's limits: the
- * fast attention kernel keeps 256 KB of blocks on the stack (core/attention.c). */
+/* Team threads get this much stack whatever the process's limits, so a run
+ * does not depend on `ulimit -s` or the C library's default. The kernels keep
+ * no large block on the stack (attention's blocks and the matmul's panels are
+ * workspace scratch, core/attention.c): this is room for ordinary frames. */
 #define TEAM_THREAD_STACK (8u << 20)
 
 typedef struct Team Team;
@@ -33,9 +36,9 @@ typedef struct Team Team;
 typedef void (*team_body_fn)(void *ctx, int id);
 
 typedef struct {
-    Team *trainer;
+    Team *team;
     int id;
-} TrainerLaunch;
+} TeamLaunch;
 
 struct Team {
     VariantConfig cfg;      /* as created */
@@ -48,7 +51,7 @@ struct Team {
     SpanBuffer *spans;      /* [threads] when cfg.trace_spans > 0, else NULL */
     float *step_loss;       /* [steps] of the last run */
     pthread_t *tids;        /* [threads]; entry 0 unused */
-    TrainerLaunch *launch;  /* [threads] */
+    TeamLaunch *launch;  /* [threads] */
     team_body_fn body;
     void *body_ctx;
     int started;            /* threads started by team_start in this run, besides the caller */
@@ -63,10 +66,10 @@ struct Team {
 /* threads within min_threads .. VARIANT_MAX_THREADS (why: what the minimum
  * is for), batches per step not negative, the model well formed. */
 sb_status team_check_config(const VariantConfig *cfg, const char *variant, int min_threads, const char *why,
-                               sb_error *err);
+                               sb_error *err) SB_MUST_CHECK;
 
 /* Refuses a run whose buffers, need_bytes in all, exceed 0.85 of physical memory. */
-sb_status team_check_memory(const char *variant, int threads, double need_bytes, sb_error *err);
+sb_status team_check_memory(const char *variant, int threads, double need_bytes, sb_error *err) SB_MUST_CHECK;
 
 /* bytes of 64-byte-aligned memory (free() releases it), every page written
  * once here, so that no page fault lands in the measured region: the rule
@@ -75,16 +78,16 @@ sb_status team_check_memory(const char *variant, int threads, double need_bytes,
 void *team_alloc(size_t bytes);
 
 /* bps: batches per step, defaults resolved. On failure t can still be freed. */
-sb_status team_init(Team *t, const VariantConfig *cfg, int threads, int bps, sb_error *err);
+sb_status team_init(Team *t, const VariantConfig *cfg, int threads, int bps, sb_error *err) SB_MUST_CHECK;
 void team_free(Team *t);
 
 /* Checks the run against the data, starts the step book and the measured
  * region, and begins thread 0 (the caller) in role0 at level0, phase first. */
 sb_status team_run_begin(Team *t, uint64_t first_batch, uint64_t batches, ThreadRole role0, int level0,
-                            Phase first, RunResult *res, sb_error *err);
+                            Phase first, RunResult *res, sb_error *err) SB_MUST_CHECK;
 
 /* Starts threads 1 .. threads-1, each running body(ctx, id). */
-sb_status team_start(Team *t, team_body_fn body, void *ctx, sb_error *err);
+sb_status team_start(Team *t, team_body_fn body, void *ctx, sb_error *err) SB_MUST_CHECK;
 
 /* On thread id, before its first phase: the begin hook, then its clock. */
 ThreadClock *team_thread_begin(Team *t, int id, ThreadRole role, int level, Phase first);
@@ -93,6 +96,6 @@ void team_thread_end(Team *t, int id);
 
 /* After the caller has told its threads to stop: joins them, ends thread 0
  * and the measured region, and on success (st == SB_OK) fills res. Returns st. */
-sb_status team_run_end(Team *t, sb_status st, RunResult *res);
+sb_status team_run_end(Team *t, sb_status st, RunResult *res) SB_MUST_CHECK;
 
 #endif

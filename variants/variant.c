@@ -27,6 +27,15 @@ const Variant *variant_find(const char *name) {
     return NULL;
 }
 
+int variant_batches_per_step(const Variant *v, const VariantConfig *cfg) {
+    return cfg->batches_per_step ? cfg->batches_per_step : v->default_batches_per_step(cfg);
+}
+
+int train_step_batches(uint64_t batches, uint64_t done, int batches_per_step) {
+    uint64_t left = batches - done;
+    return left < (uint64_t)batches_per_step ? (int)left : batches_per_step;
+}
+
 long train_step_count(uint64_t batches, int batches_per_step) {
     return (long)((batches + (uint64_t)batches_per_step - 1) / (uint64_t)batches_per_step);
 }

@@ -3,9 +3,10 @@
  * A trainer is created with a configuration (data, model shape, thread
  * count, batches per step, its own options), runs over a range of batches
  * updating a parameter buffer in place, reports per-thread statistics, and is
- * destroyed. The bench and the `train` command know trainers only through
- * this: adding one is a new file in variants/ and a line in the registry
- * (variant.c's all_variants).
+ * destroyed. It also says its defaults (threads, batches per step), which
+ * the command line asks for instead of knowing trainers by name. The bench
+ * and the `train` command know trainers only through this: adding one is a
+ * new file in variants/ and a line in the registry (variant.c's VARIANTS).
  *
  * Arithmetic contract: every step covers batches_per_step consecutive
  * batches (the last step may have fewer); the step's gradient is the mean of
@@ -59,7 +60,7 @@ typedef struct {
     ModelConfig model;
     int B, T;              /* batch shape; T <= model.T */
     int threads;           /* every thread that trains, the calling one included */
-    int batches_per_step;  /* 0: the trainer's default (serial 1, flat one per worker) */
+    int batches_per_step;  /* 0: the trainer's default (Variant.default_batches_per_step) */
     AdamWConfig adamw;
     WaitMode wait;         /* how control threads wait for workers */
     const char *route;     /* routing policy of tree trainers; NULL: the default */
@@ -100,12 +101,19 @@ typedef struct Variant {
     const char *name;
     const char *summary;
     int min_threads;        /* the fewest threads it trains with (flat and sphere keep a control apart: 2) */
+    int default_threads;    /* the threads it trains with when none are asked for (`train` without --threads) */
+    /* The batches per step it takes when cfg->batches_per_step is 0, for cfg's
+     * threads and its own options; create resolves 0 to this, and anyone
+     * sizing a run asks variant_batches_per_step. At least 1, even for a
+     * config create refuses. */
+    int (*default_batches_per_step)(const VariantConfig *cfg);
+    const char *batches_per_step_doc; /* that default in words, for help texts: "one per worker" */
     const char *const *routes; /* routing policies it takes (VariantConfig.route), its default first,
                                   NULL-terminated; NULL: it routes nothing */
-    sb_status (*create)(void **state, const VariantConfig *cfg, sb_error *err);
+    sb_status (*create)(void **state, const VariantConfig *cfg, sb_error *err) SB_MUST_CHECK;
     /* Trains params in place over batches first .. first+batches-1. */
     sb_status (*run)(void *state, float *params, uint64_t first_batch, uint64_t batches, RunResult *res,
-                     sb_error *err);
+                     sb_error *err) SB_MUST_CHECK;
     void (*destroy)(void *state);
 } Variant;
 
@@ -118,10 +126,17 @@ const char *variant_names(void);
 /* Checks every trainer shares: batch shape within the model, token vocabulary
  * within the model's, batches_per_step >= 1, batch range inside the file. */
 sb_status train_config_check(const TokenFile *data, const ModelConfig *model, int B, int T,
-                             uint64_t first_batch, uint64_t batches, int batches_per_step, sb_error *err);
+                             uint64_t first_batch, uint64_t batches, int batches_per_step, sb_error *err) SB_MUST_CHECK;
+
+/* cfg's batches per step: its own, or v's default when it gives 0. */
+int variant_batches_per_step(const Variant *v, const VariantConfig *cfg);
 
 /* Steps a run of `batches` takes: the last step may be partial. */
 long train_step_count(uint64_t batches, int batches_per_step);
+
+/* Batches in the step that follows the first `done` of a run's `batches`:
+ * batches_per_step, or what is left for the last, partial step. */
+int train_step_batches(uint64_t batches, uint64_t done, int batches_per_step);
 
 /* Copies a finished clock into the stats a RunResult reports. */
 void thread_stats_from_clock(ThreadStats *s, const ThreadClock *c);

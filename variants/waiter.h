@@ -1,4 +1,14 @@
-/* waiter.h - the one way a trainer's thread waits for other threads.
+/* waiter.h - how a control thread waits for the threads it depends on, as --wait asks.
+ *
+ * Every wait of a control (flat's control, sphere's root and controls) goes
+ * through a Waiter in the config's WaitMode, and so does a sphere worker's,
+ * always WAIT_BLOCK. The other waits are not this one: sharded's and
+ * batch_sum's threads meet at barrier.h's barrier (which spins the same way),
+ * threads start behind the Team's gate (team.c), and a few workers block on
+ * plain condition variables of their trainer's own: flat's on its queue and
+ * on their release, and sphere's stealing worker, with nothing to steal, on
+ * its Waiter's condition variable for at most a millisecond (a neighbour's
+ * new work does not ring it).
  *
  * A Waiter belongs to one waiting thread and to the mutex that guards what it
  * waits for. A thread that changes that state does so under the mutex and
