@@ -66,7 +66,10 @@ help:
 
 deps:
 	@sh scripts/deps.sh "make deps" build test report mpi
-$(BUILD)/.deps-%: scripts/deps.sh
+# A static pattern rule: the stamps are named targets, so the object rules
+# below that need one are chosen before it exists.
+DEP_GROUPS := build test report mpi
+$(foreach g,$(DEP_GROUPS),$(call DEPS,$(g))): $(BUILD)/.deps-%: scripts/deps.sh
 	@sh scripts/deps.sh "make" $*
 	@mkdir -p $(@D) && touch $@
 
