@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """compare.py - two sphere-bench run folders, configuration by configuration.
 
 Purpose: say whether run B is faster or slower than run A, and only when the
@@ -18,7 +17,7 @@ interval below 1) by more than PCT percent at the median, so it can guard a
 CI. Exit status: 0 no such slowdown, 1 a resolved slowdown beyond PCT, 2 bad
 input (a missing folder or runs.csv).
 
-Usage: compare.py RUN_A RUN_B [--fail-above PCT]   (make compare A=... B=...)
+Usage: python3 -m report.compare RUN_A RUN_B [--fail-above PCT]   (make compare A=... B=...)
 Python 3 standard library only (the U test's p-value is computed here: exact
 without ties for small samples, else the normal approximation with tie and
 continuity corrections, as SciPy's mannwhitneyu does).
@@ -32,7 +31,7 @@ import random
 import statistics
 import sys
 
-from bootstrap import RESAMPLES, quantile, ratio_ci
+from .bootstrap import RESAMPLES, quantile, ratio_ci
 
 SEED = 0x5EEDB007
 UNRESOLVED = "no difference resolved at this number of repetitions"

@@ -1,12 +1,12 @@
 """costmodel.py - the arithmetic behind the report's models: FLOPs per token, the
 single-core bandwidth, Amdahl and Karp-Flatt, run-to-run noise, and where a ratio crosses 1.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
 import math
 
-from fmt import isnum, median
+from .fmt import isnum, median
 
 
 # Runs made before `sphere-bench peak` existed have no measured single-core

@@ -1,6 +1,6 @@
 """figures.py - the gnuplot jobs a report asks for, and the derived tables some of them read.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
 import csv
@@ -10,8 +10,8 @@ import shutil
 import subprocess
 import sys
 
-from fmt import isnum
-from runfolder import REPO, ReportError
+from .fmt import isnum
+from .runfolder import REPO, ReportError
 
 
 PLOTS_DIR = os.path.join(REPO, "report", "plots")

@@ -1,6 +1,6 @@
 """fmt.py - how the report writes numbers, shares, ratios and tables.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
 import math

@@ -1,13 +1,13 @@
 """runfolder.py - one bench run folder, loaded: context, summary, the CSVs, core.json, samples.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
 import csv
 import json
 import os
 
-from fmt import isnum, ratio
+from .fmt import isnum, ratio
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,6 +1,6 @@
 """warnings_file.py - the bench's noise warnings (warnings.json, bench/noise.c), for the report.
 
-Part of the report generator; report.py assembles the sections. A run folder
+Part of the report package (report/__init__.py); build.py assembles the sections. A run folder
 written before the noise guards existed has no warnings.json: then no
 warning is shown and the context section says the guards did not run.
 """

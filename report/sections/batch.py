@@ -1,10 +1,10 @@
 """Section 3: the trainers against tokens per batch, the measured crossover and the cost model.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import UNRESOLVED, ci_text, interval, isnum, not_measured, num, ratio, table, times, verdict
-from costmodel import bw1_values, find_crossovers, model_flops_per_token, sweep_noise
+from ..fmt import UNRESOLVED, ci_text, interval, isnum, not_measured, num, ratio, table, times, verdict
+from ..costmodel import bw1_values, find_crossovers, model_flops_per_token, sweep_noise
 
 
 def section_batch(run, plots):

@@ -1,11 +1,11 @@
 """Section 10: the machine, the build, the options, and what was not measured.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import median, num, pct, table
-from costmodel import bw1_values
-from warnings_file import load_warnings, warning_lines
+from ..fmt import median, num, pct, table
+from ..costmodel import bw1_values
+from ..warnings_file import load_warnings, warning_lines
 
 
 def section_context(run, plots):

@@ -1,11 +1,11 @@
 """Section 5: the loss against tokens seen, and the corpus's entropy floor.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
 import math
 
-from fmt import isnum, not_measured, num, table
+from ..fmt import isnum, not_measured, num, table
 
 
 def time_to_target(run, variants, curves, floor):

@@ -1,9 +1,9 @@
 """Section 7: the performance counters, where the machine counts them.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import isnum, not_measured, num, ratio, table
+from ..fmt import isnum, not_measured, num, ratio, table
 
 
 COUNTER_EVENTS = ("cycles", "instructions", "cache-misses", "branch-misses", "task-clock",

@@ -1,9 +1,9 @@
 """Section 1: where the CPU time goes, thread by thread, in the full runs.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import isnum, mean, not_measured, num, ratio, share, table, times
+from ..fmt import isnum, mean, not_measured, num, ratio, share, table, times
 
 
 # The original's promise: workers with 40x the root's CPU time (docs/DESIGN.md).

@@ -1,6 +1,6 @@
 """Section "Across processes": the MPI policies (flat, tree, allreduce) and their cost model.
 
-Part of the report generator; report.py assembles the sections. Reads
+Part of the report package (report/__init__.py); build.py assembles the sections. Reads
 RUN/mpi/np-R/ folders as `make bench-mpi` writes them (sphere-bench-mpi
 bench: context.json, pingpong.csv, runs.csv, ranks.csv, threads.csv); a run
 folder without mpi/ gives no section at all, so older runs' reports are
@@ -19,8 +19,8 @@ import json
 import math
 import os
 
-from fmt import median, num, table
-from runfolder import read_csv
+from ..fmt import median, num, table
+from ..runfolder import read_csv
 
 
 def _fit(pingpong):

@@ -1,9 +1,9 @@
 """Section 4: the sphere's routing policies and how evenly each spreads the batches.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import ci_text, interval, not_measured, num, pct, ratio, span, table, times
+from ..fmt import ci_text, interval, not_measured, num, pct, ratio, span, table, times
 
 
 def section_routing(run, plots):

@@ -1,10 +1,10 @@
 """Section 2: speedup and efficiency against threads (Amdahl fit, Karp-Flatt).
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import ci_text, interval, isnum, not_measured, num, pct, table, times
-from costmodel import amdahl_fit, karp_flatt
+from ..fmt import ci_text, interval, isnum, not_measured, num, pct, table, times
+from ..costmodel import amdahl_fit, karp_flatt
 
 
 def section_scaling(run, plots):

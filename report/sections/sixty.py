@@ -1,9 +1,9 @@
 """Section 6: how a "main thread does 60x the work" reading arises.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import not_measured, num, ratio, table, times
+from ..fmt import not_measured, num, ratio, table, times
 
 
 def section_sixty(run, plots):

@@ -1,12 +1,12 @@
 """"In short": the five-minute answer at the top, from the same numbers as the sections.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import UNRESOLVED, interval, isnum, num, pct, ratio, ratio_verdict, span, times, verdict
-from costmodel import find_crossovers
-from sections.routing import route_groups, sym_top_share
-from warnings_file import warning_lines
+from ..fmt import UNRESOLVED, interval, isnum, num, pct, ratio, ratio_verdict, span, times, verdict
+from ..costmodel import find_crossovers
+from .routing import route_groups, sym_top_share
+from ..warnings_file import warning_lines
 
 
 def section_summary(run):

@@ -1,6 +1,6 @@
 """Section 9: timelines of every thread, from the bench's traces.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 
 The bench writes the timeline of every full run and of one sweep
 configuration per trainer as trace-KIND-TRAINER-THREADS.json (Chrome Trace
@@ -15,8 +15,8 @@ import json
 import os
 import random
 
-from fmt import UNRESOLVED, ci_text, isnum, not_measured, num, pct, ratio, share, table, times, verdict
-from bootstrap import ratio_ci
+from ..fmt import UNRESOLVED, ci_text, isnum, not_measured, num, pct, ratio, share, table, times, verdict
+from ..bootstrap import ratio_ci
 
 TIMELINE_STEPS = 3
 TRACE_COST_SEED = 0x7ACE  # the bootstrap of what tracing costs: the same runs give the same interval
