@@ -1,13 +1,20 @@
 """runfolder.py - one bench run folder, loaded: context, summary, the CSVs, core.json, samples.
 
 Part of the report package (report/__init__.py); build.py assembles the sections.
+A Run also knows the folder's trainers (trainers.py: registry order, summary,
+routes, the shape of their threads) and gives each its colour (palette.py).
 """
+
+from __future__ import annotations
 
 import csv
 import json
 import os
+from typing import Any, Optional
 
 from .fmt import isnum, ratio
+from .palette import colour_map, colours
+from .trainers import SERIAL, Shape, Trainer, load_trainers, shape_of
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,7 +30,7 @@ class ReportError(Exception):
     """A problem with the input that the user must fix; printed without a traceback."""
 
 
-def read_csv(path):
+def read_csv(path: str) -> Optional[list[dict[str, Any]]]:
     """Rows as dicts; numeric columns as floats (NaN kept as NaN)."""
     if not os.path.exists(path):
         return None
@@ -48,7 +55,7 @@ def read_csv(path):
 class Run:
     """One run folder, loaded. Missing optional files become empty lists."""
 
-    def __init__(self, path):
+    def __init__(self, path: str):
         self.path = os.path.realpath(path)
         self.name = os.path.basename(self.path)
         self.run_id = None
@@ -88,11 +95,47 @@ class Run:
         ctx = self.context
         self.cores = int(ctx.get("cores") or self.summary.get("cores") or 0)
         self.machine = f"{ctx.get('cpu_model', 'unknown CPU')}, {self.cores} cores (host {ctx.get('hostname', '?')})"
-        # parallel trainers in the order the bench ran them
-        self.variants = []
-        for r in self.runs:
-            if r["variant"] != "serial" and r["variant"] not in self.variants:
-                self.variants.append(r["variant"])
+        # every trainer of the runs in registry order; the parallel ones (all but serial) as variants
+        self.trainers: dict[str, Trainer] = load_trainers(self.context, self.runs)
+        self.variants: list[str] = [v for v in self.trainers if v != SERIAL]
+        self.colour_of: dict[str, str] = colour_map(list(self.trainers))
+
+    def colours(self, names: list[str]) -> str:
+        """The named trainers' colours as a gnuplot word list, in the same order (palette.py)."""
+        return colours(self.colour_of, names)
+
+    def routed(self) -> list[str]:
+        """The trainers that have `route` runs (those that take routing policies), in registry order."""
+        return [v for v in self.variants if self.runs_of("route", v)]
+
+    def first_threads(self, kind: str, variant: str, threads: Optional[float] = None,
+                      route: Optional[str] = None) -> list[dict[str, Any]]:
+        """threads.csv's rows of a configuration's first repetition (every role)."""
+        th = [r for r in self.threads if r["kind"] == kind and r["variant"] == variant
+              and (threads is None or r["threads"] == threads) and (route is None or r["route"] == route)]
+        if not th:
+            return []
+        t = th[0]["threads"] if threads is None else threads
+        first = min(r["rep"] for r in th if r["threads"] == t)
+        return [r for r in th if r["rep"] == first and r["threads"] == t]
+
+    def shape(self, variant: str) -> Shape:
+        """The shape of a trainer's threads: in its full run when there is one, else in its
+        largest thread-sweep run (threads.csv's roles and levels)."""
+        rows = self.first_threads("full", variant)
+        if not rows:
+            sweep = [r["threads"] for r in self.threads if r["kind"] == "sweep" and r["variant"] == variant]
+            rows = self.first_threads("sweep", variant, max(sweep)) if sweep else []
+        return shape_of(rows)
+
+    def describe(self, variant: str) -> str:
+        """One line on what a trainer is: the registry's summary when context.json carries it,
+        else its threads' layout as threads.csv shows it."""
+        t = self.trainers.get(variant)
+        if t is not None and t.summary:
+            return t.summary
+        s = self.shape(variant)
+        return s.layout() if s.threads else "no per-thread record"
 
     def _check_one_run(self, path):
         """Refuses a folder whose files come from different runs: every file the bench
@@ -174,7 +217,7 @@ class Run:
         return os.path.relpath(self.path, self.report_dir).replace(os.sep, "/")
 
 
-def default_run():
+def default_run() -> str:
     """results/REFERENCE if present, else the newest complete run (non-quick first)."""
     ref = os.path.join(RESULTS, "REFERENCE")
     if os.path.exists(ref):
