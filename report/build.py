@@ -19,6 +19,14 @@ from .sections.summary import section_summary
 from .sections.timeline import section_timeline
 
 
+def trainer_lines(run: Run) -> list[str]:
+    """The trainers this run compares, in the registry's order, each with what it is."""
+    if not run.variants:
+        return []
+    return ["Trainers in this run (the registry's order; flat is the baseline of every ratio, serial of every "
+            "speedup):", ""] + [f"- **{v}**: {run.describe(v)}" for v in run.trainers] + [""]
+
+
 def build_report(run: Run, plots: Plots) -> str:
     ctx = run.context
     lines = ["# sphere-bench report: flat pool, kissing-sphere hierarchy and sharded peer", "",
@@ -32,6 +40,7 @@ def build_report(run: Run, plots: Plots) -> str:
              "\"kissing-sphere\" hierarchy of control threads beat a flat pool with one control thread, and "
              "how do both compare with a sharded peer that has no control thread at all? Every trainer runs "
              "the same training core on the same batches; every number below is read from the run folder.", ""]
+    lines += trainer_lines(run)
     if not run.complete:
         ctx_done = ctx.get("runs_finished", len(run.runs))
         lines += [f"> **Incomplete run**: the bench was stopped by {ctx.get('stopped_by') or 'an interruption'} "

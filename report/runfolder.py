@@ -130,12 +130,12 @@ class Run:
 
     def describe(self, variant: str) -> str:
         """One line on what a trainer is: the registry's summary when context.json carries it,
-        else its threads' layout as threads.csv shows it."""
+        else how many threads of each kind threads.csv shows."""
         t = self.trainers.get(variant)
         if t is not None and t.summary:
             return t.summary
         s = self.shape(variant)
-        return s.layout() if s.threads else "no per-thread record"
+        return s.counts() if s.threads else "no per-thread record"
 
     def _check_one_run(self, path):
         """Refuses a folder whose files come from different runs: every file the bench

@@ -49,6 +49,17 @@ class Shape:
         """Children of the root that are controls (the level-1 controls); 0 when not a tree."""
         return self.controls.get(1, 0)
 
+    def counts(self) -> str:
+        """How many threads of each kind, briefly: "1 root, 12 level-1 controls, 51 workers"."""
+        parts = []
+        for level in sorted(self.controls):
+            n = self.controls[level]
+            what = (self.root_label() if level == 0 else f"level-{level} control") + ("s" if n > 1 else "")
+            parts.append(f"{n} {what}")
+        if not self.has_control:
+            parts.append("no control thread")
+        return ", ".join(parts + [f"{self.workers} worker{'s' if self.workers != 1 else ''}"])
+
     def layout(self) -> str:
         """Which thread is what, for a figure's title: threads are numbered roots first (tree order)."""
         if not self.has_control:

@@ -23,6 +23,7 @@ def section_context(run, plots):
         ["git revision", f"`{ctx.get('git_revision')}`" + (" (built with uncommitted changes)"
                                                            if ctx.get("git_dirty") else "")],
         ["run date", ctx.get("date")],
+        ["trainers", ", ".join(run.trainers)],
         ["run folder", f"`{run.shown_path()}`" + (f" (`{run.name}`)" if run.shown_path() == "." else "")],
         ["model", f"preset `{m.get('preset')}`: V={m.get('V')}, T={m.get('T')}, D={m.get('D')}, L={m.get('L')}, "
                   f"H={m.get('H')}, B={m.get('B')}, {num(m.get('params'))} parameters"],
@@ -83,7 +84,9 @@ def section_context(run, plots):
         nm.append(f"parallel speed beyond {run.cores} processors: runs with more threads than cores are "
                   f"time-shared, marked oversubscribed")
     out += ["**Not measured, and why:**", ""] + [f"- {x}" for x in nm] + [""]
-    out += ["Derived tables: `plots/scaling.csv` and `plots/batch.csv` in the run folder hold medians copied "
-            "from summary.json for the two figures that need them; every other figure is drawn by gnuplot "
-            "from the bench's CSVs as written.", ""]
+    if plots.derived:
+        out += ["Derived tables: " + ", ".join(f"`plots/{n}`" for n in plots.derived) + " in the run folder "
+                "hold what the figures that need them cannot read from the bench's files as written (medians "
+                "copied from summary.json, spans from the traces, rows gathered from threads.csv and core.json); "
+                "every other figure is drawn by gnuplot from the bench's CSVs as written.", ""]
     return out

@@ -3,9 +3,15 @@
 Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-import math
+from __future__ import annotations
 
+import math
+from typing import Any
+
+from ..figures import Plots
 from ..fmt import isnum, not_measured, num, table
+from ..runfolder import Run
+from ..trainers import BASELINE
 
 
 def time_to_target(run, variants, curves, floor):
@@ -37,7 +43,25 @@ def time_to_target(run, variants, curves, floor):
     return out
 
 
-def section_convergence(run, plots):
+def same_model_lines(curves: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Each trainer's loss curve against flat's, step by step: identical, or how far apart."""
+    fl = {r["step"]: r["loss"] for r in curves.get(BASELINE) or []}
+    out = []
+    for v, c in curves.items():
+        diffs = [abs(r["loss"] - fl[r["step"]]) for r in c if r["step"] in fl]
+        if v == BASELINE or not diffs:
+            continue
+        d = max(diffs)
+        if d == 0:
+            out.append(f"{BASELINE.capitalize()} and {v} train the same model: their losses are identical (as "
+                       f"written, 6 decimals) at all {len(diffs)} common steps.")
+        else:
+            out.append(f"{BASELINE.capitalize()} and {v} train the same model up to the order of float sums: over "
+                       f"{len(diffs)} common steps their losses differ by at most {num(d, 2)} nats.")
+    return out
+
+
+def section_convergence(run: Run, plots: Plots) -> list[str]:
     """5. Loss against tokens for each full run, with the entropy floor; samples."""
     out = ["## 5. Convergence", ""]
     floor = run.context.get("dataset", {}).get("entropy_nats_per_token")
@@ -51,7 +75,7 @@ def section_convergence(run, plots):
         out += [not_measured("loss curves of full runs"), ""]
     else:
         nthreads = run.full_run(variants[0])[0]
-        out.append(plots.add("loss.gp", "loss", file="loss.csv", variants=" ".join(variants),
+        out.append(plots.add("loss.gp", "loss", file="loss.csv", variants=" ".join(variants), colours=run.colours(variants),
                              nthreads=nthreads, rep=run.full_run(variants[0])[1],
                              floor=floor if isnum(floor) else float("nan"),
                              target=next((r["target_loss"] for r in run.runs_of("full")
@@ -74,17 +98,7 @@ def section_convergence(run, plots):
         if V:
             out.append(f"A model that knows nothing scores ln V = {num(math.log(V), 4)} nats (V = {V}); the "
                        f"corpus's entropy rate is {num(floor, 4)} nats per token.")
-        if "flat" in curves and "sphere" in curves and curves["flat"] and curves["sphere"]:
-            fl = {r["step"]: r["loss"] for r in curves["flat"]}
-            diffs = [abs(r["loss"] - fl[r["step"]]) for r in curves["sphere"] if r["step"] in fl]
-            if diffs:
-                d = max(diffs)
-                if d == 0:
-                    out.append(f"Flat and sphere train the same model: their losses are identical (as written, "
-                               f"6 decimals) at all {len(diffs)} common steps.")
-                else:
-                    out.append(f"Flat and sphere train the same model up to the order of float sums: over "
-                               f"{len(diffs)} common steps their losses differ by at most {num(d, 2)} nats.")
+        out += same_model_lines(curves)
         out.append("")
     out += ["**Text from the trained models** (`samples.txt`):", ""]
     if run.samples is None:

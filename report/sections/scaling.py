@@ -3,11 +3,40 @@
 Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from ..figures import Plots
 from ..fmt import ci_text, interval, isnum, not_measured, num, pct, table, times
 from ..costmodel import amdahl_fit, karp_flatt
+from ..runfolder import Run
+from .routing import top_share
 
 
-def section_scaling(run, plots):
+def starved_lines(run: Run, sweep: list[dict[str, Any]], variants: list[str]) -> list[str]:
+    """Sweep points where one worker computed most batches although there were workers for every core."""
+    cores, starved = run.cores, []
+    for v in variants:
+        for c in sorted((c for c in sweep if c["variant"] == v), key=lambda c: c["threads"]):
+            sh = run.busiest_share("sweep", v, int(c["threads"]))
+            busy, nw = run.busy_workers("sweep", v, int(c["threads"]))
+            if isnum(sh) and nw and nw >= cores and 1 / sh < cores:
+                starved.append((v, int(c["threads"]), sh, c["speedup_vs_serial"]))
+    if not starved:
+        return []
+    lst = "; ".join(f"{v} at {t} threads: busiest worker {pct(sh, 0)} of the batches, bound "
+                    f"≈ {times(1 / sh)}, measured {times(sp)}" for v, t, sh, sp in starved)
+    routed = [v for v in dict.fromkeys(v for v, _, _, _ in starved) if run.trainers[v].default_route]
+    why = " ".join(f"Under {v}'s default policy ({run.trainers[v].default_route}) nearly every batch goes to one "
+                   f"level-1 group (section 4), and with few threads that group has one or two workers."
+                   for v in routed if top_share(run, v, run.trainers[v].default_route) > 0.5)
+    return [f"Where one worker computed most of the batches although there were at least {cores} workers, "
+            f"the speedup is held near 1 by the routing, not by the cost of control: {lst}." + (" " + why if why else ""),
+            ""]
+
+
+def section_scaling(run: Run, plots: Plots) -> list[str]:
     """2. Speedup and efficiency against threads; Amdahl fit; Karp-Flatt."""
     out = ["## 2. Speedup and efficiency against threads", ""]
     serial = run.config("sweep", "serial", threads=1)
@@ -44,7 +73,7 @@ def section_scaling(run, plots):
     rep_speedups = [r["tokens_per_s"] / serial_tps for r in run.runs_of("sweep") if isnum(r["tokens_per_s"])]
     ymax = max([float(cores)] + rep_speedups) * 1.5
     out.append(plots.add("scaling.gp", "scaling", runs="runs.csv", table=table_path, serial_tps=serial_tps,
-                         cores=cores, variants=" ".join(variants), fits=fit_str, ymax=ymax,
+                         cores=cores, variants=" ".join(variants), colours=run.colours(variants), fits=fit_str, ymax=ymax,
                          maxthreads=int(max(c["threads"] for c in sweep)),
                          oversub=any(c["oversubscribed"] for c in sweep)))
     out += ["", f"*Thread sweep ({int(serial['reps'])} repetitions per point, same batches for every "
@@ -69,20 +98,7 @@ def section_scaling(run, plots):
     out += ["'Workers that computed' and 'busiest worker's batches' come from threads.csv (first repetition): "
             "the workers given at least one batch, and the share of all batches the busiest one computed. "
             "If every batch costs the same, 1 / that share bounds the speedup whatever the core count.", ""]
-    starved = []
-    for v in variants:
-        for c in sorted((c for c in sweep if c["variant"] == v), key=lambda c: c["threads"]):
-            sh = run.busiest_share("sweep", v, int(c["threads"]))
-            busy, nw = run.busy_workers("sweep", v, int(c["threads"]))
-            if isnum(sh) and nw and nw >= cores and 1 / sh < cores:
-                starved.append((v, int(c["threads"]), sh, c["speedup_vs_serial"]))
-    if starved:
-        lst = "; ".join(f"{v} at {t} threads: busiest worker {pct(sh, 0)} of the batches, bound "
-                        f"≈ {times(1 / sh)}, measured {times(sp)}" for v, t, sh, sp in starved)
-        out += [f"Where one worker computed most of the batches although there were at least {cores} workers, "
-                f"the speedup is held near 1 by the routing, not by the cost of control: {lst}. Under the "
-                f"symmetry policy nearly every batch goes to one level-1 sphere (section 4), and with few "
-                f"threads that sphere has one or two workers.", ""]
+    out += starved_lines(run, sweep, variants)
     prose = []
     for v in variants:
         f, n = fits[v]
