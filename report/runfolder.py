@@ -89,7 +89,10 @@ class Run:
             except json.JSONDecodeError as e:
                 raise ReportError(f"'{path}': cannot parse core.json: {e}")
         sp = os.path.join(self.path, "samples.txt")
-        self.samples = open(sp, encoding="utf-8", errors="replace").read() if os.path.exists(sp) else None
+        self.samples = None
+        if os.path.exists(sp):
+            with open(sp, encoding="utf-8", errors="replace") as f:
+                self.samples = f.read()
         self._check_one_run(path)
         self.configs = [self._clean(c) for c in self.summary.get("configurations", [])]
         ctx = self.context
