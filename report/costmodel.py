@@ -65,7 +65,7 @@ def sweep_noise(run):
 
 
 def find_crossovers(points):
-    """Every tokens-per-batch where the sphere/flat ratio crosses 1, from
+    """Every tokens-per-batch where a trainer's ratio over flat crosses 1, from
     (tokens, ratio) sorted by tokens, interpolated linearly in log(tokens)."""
     found = []
     for (x0, r0), (x1, r1) in zip(points, points[1:]):
