@@ -91,7 +91,7 @@ def figure(run: Run, plots: Plots, serial: dict[str, Any], sweep: list[dict[str,
             + (f"; open, on the grey area: oversubscribed (threads > {run.cores} cores)"
                if oversub else f"; no point has more threads than the {run.cores} cores")
             + ". Medians come from `plots/scaling.csv`, a table the generator "
-            f"derives from summary.json.*", ""]
+            "derives from summary.json.*", ""]
 
 
 def baseline_lines(run: Run, serial: dict[str, Any]) -> list[str]:
