@@ -140,7 +140,7 @@ class Run:
         s = self.shape(variant)
         return s.counts() if s.threads else "no per-thread record"
 
-    def _check_one_run(self, path):
+    def _check_one_run(self, path: str) -> None:
         """Refuses a folder whose files come from different runs: every file the bench
         writes carries its run id (context.json and summary.json a "run_id" key, each
         CSV a run_id column), and all must be the same one. A folder written before
@@ -160,15 +160,16 @@ class Run:
         self.run_id = seen.pop()
 
     @property
-    def complete(self):
+    def complete(self) -> bool:
         """False for a bench stopped before its last run (context.json says so)."""
         return self.context.get("complete", True) is not False
 
     @staticmethod
-    def _clean(c):
+    def _clean(c: dict[str, Any]) -> dict[str, Any]:
         return {k: (float("nan") if v is None else v) for k, v in c.items()}
 
-    def config(self, kind, variant, threads=None, route=None, batch_tokens=None):
+    def config(self, kind: str, variant: str, threads: Optional[float] = None, route: Optional[str] = None,
+               batch_tokens: Optional[float] = None) -> Optional[dict[str, Any]]:
         for c in self.configs:
             if (c["kind"] == kind and c["variant"] == variant and (threads is None or c["threads"] == threads)
                     and (route is None or c["route"] == route)
@@ -176,10 +177,10 @@ class Run:
                 return c
         return None
 
-    def runs_of(self, kind, variant=None):
+    def runs_of(self, kind: str, variant: Optional[str] = None) -> list[dict[str, Any]]:
         return [r for r in self.runs if r["kind"] == kind and (variant is None or r["variant"] == variant)]
 
-    def full_run(self, variant):
+    def full_run(self, variant: str) -> Optional[tuple[int, int, dict[str, Any]]]:
         """The first repetition of a trainer's full run: (threads, rep) or None."""
         rs = self.runs_of("full", variant)
         if not rs:
@@ -187,7 +188,8 @@ class Run:
         r = min(rs, key=lambda r: r["rep"])
         return int(r["threads"]), int(r["rep"]), r
 
-    def busy_workers(self, kind, variant, threads, route=None):
+    def busy_workers(self, kind: str, variant: str, threads: float,
+                     route: Optional[str] = None) -> tuple[Optional[int], Optional[int]]:
         """(workers that computed at least one batch, workers) in the first
         repetition of a configuration, from threads.csv; (None, None) if absent."""
         w = self.workers_of(kind, variant, threads, route)
@@ -195,14 +197,15 @@ class Run:
             return None, None
         return sum(1 for r in w if isnum(r["batches"]) and r["batches"] > 0), len(w)
 
-    def busiest_share(self, kind, variant, threads, route=None):
+    def busiest_share(self, kind: str, variant: str, threads: float, route: Optional[str] = None) -> float:
         """Share of all batches computed by the busiest worker (first repetition);
         1 / share bounds the speedup when a batch's cost is the same everywhere."""
         w = self.workers_of(kind, variant, threads, route)
         b = [r["batches"] for r in w if isnum(r["batches"])]
         return ratio(max(b), sum(b)) if b else float("nan")
 
-    def workers_of(self, kind, variant, threads, route=None):
+    def workers_of(self, kind: str, variant: str, threads: float,
+                   route: Optional[str] = None) -> list[dict[str, Any]]:
         th = [r for r in self.threads if r["kind"] == kind and r["variant"] == variant and r["threads"] == threads
               and (route is None or r["route"] == route)]
         if not th:
@@ -210,12 +213,12 @@ class Run:
         first = min(r["rep"] for r in th)
         return [r for r in th if r["rep"] == first and r["role"] == "worker"]
 
-    def link(self, name):
+    def link(self, name: str) -> str:
         """A plot's path relative to the folder the report is written in: `plots/NAME`
         for RUN/REPORT.md, so the folder opens correctly wherever it is copied."""
         return os.path.relpath(os.path.join(self.path, "plots", name), self.report_dir).replace(os.sep, "/")
 
-    def shown_path(self):
+    def shown_path(self) -> str:
         """The run folder as the report names it: relative to the report's folder, `.` inside it."""
         return os.path.relpath(self.path, self.report_dir).replace(os.sep, "/")
 

@@ -14,7 +14,7 @@ from ..runfolder import Run
 from ..trainers import BASELINE
 
 
-def time_to_target(run, variants, curves, floor):
+def time_to_target(run: Run, variants: list[str], curves: dict[str, list[dict[str, Any]]], floor: Any) -> list[str]:
     """Each trainer's time to the target loss beside its tokens/s (MLPerf-style), from runs.csv."""
     fulls = {v: run.full_run(v)[2] for v in variants}
     target = next((r.get("target_loss") for r in fulls.values() if isnum(r.get("target_loss"))), None)

@@ -48,7 +48,7 @@ def _tree_hops(ranks, fanout):
     return c0 + (math.ceil(rest / c0) if rest > 0 else 0)
 
 
-def predicted_step_s(policy, ranks, fanout, grad_bytes, alpha, beta):
+def predicted_step_s(policy: str, ranks: int, fanout: int, grad_bytes: float, alpha: float, beta: float) -> float:
     h = alpha + grad_bytes * beta
     if ranks <= 1:
         return 0.0

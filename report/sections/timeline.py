@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from typing import Any
+from typing import Any, Optional
 
 from ..figures import Plots
 from ..runfolder import Run
@@ -29,7 +29,7 @@ TRACE_COST_SEED = 0x7ACE  # the bootstrap of what tracing costs: the same runs g
 PHASES = ("compute", "reduce", "optimizer", "dispatch", "wait")
 
 
-def load_trace(run, kind, variant, threads):
+def load_trace(run: Run, kind: str, variant: str, threads: float) -> Optional[dict[str, Any]]:
     """The trace's spans as {tid: [(start_ms, end_ms, phase, step, batch)]}, its thread names and
     otherData, or None when the run folder has no such trace."""
     path = os.path.join(run.path, f"trace-{kind}-{variant}-{int(threads)}.json")
@@ -50,17 +50,17 @@ def load_trace(run, kind, variant, threads):
     return {"spans": spans, "names": names, "other": t.get("otherData", {})}
 
 
-def window_end(trace, steps):
+def window_end(trace: dict[str, Any], steps: int) -> float:
     """End (ms) of the first `steps` steps: thread 0's last span of step <= steps (thread 0 ends every step)."""
     ends = [e for (_, e, _, st, _) in trace["spans"].get(0, []) if st <= steps]
     return max(ends) if ends else 0.0
 
 
-def clip(spans, end):
+def clip(spans: list[tuple], end: float) -> list[tuple]:
     return [(a, min(b, end), p, st, bt) for (a, b, p, st, bt) in spans if a < end]
 
 
-def worker_stats(trace, end):
+def worker_stats(trace: dict[str, Any], end: float) -> tuple[float, float]:
     """Over [0, end): workers' share of time waiting, and the part of it after a worker's last batch
     of a step until its next batch (the wait at step ends). Workers: threads whose name says so."""
     total = wait = step_end = 0.0
@@ -85,7 +85,8 @@ def worker_stats(trace, end):
     return ratio(wait, total), ratio(step_end, total)
 
 
-def timeline_figure(run, plots, name, kind, pairs, title):
+def timeline_figure(run: Run, plots: Plots, name: str, kind: str, pairs: list[tuple[str, int]],
+                    title: str) -> tuple[Optional[str], list[dict[str, Any]]]:
     """Derived spans of each (variant, threads) trace over its first steps; the figure and the rows of
     the caption's table, or (None, []) when no trace is there."""
     traces = [(v, t, load_trace(run, kind, v, t)) for v, t in pairs]
@@ -110,7 +111,7 @@ def timeline_figure(run, plots, name, kind, pairs, title):
     return fig, caption
 
 
-def overhead(run):
+def overhead(run: Run) -> Optional[tuple]:
     """(trainer, threads, off, on, change, noise, reps) from the trace-off / trace-on configurations."""
     off = [c for c in run.configs if c["kind"] == "trace-off"]
     on = [c for c in run.configs if c["kind"] == "trace-on"]
