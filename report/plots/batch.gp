@@ -52,7 +52,7 @@ set title ratio_title
 set xrange [xlo:xhi]
 set ylabel "tokens/s ÷ flat tokens/s"
 set yrange [ylo:yhi]
-set key top right opaque font ",11" box lc rgb "#bbbbbb"
+set key top right opaque font ",11" box lc rgb "#bbbbbb" width -4
 if (noise == noise) {
     set object 4 rect from graph 0, first 1 - noise to graph 1, first 1 + noise fc rgb "#e4e4e4" fs solid 1.0 noborder behind
 }
@@ -67,7 +67,7 @@ if (est_lo == est_lo && est_lo != est_hi) {
 }
 do for [i=1:nr] {
     if (cross(i) == cross(i)) {
-        set arrow (10 + i) from cross(i), graph 0 to cross(i), graph 1 nohead lw 2 dt 4 lc rgb word(ratio_colours, i)
+        set arrow (10 + i) from cross(i), graph 0 to cross(i), graph 1 nohead lw 2 dt 4 lc rgb word(ratio_colours, i) back
     }
 }
 plot 1 with lines lw 1.5 dt 2 lc rgb "black" title "parity", \
@@ -81,5 +81,5 @@ plot 1 with lines lw 1.5 dt 2 lc rgb "black" title "parity", \
                 sprintf("model, W = %d, BW_1 %g–%g GB/s%s", workers, bw_lo, bw_hi, \
                         bw_label eq "ASSUMED" ? " ASSUMED" : "")), \
      for [i=1:nr] keyentry with lines lw 2 dt 4 lc rgb word(ratio_colours, i) \
-         title (cross(i) == cross(i) ? sprintf("%s / flat crosses 1 ≈ %.0f tokens", word(ratios, i), cross(i)) : "")
+         title (cross(i) == cross(i) ? sprintf("%s = flat at ≈ %.0f tokens", word(ratios, i), cross(i)) : "")
 unset multiplot
