@@ -7,7 +7,7 @@ one under another name: its rows of runs.csv, threads.csv, groups.csv and
 loss.csv, its configurations of summary.json, its traces, its block of
 samples.txt and its noise warnings, each appended after the file's own. The
 registry's order is then the old trainers, then the new one, as if its line
-came last in variants/variant.c.
+came last in variants/variant.c. drop_trainer() does the opposite.
 """
 
 from __future__ import annotations
@@ -95,6 +95,26 @@ def add_trainer(folder: str, src: str, new: str) -> None:
     for name, grow in (("samples.txt", _grow_samples), ("warnings.json", _grow_warnings)):
         if os.path.exists(os.path.join(folder, name)):
             grow(os.path.join(folder, name), src, new)
+
+
+def drop_trainer(folder: str, name: str) -> None:
+    """Every file of the run folder forgets trainer `name`, as a bench that did not run it."""
+    for f in ("runs.csv", "threads.csv", "groups.csv", "loss.csv"):
+        p = os.path.join(folder, f)
+        with open(p, newline="") as fh:
+            rows = list(csv.reader(fh))
+        col = rows[0].index("variant")
+        with open(p, "w", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows([rows[0]] + [r for r in rows[1:] if r[col] != name])
+    p = os.path.join(folder, "summary.json")
+    with open(p) as f:
+        s = json.load(f)
+    s["configurations"] = [c for c in s["configurations"] if c["variant"] != name]
+    with open(p, "w") as f:
+        json.dump(s, f)
+    for f in os.listdir(folder):
+        if f.startswith("trace-") and f"-{name}-" in f:
+            os.remove(os.path.join(folder, f))
 
 
 def set_registry(folder: str, trainers: list[dict]) -> None:
