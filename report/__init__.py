@@ -6,10 +6,12 @@ Purpose: the last step of the pipeline (dataset -> core -> trainers -> bench
 when present, samples.txt), has gnuplot draw the figures straight from the
 CSVs (report/plots/*.gp, PNG and SVG into RUN/plots/), and writes a Markdown
 report whose every number is read from the run and formatted here, never
-typed by hand. Two figures need medians over repetitions that gnuplot cannot
-form from the CSVs; for those this script writes small derived tables
-(RUN/plots/scaling.csv and RUN/plots/batch.csv) from summary.json, and the
-report says so.
+typed by hand. Figures that need what gnuplot cannot form from the bench's
+files (medians over repetitions, spans of traces, every trainer's control
+threads) read small derived tables the sections write into RUN/plots/, and
+the report names them. The trainers, their order and what is said of their
+threads come from the run folder (trainers.py): no file here names a trainer
+but flat, the baseline of the ratios, and serial, that of the speedups.
 
 The report is deterministic: the same run folder always gives the same bytes
 (no clock is read; the date printed is the run's own). `--no-plots` skips
@@ -28,7 +30,8 @@ palette.py gives each trainer its colour, costmodel.py holds the models'
 arithmetic, bootstrap.py the ratio-of-medians interval, compare.py compares
 two run folders (`python3 -m report.compare`), and sections/ has one module
 per report section. tests/ holds the package's unit tests
-(`python3 -m unittest discover -s report/tests -t .`).
+(`python3 -m unittest discover -s report/tests -t .`) and deps.sh what
+`make report` needs (gnuplot, SciPy).
 
 Usage: python3 -m report [RUN] [--out FILE] [--base DIR] [--no-plots]
   RUN defaults to the folder named in results/REFERENCE, else the newest

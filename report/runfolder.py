@@ -59,7 +59,7 @@ class Run:
         self.path = os.path.realpath(path)
         self.name = os.path.basename(self.path)
         self.run_id = None
-        self.report_dir = self.path  # where the report is written; links are relative to it (report.py sets it)
+        self.report_dir = self.path  # where the report is written; links are relative to it (__main__.py sets it)
         if not os.path.isdir(self.path):
             raise ReportError(f"run folder '{path}' does not exist (give RUN=results/<folder>; "
                               f"`ls results/` lists the runs)")
@@ -67,29 +67,18 @@ class Run:
             if not os.path.exists(os.path.join(self.path, need)):
                 raise ReportError(f"'{path}' is not a complete bench run folder: {need} is missing "
                                   f"(a run folder is written by `make bench`)")
-        try:
-            with open(os.path.join(self.path, "context.json")) as f:
-                self.context = json.load(f)
-            with open(os.path.join(self.path, "summary.json")) as f:
-                self.summary = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ReportError(f"'{path}': cannot parse JSON: {e}")
+        self.context = self._json("context.json", path)
+        self.summary = self._json("summary.json", path)
         self.runs = read_csv(os.path.join(self.path, "runs.csv")) or []
         self.missing = [n for n in ("threads.csv", "groups.csv", "loss.csv")
                         if not os.path.exists(os.path.join(self.path, n))]
         self.threads = read_csv(os.path.join(self.path, "threads.csv")) or []
         self.groups = read_csv(os.path.join(self.path, "groups.csv")) or []
         self.loss = read_csv(os.path.join(self.path, "loss.csv")) or []
-        self.core = None  # core.json: single-thread kernel timings (runs before bench-core have none)
-        cp = os.path.join(self.path, "core.json")
-        if os.path.exists(cp):
-            try:
-                with open(cp) as f:
-                    self.core = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ReportError(f"'{path}': cannot parse core.json: {e}")
+        # core.json: single-thread kernel timings (runs before bench-core have none)
+        self.core = self._json("core.json", path) if os.path.exists(os.path.join(self.path, "core.json")) else None
         sp = os.path.join(self.path, "samples.txt")
-        self.samples = None
+        self.samples: Optional[str] = None
         if os.path.exists(sp):
             with open(sp, encoding="utf-8", errors="replace") as f:
                 self.samples = f.read()
@@ -102,6 +91,13 @@ class Run:
         self.trainers: dict[str, Trainer] = load_trainers(self.context, self.runs)
         self.variants: list[str] = [v for v in self.trainers if v != SERIAL]
         self.colour_of: dict[str, str] = colour_map(list(self.trainers))
+
+    def _json(self, name: str, shown: str) -> Any:
+        try:
+            with open(os.path.join(self.path, name)) as f:
+                return json.load(f)
+        except json.JSONDecodeError as e:
+            raise ReportError(f"'{shown}': cannot parse {name}: {e}")
 
     def colours(self, names: list[str]) -> str:
         """The named trainers' colours as a gnuplot word list, in the same order (palette.py)."""
