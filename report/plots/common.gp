@@ -1,6 +1,6 @@
 # common.gp - terminal, fonts and colours shared by every sphere-bench plot.
 #
-# Each plot script loads this first. report.py passes, with -e:
+# Each plot script loads this first. The report (report/figures.py) passes, with -e:
 #   fmt     "png" or "svg"       out  output file
 #   width, height  pixels (optional; 900 x 500 unless the script sets them before loading)
 #   machine  the machine's name, put in every title

@@ -3,7 +3,7 @@
 # Left: speedup over the serial trainer (median tokens/s of serial at 1 thread
 # = 1), each repetition as a small point read straight from runs.csv, the
 # medians joined by a line (from the derived table plots/scaling.csv, which
-# report.py writes from summary.json), the ideal (linear up to the core count,
+# report/sections/scaling.py writes from summary.json), the ideal (linear up to the core count,
 # flat beyond it: more threads than cores add no processors) and each
 # trainer's Amdahl fit 1/(f + (1-f)/p), drawn over the points it was fitted
 # to (p <= cores). Right: parallel
