@@ -114,8 +114,10 @@ test: $(PROGRAM) $(MPI_PROGRAM) $(TEST_BINS) $(call DEPS,report)
 		echo "== $$t"; \
 		SPHERE_BENCH=$(PROGRAM) SPHERE_BENCH_MPI=$(MPI_PROGRAM) TEST_TMPDIR=$(BUILD)/tmp $$t || fail=1; \
 	done; \
+	echo "== python3 -m unittest discover -s report/tests -t ."; \
+	python3 -m unittest discover -s report/tests -t . || fail=1; \
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
-	echo "make test: all test binaries passed"
+	echo "make test: all test binaries and the report's tests passed"
 
 # The sanitizers run the tests whose work is in their own process; the
 # others run the built programs (tu_cli, mpirun), which the sanitizers would
@@ -181,27 +183,29 @@ bench-mpi: $(MPI_PROGRAM)
 			--out "$$out/np-$$np" $(MPI_ARGS) || exit 1; \
 	done
 
-# make report: a report and the plots (PNG, SVG) of one run folder, by
-# report/report.py and gnuplot. RUN=results/<folder> picks the run and writes
-# RUN/REPORT.md (links relative to the folder, so it stands alone); without
-# RUN, the folder named in results/REFERENCE into the top-level REPORT.md, the
-# only command that writes that file.
+# make report: a report and the plots (PNG, SVG) of one run folder, by the
+# report package (`python3 -m report`, report/) and gnuplot; scripts/deps.sh
+# (group report) installs gnuplot and SciPy as root, or names the apt-get line and fails.
+# RUN=results/<folder> picks the run and writes RUN/REPORT.md (links relative
+# to the folder, so it stands alone); without RUN, the folder named in
+# results/REFERENCE into the top-level REPORT.md, the only command that writes
+# that file.
 # make report-check: regenerates the text of REPORT.md (no plots) from the
 # same run into a temporary file and fails, showing the diff, if it differs.
 report:
 	@sh scripts/deps.sh "make report" report
-	python3 report/report.py $(RUN)
+	python3 -m report $(if $(RUN),"$(RUN)")
 
 report-check:
 	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && \
-	python3 report/report.py $(RUN) --no-plots --out "$$tmp" --base . >/dev/null && \
+	python3 -m report $(if $(RUN),"$(RUN)") --no-plots --out "$$tmp" --base . >/dev/null && \
 	if diff -u REPORT.md "$$tmp"; then echo "make report-check: REPORT.md matches its run"; \
-	else echo "make report-check: REPORT.md differs from what report/report.py writes (run make report)" >&2; exit 1; fi
+	else echo "make report-check: REPORT.md differs from what python3 -m report writes (run make report)" >&2; exit 1; fi
 
 # make compare: report/compare.py on two run folders (see its header).
 compare:
 	@[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "make compare: give A=results/RUN_A B=results/RUN_B" >&2; exit 2; }
-	python3 report/compare.py "$(A)" "$(B)" $(if $(FAIL_ABOVE),--fail-above $(FAIL_ABOVE))
+	python3 -m report.compare "$(A)" "$(B)" $(if $(FAIL_ABOVE),--fail-above $(FAIL_ABOVE))
 
 clean:
 	rm -rf $(BUILD) build-tsan build-asan

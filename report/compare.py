@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """compare.py - two sphere-bench run folders, configuration by configuration.
 
 Purpose: say whether run B is faster or slower than run A, and only when the
@@ -18,11 +17,13 @@ interval below 1) by more than PCT percent at the median, so it can guard a
 CI. Exit status: 0 no such slowdown, 1 a resolved slowdown beyond PCT, 2 bad
 input (a missing folder or runs.csv).
 
-Usage: compare.py RUN_A RUN_B [--fail-above PCT]   (make compare A=... B=...)
+Usage: python3 -m report.compare RUN_A RUN_B [--fail-above PCT]   (make compare A=... B=...)
 Python 3 standard library only (the U test's p-value is computed here: exact
 without ties for small samples, else the normal approximation with tie and
 continuity corrections, as SciPy's mannwhitneyu does).
 """
+
+from __future__ import annotations
 
 import argparse
 import csv
@@ -31,8 +32,9 @@ import os
 import random
 import statistics
 import sys
+from typing import Optional, TextIO
 
-from bootstrap import RESAMPLES, quantile, ratio_ci
+from .bootstrap import RESAMPLES, quantile, ratio_ci
 
 SEED = 0x5EEDB007
 UNRESOLVED = "no difference resolved at this number of repetitions"
@@ -43,7 +45,7 @@ class CompareError(Exception):
     """Bad input: printed without a traceback, exit status 2."""
 
 
-def load(folder):
+def load(folder: str) -> dict[tuple[str, ...], list[float]]:
     """{configuration key: [tokens/s per repetition]} from folder/runs.csv."""
     path = os.path.join(folder, "runs.csv")
     if not os.path.isdir(folder):
@@ -63,7 +65,7 @@ def load(folder):
     return out
 
 
-def geomean_ci(pairs, rng):
+def geomean_ci(pairs: list[tuple[list[float], list[float]]], rng: random.Random) -> tuple[float, Optional[float], Optional[float]]:
     """Geometric mean of median(b)/median(a) over pairs, with a bootstrap interval
     (every configuration resampled within itself, each draw one geometric mean)."""
     g = math.exp(statistics.fmean(math.log(statistics.median(b) / statistics.median(a)) for a, b in pairs))
@@ -78,13 +80,13 @@ def geomean_ci(pairs, rng):
     return g, quantile(boot, 0.025), quantile(boot, 0.975)
 
 
-def verdict(lo, hi):
+def verdict(lo: Optional[float], hi: Optional[float]) -> Optional[str]:
     if lo is None:
         return None
     return "faster" if lo > 1 else "slower" if hi < 1 else UNRESOLVED
 
 
-def _exact_count(m, n, u):
+def _exact_count(m: int, n: int, u: int) -> int:
     """Number of arrangements of m and n values (no ties) with U statistic <= u."""
     # f[i][j][k]: arrangements of i a's and j b's with U = k
     f = [[[0] * (m * n + 1) for _ in range(n + 1)] for _ in range(m + 1)]
@@ -98,7 +100,7 @@ def _exact_count(m, n, u):
     return sum(f[m][n][:u + 1])
 
 
-def mann_whitney_p(a, b):
+def mann_whitney_p(a: list[float], b: list[float]) -> Optional[float]:
     """Two-sided p-value of the Mann-Whitney U test of a against b; None below 2 samples a side."""
     m, n = len(a), len(b)
     if m < 2 or n < 2:
@@ -128,11 +130,11 @@ def mann_whitney_p(a, b):
     return min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2.0)))
 
 
-def fmt(x, digits=3):
+def fmt(x: Optional[float], digits: int = 3) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
-def compare(a_dir, b_dir, fail_above=None, out=sys.stdout):
+def compare(a_dir: str, b_dir: str, fail_above: Optional[float] = None, out: TextIO = sys.stdout) -> int:
     a, b = load(a_dir), load(b_dir)
     common = [k for k in a if k in b]
     if not common:
@@ -170,7 +172,7 @@ def compare(a_dir, b_dir, fail_above=None, out=sys.stdout):
     return 1 if failed else 0
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="Compare two sphere-bench run folders configuration by configuration.")
     ap.add_argument("a", help="run folder A (the baseline)")
     ap.add_argument("b", help="run folder B (compared with A)")

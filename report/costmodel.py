@@ -1,12 +1,15 @@
 """costmodel.py - the arithmetic behind the report's models: FLOPs per token, the
 single-core bandwidth, Amdahl and Karp-Flatt, run-to-run noise, and where a ratio crosses 1.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-import math
+from __future__ import annotations
 
-from fmt import isnum, median
+import math
+from typing import Any, Iterable, Sequence
+
+from .fmt import isnum, median
 
 
 # Runs made before `sphere-bench peak` existed have no measured single-core
@@ -15,7 +18,7 @@ from fmt import isnum, median
 ASSUMED_BW1_GBS = (5.0, 10.0, 20.0, 40.0)
 
 
-def bw1_values(run):
+def bw1_values(run: Any) -> tuple[tuple[float, ...], bool]:
     """Single-core bandwidth values for the cost model, and whether they were measured.
 
     A run made with `sphere-bench peak` records its single-thread read bandwidth
@@ -27,7 +30,7 @@ def bw1_values(run):
     return ASSUMED_BW1_GBS, False
 
 
-def model_flops_per_token(m):
+def model_flops_per_token(m: dict[str, Any]) -> float:
     """Training FLOPs per token, as the run recorded it: context.json's model
     block carries flops_per_token, written by the program from core/model.c's
     model_flops_per_batch (3 x forward, forward = 2 x (matmul weights) +
@@ -44,7 +47,7 @@ def model_flops_per_token(m):
     return 3 * forward
 
 
-def amdahl_fit(points):
+def amdahl_fit(points: Iterable[tuple[float, float]]) -> tuple[float, int]:
     """Least squares of 1/S = f + (1-f)/p over (p, S): linear in f,
     1/S - 1/p = f (1 - 1/p). Returns (f, number of points used)."""
     sxy = sxx = 0.0
@@ -55,17 +58,17 @@ def amdahl_fit(points):
     return (sxy / sxx if sxx > 0 else float("nan")), len(points)
 
 
-def karp_flatt(s, p):
+def karp_flatt(s: float, p: float) -> float:
     return (1.0 / s - 1.0 / p) / (1.0 - 1.0 / p) if isnum(s) and s > 0 and p > 1 else float("nan")
 
 
-def sweep_noise(run):
+def sweep_noise(run: Any) -> float:
     """The thread sweep's median run-to-run spread of tokens/s: what counts as no difference."""
     return median(c["spread"] for c in run.configs if c["kind"] == "sweep" and c["reps"] > 1)
 
 
-def find_crossovers(points):
-    """Every tokens-per-batch where the sphere/flat ratio crosses 1, from
+def find_crossovers(points: Sequence[tuple[float, float]]) -> list[float]:
+    """Every tokens-per-batch where a trainer's ratio over flat crosses 1, from
     (tokens, ratio) sorted by tokens, interpolated linearly in log(tokens)."""
     found = []
     for (x0, r0), (x1, r1) in zip(points, points[1:]):

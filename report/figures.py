@@ -1,7 +1,9 @@
 """figures.py - the gnuplot jobs a report asks for, and the derived tables some of them read.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
+
+from __future__ import annotations
 
 import csv
 import math
@@ -9,9 +11,10 @@ import os
 import shutil
 import subprocess
 import sys
+from typing import Any
 
-from fmt import isnum
-from runfolder import REPO, ReportError
+from .fmt import isnum
+from .runfolder import REPO, ReportError
 
 
 PLOTS_DIR = os.path.join(REPO, "report", "plots")
@@ -20,27 +23,27 @@ PLOTS_DIR = os.path.join(REPO, "report", "plots")
 class Plots:
     """Collects gnuplot jobs; runs them (PNG and SVG) unless disabled."""
 
-    def __init__(self, run, enabled):
+    def __init__(self, run: Any, enabled: bool):
         self.run = run
         self.enabled = enabled
-        self.jobs = []      # (script, name, vars)
-        self.derived = {}   # file name -> (header, rows)
+        self.jobs: list[tuple[str, str, dict[str, Any]]] = []  # (script, name, vars)
+        self.derived: dict[str, tuple[list[str], list[list[Any]]]] = {}  # file name -> (header, rows)
 
-    def add(self, script, name, **variables):
+    def add(self, script: str, name: str, **variables: Any) -> str:
         self.jobs.append((script, name, variables))
         return self.figure(name)
 
-    def figure(self, name):
+    def figure(self, name: str) -> str:
         link = self.run.link(name + ".png")
         svg = self.run.link(name + ".svg")
         return f"![{name}]({link})\n\n[SVG]({svg})"
 
-    def derive(self, fname, header, rows):
+    def derive(self, fname: str, header: list[str], rows: list[list[Any]]) -> str:
         self.derived[fname] = (header, rows)
         return "plots/" + fname
 
     @staticmethod
-    def gp_value(v):
+    def gp_value(v: Any) -> str:
         if isinstance(v, str):
             return "'" + v.replace("'", "''") + "'"
         if isinstance(v, bool):
@@ -51,7 +54,7 @@ class Plots:
             return "NaN"
         return repr(float(v))
 
-    def render(self):
+    def render(self) -> None:
         if not self.enabled or not self.jobs:
             return
         if shutil.which("gnuplot") is None:

@@ -1,16 +1,21 @@
 """fmt.py - how the report writes numbers, shares, ratios and tables.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+Interval = tuple[float, float]
 
 
-def isnum(x):
+def isnum(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def num(x, sig=3):
+def num(x: Any, sig: int = 3) -> str:
     """A number for prose and tables: `sig` significant digits, thousands
     separators from 10^sig up, "n/a" for missing or NaN."""
     if not isnum(x):
@@ -25,21 +30,21 @@ def num(x, sig=3):
     return s
 
 
-def times(x, sig=3):
+def times(x: Any, sig: int = 3) -> str:
     return "n/a" if not isnum(x) else num(x, sig) + "×"
 
 
-def span(lo, hi, fmt=num):
+def span(lo: Any, hi: Any, fmt: Callable[[Any], str] = num) -> str:
     """A range for prose: "lo–hi", or one value when both ends print alike."""
     a, b = fmt(lo), fmt(hi)
     return a if a == b else f"{a}–{b}"
 
 
-def pct(x, digits=1):
+def pct(x: Any, digits: int = 1) -> str:
     return "n/a" if not isnum(x) else f"{100.0 * x:.{digits}f} %"
 
 
-def table(header, rows, left=1):
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]], left: int = 1) -> str:
     """A Markdown table; the first `left` columns left-aligned, the rest right-aligned."""
     out = ["| " + " | ".join(header) + " |",
            "|" + "|".join([":---"] * left + ["---:"] * (len(header) - left)) + "|"]
@@ -48,7 +53,7 @@ def table(header, rows, left=1):
     return "\n".join(out)
 
 
-def median(values):
+def median(values: Iterable[Any]) -> float:
     v = sorted(x for x in values if isnum(x))
     if not v:
         return float("nan")
@@ -56,21 +61,21 @@ def median(values):
     return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
 
-def mean(values):
+def mean(values: Iterable[Any]) -> float:
     v = [x for x in values if isnum(x)]
     return sum(v) / len(v) if v else float("nan")
 
 
-def share(x):
+def share(x: Any) -> str:
     """A share as a percentage with 3 significant digits (small shares stay visible)."""
     return "n/a" if not isnum(x) else num(100.0 * x) + " %"
 
 
-def ratio(a, b):
+def ratio(a: Any, b: Any) -> float:
     return a / b if isnum(a) and isnum(b) and b != 0 else float("nan")
 
 
-def not_measured(what):
+def not_measured(what: str) -> str:
     return f"*Not measured in this run: {what}.*"
 
 
@@ -80,23 +85,23 @@ def not_measured(what):
 UNRESOLVED = "no difference resolved at this number of repetitions"
 
 
-def interval(c, field):
+def interval(c: Optional[dict[str, Any]], field: str) -> Optional[Interval]:
     """The (lo, hi) 95 % interval summary.json gives a configuration's field, or None."""
     v = c.get(field + "_ci") if c else None
     return (v[0], v[1]) if isinstance(v, list) and len(v) == 2 and all(isnum(x) for x in v) else None
 
 
-def ci_text(iv, f=num):
+def ci_text(iv: Optional[Interval], f: Callable[[Any], str] = num) -> str:
     return "n/a" if iv is None else f"[{f(iv[0])}, {f(iv[1])}]"
 
 
-def verdict(iv):
+def verdict(iv: Optional[Interval]) -> Optional[str]:
     if iv is None:
         return None
     return "faster" if iv[0] > 1 else "slower" if iv[1] < 1 else UNRESOLVED
 
 
-def ratio_verdict(subject, r, iv, base):
+def ratio_verdict(subject: str, r: float, iv: Optional[Interval], base: str) -> str:
     """A sentence fragment on a throughput ratio whose words come from its interval only."""
     v = verdict(iv)
     at = f"{times(r)} {base}'s throughput"

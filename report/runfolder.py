@@ -1,13 +1,20 @@
 """runfolder.py - one bench run folder, loaded: context, summary, the CSVs, core.json, samples.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
+A Run also knows the folder's trainers (trainers.py: registry order, summary,
+routes, the shape of their threads) and gives each its colour (palette.py).
 """
+
+from __future__ import annotations
 
 import csv
 import json
 import os
+from typing import Any, Optional
 
-from fmt import isnum, ratio
+from .fmt import isnum, ratio
+from .palette import colour_map, colours
+from .trainers import SERIAL, Shape, Trainer, load_trainers, shape_of
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,7 +30,7 @@ class ReportError(Exception):
     """A problem with the input that the user must fix; printed without a traceback."""
 
 
-def read_csv(path):
+def read_csv(path: str) -> Optional[list[dict[str, Any]]]:
     """Rows as dicts; numeric columns as floats (NaN kept as NaN)."""
     if not os.path.exists(path):
         return None
@@ -48,11 +55,11 @@ def read_csv(path):
 class Run:
     """One run folder, loaded. Missing optional files become empty lists."""
 
-    def __init__(self, path):
+    def __init__(self, path: str):
         self.path = os.path.realpath(path)
         self.name = os.path.basename(self.path)
         self.run_id = None
-        self.report_dir = self.path  # where the report is written; links are relative to it (report.py sets it)
+        self.report_dir = self.path  # where the report is written; links are relative to it (__main__.py sets it)
         if not os.path.isdir(self.path):
             raise ReportError(f"run folder '{path}' does not exist (give RUN=results/<folder>; "
                               f"`ls results/` lists the runs)")
@@ -60,41 +67,76 @@ class Run:
             if not os.path.exists(os.path.join(self.path, need)):
                 raise ReportError(f"'{path}' is not a complete bench run folder: {need} is missing "
                                   f"(a run folder is written by `make bench`)")
-        try:
-            with open(os.path.join(self.path, "context.json")) as f:
-                self.context = json.load(f)
-            with open(os.path.join(self.path, "summary.json")) as f:
-                self.summary = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ReportError(f"'{path}': cannot parse JSON: {e}")
+        self.context = self._json("context.json", path)
+        self.summary = self._json("summary.json", path)
         self.runs = read_csv(os.path.join(self.path, "runs.csv")) or []
         self.missing = [n for n in ("threads.csv", "groups.csv", "loss.csv")
                         if not os.path.exists(os.path.join(self.path, n))]
         self.threads = read_csv(os.path.join(self.path, "threads.csv")) or []
         self.groups = read_csv(os.path.join(self.path, "groups.csv")) or []
         self.loss = read_csv(os.path.join(self.path, "loss.csv")) or []
-        self.core = None  # core.json: single-thread kernel timings (runs before bench-core have none)
-        cp = os.path.join(self.path, "core.json")
-        if os.path.exists(cp):
-            try:
-                with open(cp) as f:
-                    self.core = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ReportError(f"'{path}': cannot parse core.json: {e}")
+        # core.json: single-thread kernel timings (runs before bench-core have none)
+        self.core = self._json("core.json", path) if os.path.exists(os.path.join(self.path, "core.json")) else None
         sp = os.path.join(self.path, "samples.txt")
-        self.samples = open(sp, encoding="utf-8", errors="replace").read() if os.path.exists(sp) else None
+        self.samples: Optional[str] = None
+        if os.path.exists(sp):
+            with open(sp, encoding="utf-8", errors="replace") as f:
+                self.samples = f.read()
         self._check_one_run(path)
         self.configs = [self._clean(c) for c in self.summary.get("configurations", [])]
         ctx = self.context
         self.cores = int(ctx.get("cores") or self.summary.get("cores") or 0)
         self.machine = f"{ctx.get('cpu_model', 'unknown CPU')}, {self.cores} cores (host {ctx.get('hostname', '?')})"
-        # parallel trainers in the order the bench ran them
-        self.variants = []
-        for r in self.runs:
-            if r["variant"] != "serial" and r["variant"] not in self.variants:
-                self.variants.append(r["variant"])
+        # every trainer of the runs in registry order; the parallel ones (all but serial) as variants
+        self.trainers: dict[str, Trainer] = load_trainers(self.context, self.runs)
+        self.variants: list[str] = [v for v in self.trainers if v != SERIAL]
+        self.colour_of: dict[str, str] = colour_map(list(self.trainers))
 
-    def _check_one_run(self, path):
+    def _json(self, name: str, shown: str) -> Any:
+        try:
+            with open(os.path.join(self.path, name)) as f:
+                return json.load(f)
+        except json.JSONDecodeError as e:
+            raise ReportError(f"'{shown}': cannot parse {name}: {e}")
+
+    def colours(self, names: list[str]) -> str:
+        """The named trainers' colours as a gnuplot word list, in the same order (palette.py)."""
+        return colours(self.colour_of, names)
+
+    def routed(self) -> list[str]:
+        """The trainers that have `route` runs (those that take routing policies), in registry order."""
+        return [v for v in self.variants if self.runs_of("route", v)]
+
+    def first_threads(self, kind: str, variant: str, threads: Optional[float] = None,
+                      route: Optional[str] = None) -> list[dict[str, Any]]:
+        """threads.csv's rows of a configuration's first repetition (every role)."""
+        th = [r for r in self.threads if r["kind"] == kind and r["variant"] == variant
+              and (threads is None or r["threads"] == threads) and (route is None or r["route"] == route)]
+        if not th:
+            return []
+        t = th[0]["threads"] if threads is None else threads
+        first = min(r["rep"] for r in th if r["threads"] == t)
+        return [r for r in th if r["rep"] == first and r["threads"] == t]
+
+    def shape(self, variant: str) -> Shape:
+        """The shape of a trainer's threads: in its full run when there is one, else in its
+        largest thread-sweep run (threads.csv's roles and levels)."""
+        rows = self.first_threads("full", variant)
+        if not rows:
+            sweep = [r["threads"] for r in self.threads if r["kind"] == "sweep" and r["variant"] == variant]
+            rows = self.first_threads("sweep", variant, max(sweep)) if sweep else []
+        return shape_of(rows)
+
+    def describe(self, variant: str) -> str:
+        """One line on what a trainer is: the registry's summary when context.json carries it,
+        else how many threads of each kind threads.csv shows."""
+        t = self.trainers.get(variant)
+        if t is not None and t.summary:
+            return t.summary
+        s = self.shape(variant)
+        return s.counts() if s.threads else "no per-thread record"
+
+    def _check_one_run(self, path: str) -> None:
         """Refuses a folder whose files come from different runs: every file the bench
         writes carries its run id (context.json and summary.json a "run_id" key, each
         CSV a run_id column), and all must be the same one. A folder written before
@@ -114,15 +156,16 @@ class Run:
         self.run_id = seen.pop()
 
     @property
-    def complete(self):
+    def complete(self) -> bool:
         """False for a bench stopped before its last run (context.json says so)."""
         return self.context.get("complete", True) is not False
 
     @staticmethod
-    def _clean(c):
+    def _clean(c: dict[str, Any]) -> dict[str, Any]:
         return {k: (float("nan") if v is None else v) for k, v in c.items()}
 
-    def config(self, kind, variant, threads=None, route=None, batch_tokens=None):
+    def config(self, kind: str, variant: str, threads: Optional[float] = None, route: Optional[str] = None,
+               batch_tokens: Optional[float] = None) -> Optional[dict[str, Any]]:
         for c in self.configs:
             if (c["kind"] == kind and c["variant"] == variant and (threads is None or c["threads"] == threads)
                     and (route is None or c["route"] == route)
@@ -130,10 +173,10 @@ class Run:
                 return c
         return None
 
-    def runs_of(self, kind, variant=None):
+    def runs_of(self, kind: str, variant: Optional[str] = None) -> list[dict[str, Any]]:
         return [r for r in self.runs if r["kind"] == kind and (variant is None or r["variant"] == variant)]
 
-    def full_run(self, variant):
+    def full_run(self, variant: str) -> Optional[tuple[int, int, dict[str, Any]]]:
         """The first repetition of a trainer's full run: (threads, rep) or None."""
         rs = self.runs_of("full", variant)
         if not rs:
@@ -141,7 +184,8 @@ class Run:
         r = min(rs, key=lambda r: r["rep"])
         return int(r["threads"]), int(r["rep"]), r
 
-    def busy_workers(self, kind, variant, threads, route=None):
+    def busy_workers(self, kind: str, variant: str, threads: float,
+                     route: Optional[str] = None) -> tuple[Optional[int], Optional[int]]:
         """(workers that computed at least one batch, workers) in the first
         repetition of a configuration, from threads.csv; (None, None) if absent."""
         w = self.workers_of(kind, variant, threads, route)
@@ -149,14 +193,15 @@ class Run:
             return None, None
         return sum(1 for r in w if isnum(r["batches"]) and r["batches"] > 0), len(w)
 
-    def busiest_share(self, kind, variant, threads, route=None):
+    def busiest_share(self, kind: str, variant: str, threads: float, route: Optional[str] = None) -> float:
         """Share of all batches computed by the busiest worker (first repetition);
         1 / share bounds the speedup when a batch's cost is the same everywhere."""
         w = self.workers_of(kind, variant, threads, route)
         b = [r["batches"] for r in w if isnum(r["batches"])]
         return ratio(max(b), sum(b)) if b else float("nan")
 
-    def workers_of(self, kind, variant, threads, route=None):
+    def workers_of(self, kind: str, variant: str, threads: float,
+                   route: Optional[str] = None) -> list[dict[str, Any]]:
         th = [r for r in self.threads if r["kind"] == kind and r["variant"] == variant and r["threads"] == threads
               and (route is None or r["route"] == route)]
         if not th:
@@ -164,17 +209,17 @@ class Run:
         first = min(r["rep"] for r in th)
         return [r for r in th if r["rep"] == first and r["role"] == "worker"]
 
-    def link(self, name):
+    def link(self, name: str) -> str:
         """A plot's path relative to the folder the report is written in: `plots/NAME`
         for RUN/REPORT.md, so the folder opens correctly wherever it is copied."""
         return os.path.relpath(os.path.join(self.path, "plots", name), self.report_dir).replace(os.sep, "/")
 
-    def shown_path(self):
+    def shown_path(self) -> str:
         """The run folder as the report names it: relative to the report's folder, `.` inside it."""
         return os.path.relpath(self.path, self.report_dir).replace(os.sep, "/")
 
 
-def default_run():
+def default_run() -> str:
     """results/REFERENCE if present, else the newest complete run (non-quick first)."""
     ref = os.path.join(RESULTS, "REFERENCE")
     if os.path.exists(ref):

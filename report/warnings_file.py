@@ -1,15 +1,18 @@
 """warnings_file.py - the bench's noise warnings (warnings.json, bench/noise.c), for the report.
 
-Part of the report generator; report.py assembles the sections. A run folder
+Part of the report package (report/__init__.py); build.py assembles the sections. A run folder
 written before the noise guards existed has no warnings.json: then no
 warning is shown and the context section says the guards did not run.
 """
 
+from __future__ import annotations
+
 import json
 import os
+from typing import Any, Optional
 
 
-def load_warnings(run):
+def load_warnings(run: Any) -> Optional[list[dict[str, Any]]]:
     """The warnings list, or None when the run folder has no warnings.json."""
     p = os.path.join(run.path, "warnings.json")
     if not os.path.exists(p):
@@ -18,12 +21,12 @@ def load_warnings(run):
         return json.load(f).get("warnings", [])
 
 
-def warned(run, figure):
+def warned(run: Any, figure: str) -> bool:
     """Whether a warning names this figure (the mark a warned figure carries)."""
     return any(w.get("figure") == figure for w in (load_warnings(run) or []))
 
 
-def warning_lines(run):
+def warning_lines(run: Any) -> list[str]:
     ws = load_warnings(run)
     if not ws:
         return []

@@ -162,7 +162,7 @@ static void test_copied_folder_links_resolve(void **state) {
     free(report);
     /* a row of another run in the copy: the report refuses the folder */
     snprintf(cmd, sizeof cmd, "sed -i '2s/[^,]*$/another-run/' '%s/loss.csv' && "
-             "python3 report/report.py '%s' --no-plots --out '%s/again.md' 2>&1 | grep -q 'mixes files of different runs'",
+             "python3 -m report '%s' --no-plots --out '%s/again.md' 2>&1 | grep -q 'mixes files of different runs'",
              copy, copy, copy);
     assert_int_equal(system(cmd), 0);
     snprintf(path, sizeof path, "%s/again.md", copy);

@@ -60,7 +60,7 @@ static int shell(const char *cmd, char **out) {
 
 static int compare(const char *a, const char *b, const char *extra, char **out) {
     char cmd[3 * SB_PATH_MAX];
-    assert_true(snprintf(cmd, sizeof cmd, "python3 report/compare.py '%s' '%s' %s", a, b, extra) < (int)sizeof cmd);
+    assert_true(snprintf(cmd, sizeof cmd, "python3 -m report.compare '%s' '%s' %s", a, b, extra) < (int)sizeof cmd);
     return shell(cmd, out);
 }
 

@@ -2,7 +2,7 @@
 # ceiling: the FMA peak for compute-bound kernels, the read bandwidth for
 # memory-bound ones (both measured by `sphere-bench peak` in the same run).
 #
-# plots/core.csv (derived by report.py from core.json): kernel, memory_bound
+# plots/core.csv (derived by report/sections/core.py from core.json): kernel, memory_bound
 # (0/1), percent_of_ceiling. Variables (-e): table, n, preset, peak (GFLOP/s),
 # bw (GB/s), plus common.gp's.
 height = 520

@@ -1,15 +1,15 @@
 # cpu_threads.gp - where the CPU time goes: one stacked bar per thread.
 #
-# For each trainer's full run at one thread count (flat, sphere, and sharded
-# where the run has it), each thread's CPU seconds split into compute,
+# For each trainer's full run at one thread count, each thread's CPU seconds split into compute,
 # reduce, optimizer, dispatch and wait (threads.csv, the *_cpu_s columns), one
 # panel per trainer on the same y scale; control threads are marked with a
 # triangle. Bars are drawn as
 # overlapping boxes of cumulative sums (tallest first), which stacks them
 # without a pre-processed table.
 # Variables (-e): file (threads.csv), kind, nthreads, rep, variants (the
-# trainers, one panel each, e.g. "flat sphere sharded"), plus common.gp's.
-if (!exists("variants")) variants = "flat sphere"
+# trainers, one panel each, in the registry's order), title_1, title_2, ...
+# (each panel's title, which says which thread is what, from threads.csv's
+# roles and levels), plus common.gp's.
 if (!exists("height")) height = 380 * words(variants)
 load dir."/common.gp"
 
@@ -41,11 +41,12 @@ set rmargin 4
 set key outside top center horizontal maxrows 1 noopaque nobox font ",11"
 
 last = word(variants, words(variants))
+i = 0
 set multiplot layout words(variants), 1 title sprintf("Per-thread CPU time by phase, full run at %d threads — %s", nthreads, machine)
 do for [v in variants] {
-    set title (v eq "flat" ? "flat: thread 0 is the control, the rest are workers" : \
-               v eq "sphere" ? "sphere: thread 0 is the root, then the level-1 controls, then workers" : \
-               v eq "sharded" ? "sharded: no control; every thread computes, then reduces and updates its slice" : v)
+    i = i + 1
+    name = sprintf("title_%d", i)
+    set title (exists(name) ? value(name) : v)
     set xlabel (v eq last ? "thread index" : "")
     if (v eq word(variants, 1)) { set key } else { unset key }
     plot file using "thread":(tot(v)) with boxes fc rgb c_wait title "wait", \

@@ -3,13 +3,14 @@
 # loss.csv, kind "full": each trainer's full run (same batches, same steps),
 # with the corpus's entropy rate (the lowest loss any model can reach on
 # this synthetic corpus) drawn as a horizontal line.
-# Variables (-e): file (loss.csv), variants, nthreads, rep, floor (nats per
+# Variables (-e): file (loss.csv), variants (the trainers, in the registry's
+# order), colours (theirs, same order), nthreads, rep, floor (nats per
 # token), target (the full runs' target loss; NaN: none, not drawn), plus
 # common.gp's.
 load dir."/common.gp"
 if (!exists("target")) target = NaN
 
-col(v) = v eq "flat" ? c_flat : v eq "sphere" ? c_sphere : v eq "serial" ? c_serial : "#17becf"
+col(v) = trainer_colour(v)
 sel(v) = strcol("kind") eq "full" && strcol("variant") eq v && column("threads") == nthreads && column("rep") == rep
 
 set xlabel "tokens seen (millions)"

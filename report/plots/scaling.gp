@@ -3,7 +3,7 @@
 # Left: speedup over the serial trainer (median tokens/s of serial at 1 thread
 # = 1), each repetition as a small point read straight from runs.csv, the
 # medians joined by a line (from the derived table plots/scaling.csv, which
-# report.py writes from summary.json), the ideal (linear up to the core count,
+# report/sections/scaling.py writes from summary.json), the ideal (linear up to the core count,
 # flat beyond it: more threads than cores add no processors) and each
 # trainer's Amdahl fit 1/(f + (1-f)/p), drawn over the points it was fitted
 # to (p <= cores). Right: parallel
@@ -12,7 +12,8 @@
 # sit below the panels, outside the plot areas, so no key covers a point; the
 # canvas grows with the left key's rows (two per trainer, ideal and serial).
 # Variables (-e): runs (runs.csv), table (plots/scaling.csv), serial_tps,
-# cores, variants ("flat sphere"), fits (Amdahl f per variant, same order,
+# cores, variants (the trainers, in the registry's order), colours (theirs,
+# same order), fits (Amdahl f per variant, same order,
 # "NaN" when there is none), maxthreads, ymax (top of the speedup axis),
 # oversub (1 when a sweep point has more threads than cores), plus common.gp's.
 keyrows = 2 + 2 * words(variants)
@@ -20,7 +21,7 @@ if (!exists("height")) height = 560 + 17 * keyrows
 load dir."/common.gp"
 keytop = (17.0 * keyrows + 14) / height  # screen fraction the keys take at the bottom
 
-col(v) = v eq "flat" ? c_flat : v eq "sphere" ? c_sphere : v eq "sharded" ? c_sharded : v eq "serial" ? c_serial : "#7f7f7f"
+col(v) = trainer_colour(v)
 pmin(p) = p < cores ? p : cores
 amdahl(p, f) = 1.0 / (f + (1.0 - f) / pmin(p))
 sw(v) = strcol("kind") eq "sweep" && strcol("variant") eq v

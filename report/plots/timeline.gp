@@ -6,7 +6,8 @@
 # thread's row, coloured by phase as in cpu_threads.gp. Every panel has the
 # same x range (xmax, ms since the run's first thread began), so the trainers
 # compare on one time scale; thread 0 is the top row.
-# Variables (-e): file, variants ("flat sphere sharded"), nthreads, xmax, title, plus common.gp's.
+# Variables (-e): file, variants (the trainers, one panel each, in the registry's order), nthreads, xmax,
+# title, plus common.gp's.
 nv = words(variants)
 if (!exists("height")) height = 165 + nv * (nthreads > 16 ? 500 : 100 + 32 * nthreads)
 if (!exists("width")) width = 1000

@@ -1,1 +1,1 @@
-"""The report's sections, one module each; report.py assembles them in order."""
+"""The report's sections, one module each; build.py assembles them in order."""

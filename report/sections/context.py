@@ -1,19 +1,24 @@
 """Section 10: the machine, the build, the options, and what was not measured.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import median, num, pct, table
-from costmodel import bw1_values
-from warnings_file import load_warnings, warning_lines
+from __future__ import annotations
+
+from typing import Any
+
+from ..figures import Plots
+from ..runfolder import Run
+from ..fmt import median, num, pct, table
+from ..costmodel import bw1_values
+from ..warnings_file import load_warnings, warning_lines
 
 
-def section_context(run, plots):
-    """8. Machine, build, dataset, model, repetitions and spread; what was not measured."""
+def machine_rows(run: Run) -> list[list[Any]]:
+    """The machine, the build, the options: one table row each."""
     ctx = run.context
     m, d, o = ctx.get("model", {}), ctx.get("dataset", {}), ctx.get("options", {})
-    out = ["## 10. Context", ""]
-    rows = [
+    rows: list[list[Any]] = [
         ["machine", f"{ctx.get('cpu_model')}, {ctx.get('cores')} cores, {num(ctx.get('memory_gb'))} GB, "
                     f"host `{ctx.get('hostname')}`"],
         ["kernel", ctx.get("kernel")],
@@ -23,6 +28,7 @@ def section_context(run, plots):
         ["git revision", f"`{ctx.get('git_revision')}`" + (" (built with uncommitted changes)"
                                                            if ctx.get("git_dirty") else "")],
         ["run date", ctx.get("date")],
+        ["trainers", ", ".join(run.trainers)],
         ["run folder", f"`{run.shown_path()}`" + (f" (`{run.name}`)" if run.shown_path() == "." else "")],
         ["model", f"preset `{m.get('preset')}`: V={m.get('V')}, T={m.get('T')}, D={m.get('D')}, L={m.get('L')}, "
                   f"H={m.get('H')}, B={m.get('B')}, {num(m.get('params'))} parameters"],
@@ -44,11 +50,10 @@ def section_context(run, plots):
                  ["load average (1, 5, 15 min)", "before " + ", ".join(num(x) for x in ctx.get("load_before") or [])
                   + "; after " + ", ".join(num(x) for x in ctx.get("load_after") or [])],
                  ["command", "`" + " ".join(ctx.get("argv") or []) + "`"]]
-    out += [table(["", ""], rows, left=2), ""]
-    out += warning_lines(run)
-    if o.get("quick"):
-        out += ["**This is a quick run (`make bench QUICK=1`): it checks the path, it is not a measurement.**",
-                ""]
+    return rows
+
+
+def spread_lines(run: Run) -> list[str]:
     spread_rows = []
     for kind in ("full", "sweep", "route", "batch"):
         cs = [c for c in run.configs if c["kind"] == kind]
@@ -57,8 +62,13 @@ def section_context(run, plots):
         sp = [c["spread"] for c in cs if c["reps"] > 1]
         spread_rows.append([kind, len(cs), f"{int(min(c['reps'] for c in cs))}–{int(max(c['reps'] for c in cs))}",
                             pct(median(sp)) if sp else "one run each", pct(max(sp)) if sp else "n/a"])
-    out += ["Spread of tokens/s, (max - min) / median over repetitions:", ""]
-    out += [table(["kind", "configurations", "repetitions", "median spread", "largest spread"], spread_rows), ""]
+    return ["Spread of tokens/s, (max - min) / median over repetitions:", "",
+            table(["kind", "configurations", "repetitions", "median spread", "largest spread"], spread_rows), ""]
+
+
+def not_measured_lines(run: Run) -> list[str]:
+    """What this run could not measure, and why."""
+    ctx = run.context
     nm = []
     kinds = {c["kind"] for c in run.configs}
     for kind, what in (("full", "full-epoch runs"), ("sweep", "thread sweep"), ("route", "routing runs"),
@@ -82,8 +92,23 @@ def section_context(run, plots):
     if run.cores and any(c["threads"] > run.cores for c in run.configs):
         nm.append(f"parallel speed beyond {run.cores} processors: runs with more threads than cores are "
                   f"time-shared, marked oversubscribed")
-    out += ["**Not measured, and why:**", ""] + [f"- {x}" for x in nm] + [""]
-    out += ["Derived tables: `plots/scaling.csv` and `plots/batch.csv` in the run folder hold medians copied "
-            "from summary.json for the two figures that need them; every other figure is drawn by gnuplot "
-            "from the bench's CSVs as written.", ""]
-    return out
+    return ["**Not measured, and why:**", ""] + [f"- {x}" for x in nm] + [""]
+
+
+def derived_lines(plots: Plots) -> list[str]:
+    if not plots.derived:
+        return []
+    return ["Derived tables: " + ", ".join(f"`plots/{n}`" for n in plots.derived) + " in the run folder "
+            "hold what the figures that need them cannot read from the bench's files as written (medians "
+            "copied from summary.json, spans from the traces, rows gathered from threads.csv and core.json); "
+            "every other figure is drawn by gnuplot from the bench's CSVs as written.", ""]
+
+
+def section_context(run: Run, plots: Plots) -> list[str]:
+    """10. Machine, build, dataset, model, repetitions and spread; what was not measured."""
+    out = ["## 10. Context", "", table(["", ""], machine_rows(run), left=2), ""]
+    out += warning_lines(run)
+    if run.context.get("options", {}).get("quick"):
+        out += ["**This is a quick run (`make bench QUICK=1`): it checks the path, it is not a measurement.**",
+                ""]
+    return out + spread_lines(run) + not_measured_lines(run) + derived_lines(plots)

@@ -1,9 +1,9 @@
 """Section 8: the core's kernels on one thread against the machine's ceilings.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import isnum, not_measured, num, pct, table
+from ..fmt import isnum, not_measured, num, pct, table
 
 
 def section_core(run, plots):

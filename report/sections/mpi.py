@@ -1,6 +1,6 @@
 """Section "Across processes": the MPI policies (flat, tree, allreduce) and their cost model.
 
-Part of the report generator; report.py assembles the sections. Reads
+Part of the report package (report/__init__.py); build.py assembles the sections. Reads
 RUN/mpi/np-R/ folders as `make bench-mpi` writes them (sphere-bench-mpi
 bench: context.json, pingpong.csv, runs.csv, ranks.csv, threads.csv); a run
 folder without mpi/ gives no section at all, so older runs' reports are
@@ -15,12 +15,17 @@ costs 2 (R-1) alpha + 2 (R-1)/R G beta. The measured comm is the root's time
 inside MPI, which also holds its wait for ranks still computing.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import os
+from typing import Any
 
-from fmt import median, num, table
-from runfolder import read_csv
+from ..figures import Plots
+from ..runfolder import Run
+from ..fmt import median, num, table
+from ..runfolder import read_csv
 
 
 def _fit(pingpong):
@@ -43,7 +48,7 @@ def _tree_hops(ranks, fanout):
     return c0 + (math.ceil(rest / c0) if rest > 0 else 0)
 
 
-def predicted_step_s(policy, ranks, fanout, grad_bytes, alpha, beta):
+def predicted_step_s(policy: str, ranks: int, fanout: int, grad_bytes: float, alpha: float, beta: float) -> float:
     h = alpha + grad_bytes * beta
     if ranks <= 1:
         return 0.0
@@ -65,8 +70,8 @@ def _load(folder):
             "ranks": read_csv(os.path.join(folder, "ranks.csv")) or []}
 
 
-def section_mpi(run, plots):
-    """Across processes: ping-pong, the three policies, the cost model beside the measured comm time."""
+def load_sweeps(run: Run) -> list[dict[str, Any]]:
+    """RUN/mpi/np-R/ folders, loaded, by rank count; [] when the run has none."""
     base = os.path.join(run.path, "mpi")
     if not os.path.isdir(base):
         return []
@@ -76,19 +81,23 @@ def section_mpi(run, plots):
             d = _load(os.path.join(base, name))
             if d:
                 sweeps.append(d)
-    if not sweeps:
-        return []
-    sweeps.sort(key=lambda d: d["context"].get("ranks", 0))
+    return sorted(sweeps, key=lambda d: d["context"].get("ranks", 0))
+
+
+def intro_lines(sweeps: list[dict[str, Any]]) -> list[str]:
     ctx0 = sweeps[0]["context"]
     mpi = ctx0.get("mpi", {})
     m = ctx0.get("model", {})
-    out = ["## Across processes (MPI)", "",
-           f"`sphere-bench-mpi` on {str(mpi.get('library')).split(',')[0]} (MPI {mpi.get('standard')}), "
-           f"{ctx0.get('threads_per_rank')} thread(s) per rank, model of {num(m.get('params'))} parameters "
-           f"(a gradient is {num(m.get('gradient_bytes'))} bytes), {ctx0.get('batches')} batches, "
-           f"{ctx0.get('reps')} repetition(s) of every configuration, interleaved. Hosts: "
-           + ", ".join(sorted(set(h for d in sweeps for h in d["context"].get("mpi", {}).get("hosts", []))))
-           + ".", ""]
+    return [f"`sphere-bench-mpi` on {str(mpi.get('library')).split(',')[0]} (MPI {mpi.get('standard')}), "
+            f"{ctx0.get('threads_per_rank')} thread(s) per rank, model of {num(m.get('params'))} parameters "
+            f"(a gradient is {num(m.get('gradient_bytes'))} bytes), {ctx0.get('batches')} batches, "
+            f"{ctx0.get('reps')} repetition(s) of every configuration, interleaved. Hosts: "
+            + ", ".join(sorted(set(h for d in sweeps for h in d["context"].get("mpi", {}).get("hosts", []))))
+            + ".", ""]
+
+
+def pingpong_lines(sweeps: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
     rows = []
     for d in sweeps:
         fit = _fit(d["pingpong"])
@@ -101,6 +110,11 @@ def section_mpi(run, plots):
         out += ["Ping-pong between rank 0 and every other rank (one-way time, median over peers), and the "
                 "alpha-beta fit the cost model uses:", "",
                 table(["ranks", "alpha (us)", "1/beta (GB/s)"] + [f"{int(s)} B (us)" for s in sizes], rows), ""]
+    return out
+
+
+def policy_lines(sweeps: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
     rows = []
     for d in sweeps:
         ctx = d["context"]
@@ -125,3 +139,11 @@ def section_mpi(run, plots):
             table(["ranks", "policy", "tokens/s", "wall (s)", "rank 0 comm (s)", "predicted (s)", "sent (MB)"],
                   rows, left=2), ""]
     return out
+
+
+def section_mpi(run: Run, plots: Plots) -> list[str]:
+    """Across processes: ping-pong, the three policies, the cost model beside the measured comm time."""
+    sweeps = load_sweeps(run)
+    if not sweeps:
+        return []
+    return ["## Across processes (MPI)", ""] + intro_lines(sweeps) + pingpong_lines(sweeps) + policy_lines(sweeps)

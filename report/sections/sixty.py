@@ -1,12 +1,16 @@
 """Section 6: how a "main thread does 60x the work" reading arises.
 
-Part of the report generator; report.py assembles the sections.
+Part of the report package (report/__init__.py); build.py assembles the sections.
 """
 
-from fmt import not_measured, num, ratio, table, times
+from __future__ import annotations
+
+from ..figures import Plots
+from ..runfolder import Run
+from ..fmt import not_measured, num, ratio, table, times
 
 
-def section_sixty(run, plots):
+def section_sixty(run: Run, plots: Plots) -> list[str]:
     """6. The 60:1 figure: flat control CPU against the whole process's CPU."""
     out = ["## 6. The 60:1 figure explained", ""]
     fr = run.full_run("flat")
