@@ -358,6 +358,8 @@ static sb_status write_folder(const Bench *b, const char *stopped_by, sb_error *
         .stopped_by = stopped_by,
         .full_schedule = &b->setup.full_schedule,
         .full_lr = b->setup.full_lr,
+        .trainers = b->plan.trainers,
+        .n_trainers = b->plan.n_trainers,
     };
     int n_rows = summarize(rows, b->runs, b->done, b->m.cores, &b->model, &b->peak);
     NoiseWarning *warn = calloc(NOISE_MAX_WARNINGS, sizeof *warn);

@@ -192,8 +192,9 @@ static void test_bench_json_files(void **state) {
     memset(&d, 0, sizeof d);
     snprintf(d.text_path, sizeof d.text_path, "data/corpus.txt");
     d.corpus.entropy_nats = NAN;
+    const Variant *trainers[] = {variant_find("serial"), variant_find("sphere")};
     BenchOptions o = {.preset = "test", .B = MB, .T = MT, .batches_per_step = 4, .reps = 1, .full_reps = 1,
-                      .wait = WAIT_BLOCK};
+                      .wait = WAIT_BLOCK, .trainers = trainers, .n_trainers = 2};
     char dir[TU_PATH_MAX], path[TU_PATH_MAX], out[256];
     tu_path(dir, "run");
     assert_int_equal(results_write(dir, &m, &o, &b, &d, &peak, runs, 2, rows, nr, &err), SB_OK);
@@ -210,6 +211,23 @@ static void test_bench_json_files(void **state) {
     assert_string_equal(out, "\"odd \\\"host\\\"\\t\\\\\\u0001\\ufffd\"");
     value_at(path, "options.lr", out, sizeof out);
     assert_string_equal(out, "0.001");
+    /* the trainers, from their Variant fields: a trainer that routes nothing has no routes */
+    value_at(path, "trainers.0.routes", out, sizeof out);
+    assert_string_equal(out, "[]");
+    value_at(path, "trainers.1.name", out, sizeof out);
+    assert_string_equal(out, "\"sphere\"");
+    value_at(path, "trainers.1.min_threads", out, sizeof out);
+    assert_int_equal(atoi(out), trainers[1]->min_threads);
+    char want[256] = "\"", *end = want + 1;
+    value_at(path, "trainers.1.summary", out, sizeof out);
+    snprintf(end, sizeof want - 1, "%s\"", trainers[1]->summary);
+    assert_string_equal(out, want);
+    strcpy(want, "[");
+    for (int k = 0; trainers[1]->routes[k]; k++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s\"%s\"", k ? ", " : "", trainers[1]->routes[k]);
+    strcat(want, "]");
+    value_at(path, "trainers.1.routes", out, sizeof out);
+    assert_string_equal(out, want);
 
     assert_int_equal(path_join(path, sizeof path, dir, "summary.json", &err), SB_OK);
     assert_strict(path);
