@@ -7,6 +7,7 @@
 
 #include "csv.h"
 #include "results.h"
+#include "run_output.h"
 
 /* kind, variant, route, threads, rep: the first columns of every file. */
 #define RUN_COLUMNS "kind,variant,route,threads,rep"
@@ -73,23 +74,10 @@ sb_status runs_csv_write(const char *dir, const RunRecord *runs, int n, const Be
     return safe_file_commit(&sf, 1, err);
 }
 
-/* Each phase's wall seconds, then its CPU seconds: "compute_s", ..., "compute_cpu_s", ... */
-static void phase_names(CsvWriter *w) {
-    char name[64];
-    for (int p = 0; p < PHASE_COUNT; p++) {
-        snprintf(name, sizeof name, "%s_s", phase_name((Phase)p));
-        csv_str(w, name);
-    }
-    for (int p = 0; p < PHASE_COUNT; p++) {
-        snprintf(name, sizeof name, "%s_cpu_s", phase_name((Phase)p));
-        csv_str(w, name);
-    }
-}
-
 static void threads_header(CsvWriter *w, const CounterSet *cs) {
     char name[160];
     csv_names(w, RUN_COLUMNS ",batch_tokens,thread,role,level,cpu_s,wall_s");
-    phase_names(w);
+    run_csv_phase_names(w);
     csv_names(w, "batches");
     for (int e = 0; cs && e < cs->n; e++) {
         csv_str(w, cs->ev[e].name);
@@ -122,8 +110,7 @@ static void threads_row(CsvWriter *w, const RunRecord *r, int t, const CounterSe
     csv_int(w, s->level);
     csv_double(w, s->cpu_s);
     csv_double(w, s->wall_s);
-    for (int p = 0; p < PHASE_COUNT; p++) csv_double(w, s->phase_wall[p]);
-    for (int p = 0; p < PHASE_COUNT; p++) csv_double(w, s->phase_cpu[p]);
+    run_csv_phase_fields(w, s);
     csv_uint(w, s->batches);
     counter_fields(w, r, t, cs);
     csv_str(w, id);
