@@ -12,10 +12,11 @@ double results_median(double *v, int n) { return stats_median(v, n); }
 
 const char *results_run_id(const BenchOptions *o) { return o->run_id ? o->run_id : ""; }
 
-sb_status results_open(SafeFile *sf, char *path, const char *dir, const char *name, const char *what,
-                       sb_error *err) {
-    sb_status st = path_join(path, SB_PATH_MAX, dir, name, err);
-    return st ? st : safe_file_open(sf, path, what, err);
+sb_status results_open_csv(CsvFile *cf, const char *dir, const char *name, const char *what, sb_error *err) {
+    sb_status st = path_join(cf->path, sizeof cf->path, dir, name, err);
+    if (st || (st = safe_file_open(&cf->sf, cf->path, what, err))) return st;
+    csv_init(&cf->w, cf->sf.f);
+    return SB_OK;
 }
 
 sb_status results_open_json(JsonFile *jf, char *path, const char *dir, const char *name, const char *what,

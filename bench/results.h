@@ -21,6 +21,7 @@
 #include "../core/json_file.h"
 #include "../core/safe_file.h"
 #include "../dataset/cache.h"
+#include "csv.h"
 #include "harness.h"
 #include "machine.h"
 #include "peak.h"
@@ -66,9 +67,16 @@ sb_status context_json_write(const char *dir, const MachineInfo *m, const BenchO
                              const DatasetInfo *d, const PeakResult *peak, const RunRecord *runs, int n,
                              sb_error *err);
 
-/* dir/name opened through a temporary; path[SB_PATH_MAX] holds the path while the file is open. */
-sb_status results_open(SafeFile *sf, char *path, const char *dir, const char *name, const char *what,
-                       sb_error *err);
+/* A CSV file of the folder being written: a temporary, its writer, and its
+ * path (which sf names while the file is open, so the struct stays put). */
+typedef struct {
+    SafeFile sf;
+    CsvWriter w;
+    char path[SB_PATH_MAX];
+} CsvFile;
+
+/* dir/name opened through a temporary, its writer on it; commit with safe_file_commit(&cf->sf, ...). */
+sb_status results_open_csv(CsvFile *cf, const char *dir, const char *name, const char *what, sb_error *err);
 sb_status results_open_json(JsonFile *jf, char *path, const char *dir, const char *name, const char *what,
                             sb_error *err);
 

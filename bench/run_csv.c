@@ -60,18 +60,16 @@ static void runs_row(CsvWriter *w, const RunRecord *r, const BenchOptions *o, in
 
 sb_status runs_csv_write(const char *dir, const RunRecord *runs, int n, const BenchOptions *o, int cores,
                          sb_error *err) {
-    char path[SB_PATH_MAX];
-    SafeFile sf;
-    sb_status st = results_open(&sf, path, dir, "runs.csv", "runs CSV", err);
+    CsvFile cf;
+    sb_status st = results_open_csv(&cf, dir, "runs.csv", "runs CSV", err);
     if (st) return st;
-    CsvWriter w;
-    csv_init(&w, sf.f);
-    csv_names(&w, RUN_COLUMNS ",B,T,batch_tokens,batches,batches_per_step,steps,tokens,wall_s,tokens_per_s,loss,"
+    CsvWriter *w = &cf.w;
+    csv_names(w, RUN_COLUMNS ",B,T,batch_tokens,batches,batches_per_step,steps,tokens,wall_s,tokens_per_s,loss,"
                   "process_cpu_s,threads_cpu_s,control_cpu_s,controls_cpu_s,mean_worker_cpu_s,max_worker_cpu_s,"
                   "imbalance,utilisation,workers,cores,oversubscribed,pinned,target_loss,time_to_target_s,run_id");
-    csv_row_end(&w);
-    for (int i = 0; i < n; i++) runs_row(&w, &runs[i], o, cores, results_run_id(o));
-    return safe_file_commit(&sf, 1, err);
+    csv_row_end(w);
+    for (int i = 0; i < n; i++) runs_row(w, &runs[i], o, cores, results_run_id(o));
+    return safe_file_commit(&cf.sf, 1, err);
 }
 
 static void threads_header(CsvWriter *w, const CounterSet *cs) {
@@ -119,38 +117,34 @@ static void threads_row(CsvWriter *w, const RunRecord *r, int t, const CounterSe
 
 sb_status threads_csv_write(const char *dir, const RunRecord *runs, int n, const CounterSet *cs, const char *id,
                             sb_error *err) {
-    char path[SB_PATH_MAX];
-    SafeFile sf;
-    sb_status st = results_open(&sf, path, dir, "threads.csv", "threads CSV", err);
+    CsvFile cf;
+    sb_status st = results_open_csv(&cf, dir, "threads.csv", "threads CSV", err);
     if (st) return st;
-    CsvWriter w;
-    csv_init(&w, sf.f);
-    threads_header(&w, cs);
+    CsvWriter *w = &cf.w;
+    threads_header(w, cs);
     for (int i = 0; i < n; i++)
-        for (int t = 0; t < runs[i].res.n_threads; t++) threads_row(&w, &runs[i], t, cs, id);
-    return safe_file_commit(&sf, 1, err);
+        for (int t = 0; t < runs[i].res.n_threads; t++) threads_row(w, &runs[i], t, cs, id);
+    return safe_file_commit(&cf.sf, 1, err);
 }
 
 sb_status groups_csv_write(const char *dir, const RunRecord *runs, int n, const char *id, sb_error *err) {
-    char path[SB_PATH_MAX];
-    SafeFile sf;
-    sb_status st = results_open(&sf, path, dir, "groups.csv", "groups CSV", err);
+    CsvFile cf;
+    sb_status st = results_open_csv(&cf, dir, "groups.csv", "groups CSV", err);
     if (st) return st;
-    CsvWriter w;
-    csv_init(&w, sf.f);
+    CsvWriter *w = &cf.w;
     /* batch_tokens tells the tokens-per-batch sweep's runs apart (same kind, threads and rep) */
-    csv_names(&w, RUN_COLUMNS ",batch_tokens,group,batches,run_id");
-    csv_row_end(&w);
+    csv_names(w, RUN_COLUMNS ",batch_tokens,group,batches,run_id");
+    csv_row_end(w);
     for (int i = 0; i < n; i++)
         for (int g = 0; g < runs[i].res.n_groups; g++) {
-            run_fields(&w, &runs[i].spec);
-            csv_int(&w, runs[i].spec.B * runs[i].spec.T);
-            csv_int(&w, g);
-            csv_uint(&w, runs[i].group_batches[g]);
-            csv_str(&w, id);
-            csv_row_end(&w);
+            run_fields(w, &runs[i].spec);
+            csv_int(w, runs[i].spec.B * runs[i].spec.T);
+            csv_int(w, g);
+            csv_uint(w, runs[i].group_batches[g]);
+            csv_str(w, id);
+            csv_row_end(w);
         }
-    return safe_file_commit(&sf, 1, err);
+    return safe_file_commit(&cf.sf, 1, err);
 }
 
 /* Run r's loss curve: one row per step, with the tokens trained so far. */
@@ -169,14 +163,12 @@ static void loss_rows(CsvWriter *w, const RunRecord *r, const char *id) {
 }
 
 sb_status loss_csv_write(const char *dir, const RunRecord *runs, int n, const char *id, sb_error *err) {
-    char path[SB_PATH_MAX];
-    SafeFile sf;
-    sb_status st = results_open(&sf, path, dir, "loss.csv", "loss CSV", err);
+    CsvFile cf;
+    sb_status st = results_open_csv(&cf, dir, "loss.csv", "loss CSV", err);
     if (st) return st;
-    CsvWriter w;
-    csv_init(&w, sf.f);
-    csv_names(&w, RUN_COLUMNS ",batch_tokens,step,tokens,loss,run_id");
-    csv_row_end(&w);
-    for (int i = 0; i < n; i++) loss_rows(&w, &runs[i], id);
-    return safe_file_commit(&sf, 1, err);
+    CsvWriter *w = &cf.w;
+    csv_names(w, RUN_COLUMNS ",batch_tokens,step,tokens,loss,run_id");
+    csv_row_end(w);
+    for (int i = 0; i < n; i++) loss_rows(w, &runs[i], id);
+    return safe_file_commit(&cf.sf, 1, err);
 }
