@@ -142,6 +142,61 @@ static void print_notes(void) {
            "\nexit status: 0 success, 1 the work failed, 2 usage (a bad option), 128+N stopped by signal N\n");
 }
 
+/* The program's whole argument list (sphere-bench bench ...), which context.json records. */
+static sb_status keep_argv(Bench *b, int argc, char **argv, sb_error *err) {
+    b->m.argc = argc + 2;
+    b->m.argv = b->argv = calloc((size_t)argc + 3, sizeof(char *));
+    if (!b->argv) return sb_fail(err, SB_ENOMEM, "out of memory for the argument list");
+    b->argv[0] = "sphere-bench";
+    b->argv[1] = "bench";
+    for (int i = 0; i < argc; i++) b->argv[i + 2] = argv[i];
+    return SB_OK;
+}
+
+/* The plan's options: the defaults, then what was given (the plan checks the ranges, so these only parse). */
+static sb_status read_plan_options(Bench *b, const CliArgs *a, sb_error *err) {
+    PlanOptions *o = &b->po;
+    plan_defaults(o, cli_flag(a, "--quick"), b->m.cores, b->preset->B, b->preset->T);
+    o->variants = cli_get(a, "--variants");
+    o->threads = cli_get(a, "--threads");
+    o->batch_tokens = cli_get(a, "--batch-tokens");
+    const long long lo = -(1LL << 62), hi = 1LL << 62;
+    sb_status st;
+    if ((st = cli_get_long(a, "--full-threads", lo, hi, &o->full_threads, err)) ||
+        (st = cli_get_long(a, "--batches", 1, 1LL << 40, &o->full_batches, err)) || /* 0 is the plan's "all" */
+        (st = cli_get_long(a, "--sweep-batches", lo, hi, &o->sweep_batches, err)) ||
+        (st = cli_get_long(a, "--reps", lo, hi, &o->reps, err)) ||
+        (st = cli_get_long(a, "--full-reps", lo, hi, &o->full_reps, err)) ||
+        (st = cli_get_long(a, "--batch-reps", lo, hi, &o->batch_reps, err)) ||
+        (st = cli_get_long(a, "--batches-per-step", lo, hi, &o->batches_per_step, err)))
+        return st;
+    return SB_OK;
+}
+
+/* The full runs' schedule, the corpus's size and the rest of the set-up. */
+static sb_status read_setup_options(Bench *b, const CliArgs *a, sb_error *err) {
+    b->corpus_bytes = CORPUS_DEFAULT_BYTES;
+    b->full_lr = FULL_LR;
+    b->full_warmup = FULL_WARMUP;
+    b->full_bps = FULL_BPS;
+    b->target_margin = FULL_TARGET_MARGIN;
+    sb_status st;
+    if ((st = cli_get_wait(a, &b->wait, err)) ||
+        (st = cli_get_long(a, "--corpus-bytes", 1000, 1LL << 40, &b->corpus_bytes, err)) ||
+        (st = cli_get_double(a, "--full-lr", 1e-6, 1.0, &b->full_lr, err)) ||
+        (st = cli_get_long(a, "--full-warmup", 0, 1LL << 30, &b->full_warmup, err)) ||
+        (st = cli_get_long(a, "--full-batches-per-step", 1, 1 << 20, &b->full_bps, err)) ||
+        (st = cli_get_double(a, "--target-margin", 0.0, 100.0, &b->target_margin, err)))
+        return st;
+    b->data_dir = cli_get(a, "--data-dir") ? cli_get(a, "--data-dir") : "data";
+    b->out = cli_get(a, "--out");
+    b->events = cli_get(a, "--events");
+    b->pin = cli_flag(a, "--pin");
+    b->use_counters = !cli_flag(a, "--no-counters");
+    b->list = cli_flag(a, "--list");
+    return SB_OK;
+}
+
 /* The command line -> b's options; the exit status on failure, else -1. */
 static int read_options(Bench *b, int argc, char **argv) {
     CliArgs a;
@@ -153,47 +208,12 @@ static int read_options(Bench *b, int argc, char **argv) {
     sb_error err;
     const char *preset_name = cli_get(&a, "--model") ? cli_get(&a, "--model") : "bench";
     if (!(b->preset = model_preset_find(preset_name))) {
-        snprintf(err.msg, sizeof err.msg, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
+        sb_fail(&err, SB_EARG, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
         return cli_error("bench", err.msg, 1);
     }
     machine_info_read(&b->m);
-    b->m.argc = argc + 2; /* the program's whole argument list: sphere-bench bench ... */
-    b->m.argv = b->argv = calloc((size_t)argc + 3, sizeof(char *));
-    if (!b->argv) return cli_error("bench", "out of memory", 0);
-    b->argv[0] = "sphere-bench";
-    b->argv[1] = "bench";
-    for (int i = 0; i < argc; i++) b->argv[i + 2] = argv[i];
-    PlanOptions *o = &b->po;
-    plan_defaults(o, cli_flag(&a, "--quick"), b->m.cores, b->preset->B, b->preset->T);
-    o->variants = cli_get(&a, "--variants");
-    o->threads = cli_get(&a, "--threads");
-    o->batch_tokens = cli_get(&a, "--batch-tokens");
-    /* the plan checks the ranges, so the ones here only parse */
-    const long long lo = -(1LL << 62), hi = 1LL << 62;
-    if (cli_get_long(&a, "--full-threads", lo, hi, &o->full_threads, &err) ||
-        cli_get_long(&a, "--batches", 1, 1LL << 40, &o->full_batches, &err) || /* 0 is the plan's "all" */
-        cli_get_long(&a, "--sweep-batches", lo, hi, &o->sweep_batches, &err) ||
-        cli_get_long(&a, "--reps", lo, hi, &o->reps, &err) || cli_get_long(&a, "--full-reps", lo, hi, &o->full_reps, &err) ||
-        cli_get_long(&a, "--batch-reps", lo, hi, &o->batch_reps, &err) ||
-        cli_get_long(&a, "--batches-per-step", lo, hi, &o->batches_per_step, &err) || cli_get_wait(&a, &b->wait, &err))
-        return cli_error("bench", err.msg, 1);
-    b->corpus_bytes = CORPUS_DEFAULT_BYTES;
-    if (cli_get_long(&a, "--corpus-bytes", 1000, 1LL << 40, &b->corpus_bytes, &err)) return cli_error("bench", err.msg, 1);
-    b->full_lr = FULL_LR;
-    b->full_warmup = FULL_WARMUP;
-    b->full_bps = FULL_BPS;
-    b->target_margin = FULL_TARGET_MARGIN;
-    if (cli_get_double(&a, "--full-lr", 1e-6, 1.0, &b->full_lr, &err) ||
-        cli_get_long(&a, "--full-warmup", 0, 1LL << 30, &b->full_warmup, &err) ||
-        cli_get_long(&a, "--full-batches-per-step", 1, 1 << 20, &b->full_bps, &err) ||
-        cli_get_double(&a, "--target-margin", 0.0, 100.0, &b->target_margin, &err))
-        return cli_error("bench", err.msg, 1);
-    b->data_dir = cli_get(&a, "--data-dir") ? cli_get(&a, "--data-dir") : "data";
-    b->out = cli_get(&a, "--out");
-    b->events = cli_get(&a, "--events");
-    b->pin = cli_flag(&a, "--pin");
-    b->use_counters = !cli_flag(&a, "--no-counters");
-    b->list = cli_flag(&a, "--list");
+    if (keep_argv(b, argc, argv, &err)) return cli_error("bench", err.msg, 0);
+    if (read_plan_options(b, &a, &err) || read_setup_options(b, &a, &err)) return cli_error("bench", err.msg, 1);
     return -1;
 }
 
