@@ -9,18 +9,10 @@
 #include "../core/path.h"
 #include "stats.h"
 
-static const char *route_of(const RunRecord *r) { return r->spec.route ? r->spec.route : "none"; }
-
 static void config_name(char *out, size_t n, const SummaryRow *s) {
     int routed = strcmp(s->route, "none") != 0;
     snprintf(out, n, "%s/%s%s%s/threads:%d/tokens:%d", run_kind_name(s->kind), s->variant, routed ? ":" : "",
              routed ? s->route : "", s->threads, s->batch_tokens);
-}
-
-static int in_config(const RunRecord *r, const SummaryRow *s) {
-    return r->spec.kind == s->kind && strcmp(r->spec.variant->name, s->variant) == 0 &&
-           strcmp(route_of(r), s->route) == 0 && r->spec.threads == s->threads &&
-           r->spec.B * r->spec.T == s->batch_tokens;
 }
 
 static void write_context(JsonWriter *w, const MachineInfo *m) {
@@ -69,7 +61,7 @@ static void write_config(JsonWriter *w, const SummaryRow *s, int family, const R
     config_name(name, sizeof name, s);
     int k = 0;
     for (int i = 0; i < n; i++) {
-        if (!in_config(&runs[i], s)) continue;
+        if (!summary_row_holds(s, &runs[i])) continue;
         wall[k] = 1e3 * runs[i].res.wall_s;
         cpu[k] = 1e3 * runs[i].res.process_cpu_s;
         tps[k] = runs[i].tokens_per_s;

@@ -14,7 +14,7 @@
 
 #include "harness.h"
 #include "machine.h"
-#include "results.h"
+#include "summary.h"
 
 sb_status gbench_json_write(const char *dir, const MachineInfo *m, const RunRecord *runs, int n,
                             const SummaryRow *rows, int n_rows, sb_error *err);

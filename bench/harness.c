@@ -19,6 +19,8 @@ static const char *const kind_names[RUN_KIND_COUNT] = {"full", "sweep", "route",
 
 const char *run_kind_name(RunKind k) { return k >= 0 && k < RUN_KIND_COUNT ? kind_names[k] : "unknown"; }
 
+const char *run_route_name(const RunSpec *s) { return s->route ? s->route : "none"; }
+
 typedef struct {
     const BenchSetup *setup;
     const RunSpec *spec;

@@ -37,7 +37,7 @@ const char *run_kind_name(RunKind k);
 typedef struct {
     RunKind kind;
     const Variant *variant;
-    const char *route;       /* sphere's policy; NULL for other trainers */
+    const char *route;       /* a routing policy of the trainer's (Variant.routes); NULL: its default, or none */
     int threads;
     int rep;                 /* 1-based */
     int B, T;                /* batch shape of this run */
@@ -86,6 +86,9 @@ typedef struct {
     float target_loss;          /* the run's target (full runs); 0: none */
     double time_to_target_s;    /* wall time of a run that stopped at its target; NaN: no target, or not reached */
 } RunRecord;
+
+/* The run's routing policy as the run folder's files name it: "none" without one. */
+const char *run_route_name(const RunSpec *s);
 
 /* Runs spec; on success *rec owns its arrays (free with run_record_free). */
 sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err);

@@ -19,7 +19,7 @@
 
 #include "core_bench.h"
 #include "peak.h"
-#include "results.h"
+#include "summary.h"
 
 #define NOISE_LOAD_PER_CORE 0.5   /* load average before the run, per core */
 #define NOISE_PEAK_SPREAD 0.10    /* a peak figure's spread */

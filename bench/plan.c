@@ -10,8 +10,6 @@
 #include <string.h>
 
 #include "../core/model_shape.h"
-#include "../variants/sphere.h"
-
 
 /* One thread is the serial baseline's point: a parallel trainer runs from 2
  * threads, or from the fewest it can train with if that is more. */
@@ -200,7 +198,7 @@ static RunSpec traced(RunSpec s) {
 typedef struct {
     const PlanOptions *o;
     const Plan *p;
-    const Variant *serial, *sphere;
+    const Variant *serial;
     int threads[PLAN_MAX_LIST + 1], n_threads;
     int bt[PLAN_MAX_LIST], n_bt;
 } Inputs;
@@ -225,9 +223,8 @@ static void list_runs(RunList *l, const Inputs *in) {
         }
     for (int r = 1; r <= o->reps; r++)
         for (int v = 0; v < p->n_variants; v++)
-            if (p->variants[v] == in->sphere)
-                for (int k = 0; sphere_routes[k]; k++)
-                    add_run(l, run(RUN_ROUTE, in->sphere, sphere_routes[k], full, r, B, T, sweep));
+            for (int k = 0; p->variants[v]->routes && p->variants[v]->routes[k]; k++)
+                add_run(l, run(RUN_ROUTE, p->variants[v], p->variants[v]->routes[k], full, r, B, T, sweep));
     for (int r = 1; r <= o->batch_reps; r++)
         for (int i = 0; i < in->n_bt; i++) {
             int bT = in->bt[i] < T ? in->bt[i] : T, bB = in->bt[i] / bT;
@@ -254,8 +251,9 @@ static void list_warmup(Plan *p, const Variant *serial) {
 }
 
 /* The traced sweep count: the largest sweep count up to PLAN_TRACE_THREADS
- * at which every compared trainer runs; the overhead runs' trainer: sphere
- * when compared (the most phase boundaries per batch), else the first. */
+ * at which every compared trainer runs; the overhead runs' trainer: the first
+ * compared one that routes (a tree: the most phase boundaries per batch),
+ * else the first. */
 static void choose_traced(Plan *p, const Inputs *in) {
     p->trace_threads = 0;
     p->overhead = NULL;
@@ -266,13 +264,23 @@ static void choose_traced(Plan *p, const Inputs *in) {
     }
     if (!p->trace_threads || p->n_variants == 0) return;
     p->overhead = p->variants[0];
-    for (int v = 0; v < p->n_variants; v++)
-        if (p->variants[v] == in->sphere) p->overhead = in->sphere;
+    for (int v = p->n_variants - 1; v >= 0; v--)
+        if (p->variants[v]->routes) p->overhead = p->variants[v];
+}
+
+/* Every trainer some run of the plan uses, in registry order. */
+static void list_trainers(Plan *p) {
+    p->n_trainers = 0;
+    for (const Variant *const *v = variant_all(); *v; v++) {
+        int used = 0;
+        for (int i = 0; i < p->n && !used; i++) used = p->runs[i].variant == *v;
+        if (used && p->n_trainers < PLAN_MAX_LIST + 1) p->trainers[p->n_trainers++] = *v;
+    }
 }
 
 sb_status plan_build(Plan *p, const PlanOptions *o, sb_error *err) {
     memset(p, 0, sizeof *p);
-    Inputs in = {.o = o, .p = p, .serial = variant_find("serial"), .sphere = variant_find("sphere")};
+    Inputs in = {.o = o, .p = p, .serial = variant_find("serial")};
     sb_status st;
     if ((st = check_numbers(o, err)) || (st = parse_variants(p, o->variants, err))) return st;
     /* --quick: a quarter of the preset's batch, so 64 threads' workspaces fit
@@ -302,6 +310,7 @@ sb_status plan_build(Plan *p, const PlanOptions *o, sb_error *err) {
     p->n = l.n;
     for (int i = 0; i < p->n; i++) p->tokens += run_spec_tokens(&p->runs[i]);
     list_warmup(p, in.serial);
+    list_trainers(p);
     return SB_OK;
 }
 

@@ -9,14 +9,14 @@
  *          --full-reps times (rep 1 keeps its trained model);
  *   sweep  for each repetition, for each thread count: serial at 1 thread
  *          (the baseline), then every trainer that runs at that count;
- *   route  for each sweep repetition, sphere under each routing policy, when
- *          sphere is compared;
+ *   route  for each sweep repetition, every compared trainer that routes
+ *          (Variant.routes) under each of its routing policies;
  *   batch  the tokens-per-batch sweep at --full-threads, each tokens-per-batch
  *          value over the same tokens as one sweep run (serial at 1 thread
  *          in every repetition, the baseline of its speedups);
  *   trace-off, trace-on
- *          what tracing costs: one trainer (sphere when compared, else the
- *          first) at the traced sweep count over a sweep run's batches,
+ *          what tracing costs: one trainer (the first compared one that
+ *          routes, else the first) at the traced sweep count over a sweep run's batches,
  *          PLAN_TRACE_PAIRS pairs without and with tracing, alternated
  *          off on, on off, off on (the order flips each pair, so steady
  *          drift cancels).
@@ -80,6 +80,8 @@ typedef struct {
     uint64_t tokens;           /* every run's tokens together (the whole bench's work, for its ETA) */
     int trace_threads;         /* the traced sweep configuration's threads; 0: no sweep count fits */
     const Variant *overhead;   /* the trainer of the trace-off/trace-on runs; NULL when none */
+    const Variant *trainers[PLAN_MAX_LIST + 1]; /* every trainer some run uses, serial included, in registry order */
+    int n_trainers;
 } Plan;
 
 /* The defaults, with or without --quick. */

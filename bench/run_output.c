@@ -62,6 +62,23 @@ void run_json_thread_fields(JsonWriter *w, const ThreadStats *t) {
     json_kv_uint(w, "batches", t->batches);
 }
 
+void run_csv_phase_names(CsvWriter *w) {
+    char name[64];
+    for (int p = 0; p < PHASE_COUNT; p++) {
+        snprintf(name, sizeof name, "%s_s", phase_name((Phase)p));
+        csv_str(w, name);
+    }
+    for (int p = 0; p < PHASE_COUNT; p++) {
+        snprintf(name, sizeof name, "%s_cpu_s", phase_name((Phase)p));
+        csv_str(w, name);
+    }
+}
+
+void run_csv_phase_fields(CsvWriter *w, const ThreadStats *t) {
+    for (int p = 0; p < PHASE_COUNT; p++) csv_double(w, t->phase_wall[p]);
+    for (int p = 0; p < PHASE_COUNT; p++) csv_double(w, t->phase_cpu[p]);
+}
+
 static void json_thread(JsonWriter *w, const ThreadStats *t) {
     json_object_begin(w);
     run_json_thread_fields(w, t);

@@ -21,6 +21,7 @@
 #include "../core/error.h"
 #include "../core/json_write.h"
 #include "../variants/variant.h"
+#include "csv.h"
 
 #define RUN_JSON_SCHEMA 1
 
@@ -37,6 +38,12 @@ sb_status run_json_write(const char *path, const char *variant, const ModelConfi
  * each phase's wall and CPU seconds, batches), inside an object the caller
  * opened: train --json's rows, and the MPI program's with host and rank. */
 void run_json_thread_fields(JsonWriter *w, const ThreadStats *t);
+
+/* A thread's phase columns in a CSV row: each phase's wall seconds, then
+ * its CPU seconds ("compute_s", ..., "compute_cpu_s", ...): the names, and
+ * one thread's values (the bench's and the MPI program's threads.csv). */
+void run_csv_phase_names(CsvWriter *w);
+void run_csv_phase_fields(CsvWriter *w, const ThreadStats *t);
 
 /* A model's fields (V, T, D, L, H, the batch B, params, flops_per_token from
  * core/model.h), inside an object the caller opened: train --json, the

@@ -1,42 +1,34 @@
 /* cmd_bench.c - `bench`: the main job. Runs every trainer, records every thread.
  *
- * Each stage is one short function, in the order they run (Google
- * Benchmark's runner is the model):
+ * This file is the command's options and the calls of its stages, in the
+ * order they run (Google Benchmark's runner is the model):
  *   read_options   the command line -> the plan's options and the set-up
  *   plan_build     the list of runs (bench/plan.c: pure, tested on its own)
- *   prepare        the dataset, the counters, the run folder's name
+ *   prepare        the run folder, the dataset, the plan against it, the counters
  *   measure_machine  the machine's ceilings (peak) and the core's kernels
- *   warm_up        one short unrecorded run per trainer
- *   run_plan       every run of the plan, with run k of N and the bench's ETA;
- *                  after each, write_folder rewrites the folder's files from
- *                  the runs so far (each a temporary renamed into place), so
- *                  the folder is whole and reportable after every run
- *   finish         the folder marked complete, the summary printed
+ *   runner_warm_up one short unrecorded run per trainer (bench/runner.c)
+ *   runner_run     every run of the plan, with run k of N and the bench's ETA;
+ *                  after each, the run folder's files are rewritten from the
+ *                  runs so far (bench/run_folder.c), so the folder is whole
+ *                  and reportable after every run
+ *   finish         the summary printed, the folder's name in results/LATEST
  * SIGINT or SIGTERM (bench/stop.h) stops it between runs: the folder keeps
  * what finished and context.json says it is incomplete and why.
- * Everything lands in a run folder under results/ (see results.h). */
-#include <math.h>
+ * Everything lands in a run folder under results/ (see bench/results.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/core_bench.h"
-#include "../bench/counters.h"
-#include "../bench/harness.h"
 #include "../bench/machine.h"
-#include "../bench/noise.h"
 #include "../bench/peak.h"
 #include "../bench/plan.h"
-#include "../bench/results.h"
+#include "../bench/runner.h"
 #include "../bench/stop.h"
-#include "../core/checkpoint.h"
-#include "../core/generate.h"
 #include "../core/model.h"
 #include "../core/path.h"
 #include "../core/presets.h"
 #include "../core/safe_file.h"
-#include "../core/tokenizer.h"
 #include "../dataset/cache.h"
 #include "cli.h"
 #include "commands.h"
@@ -78,13 +70,10 @@ typedef struct {
     CoreBench core;
     int have_core;
     char out_dir[SB_PATH_MAX];
-    RunRecord *runs; /* plan.n */
-    int done;
-    double t0;
+    RunFolder folder;    /* what the folder's files are written from */
+    BenchRuns runs;      /* the runs, runs.done of them finished */
     char **argv;         /* the argument list context.json records, owned */
     char run_id[96];     /* DATE-REVISION-PID: written into every file of the folder */
-    int stop_sig;        /* the signal that stopped the bench between runs; 0: none */
-    int failed;          /* a run failed: the folder holds the runs before it */
 } Bench;
 
 static const CliOptSpec specs[] = {
@@ -153,6 +142,61 @@ static void print_notes(void) {
            "\nexit status: 0 success, 1 the work failed, 2 usage (a bad option), 128+N stopped by signal N\n");
 }
 
+/* The program's whole argument list (sphere-bench bench ...), which context.json records. */
+static sb_status keep_argv(Bench *b, int argc, char **argv, sb_error *err) {
+    b->m.argc = argc + 2;
+    b->m.argv = b->argv = calloc((size_t)argc + 3, sizeof(char *));
+    if (!b->argv) return sb_fail(err, SB_ENOMEM, "out of memory for the argument list");
+    b->argv[0] = "sphere-bench";
+    b->argv[1] = "bench";
+    for (int i = 0; i < argc; i++) b->argv[i + 2] = argv[i];
+    return SB_OK;
+}
+
+/* The plan's options: the defaults, then what was given (the plan checks the ranges, so these only parse). */
+static sb_status read_plan_options(Bench *b, const CliArgs *a, sb_error *err) {
+    PlanOptions *o = &b->po;
+    plan_defaults(o, cli_flag(a, "--quick"), b->m.cores, b->preset->B, b->preset->T);
+    o->variants = cli_get(a, "--variants");
+    o->threads = cli_get(a, "--threads");
+    o->batch_tokens = cli_get(a, "--batch-tokens");
+    const long long lo = -(1LL << 62), hi = 1LL << 62;
+    sb_status st;
+    if ((st = cli_get_long(a, "--full-threads", lo, hi, &o->full_threads, err)) ||
+        (st = cli_get_long(a, "--batches", 1, 1LL << 40, &o->full_batches, err)) || /* 0 is the plan's "all" */
+        (st = cli_get_long(a, "--sweep-batches", lo, hi, &o->sweep_batches, err)) ||
+        (st = cli_get_long(a, "--reps", lo, hi, &o->reps, err)) ||
+        (st = cli_get_long(a, "--full-reps", lo, hi, &o->full_reps, err)) ||
+        (st = cli_get_long(a, "--batch-reps", lo, hi, &o->batch_reps, err)) ||
+        (st = cli_get_long(a, "--batches-per-step", lo, hi, &o->batches_per_step, err)))
+        return st;
+    return SB_OK;
+}
+
+/* The full runs' schedule, the corpus's size and the rest of the set-up. */
+static sb_status read_setup_options(Bench *b, const CliArgs *a, sb_error *err) {
+    b->corpus_bytes = CORPUS_DEFAULT_BYTES;
+    b->full_lr = FULL_LR;
+    b->full_warmup = FULL_WARMUP;
+    b->full_bps = FULL_BPS;
+    b->target_margin = FULL_TARGET_MARGIN;
+    sb_status st;
+    if ((st = cli_get_wait(a, &b->wait, err)) ||
+        (st = cli_get_long(a, "--corpus-bytes", 1000, 1LL << 40, &b->corpus_bytes, err)) ||
+        (st = cli_get_double(a, "--full-lr", 1e-6, 1.0, &b->full_lr, err)) ||
+        (st = cli_get_long(a, "--full-warmup", 0, 1LL << 30, &b->full_warmup, err)) ||
+        (st = cli_get_long(a, "--full-batches-per-step", 1, 1 << 20, &b->full_bps, err)) ||
+        (st = cli_get_double(a, "--target-margin", 0.0, 100.0, &b->target_margin, err)))
+        return st;
+    b->data_dir = cli_get(a, "--data-dir") ? cli_get(a, "--data-dir") : "data";
+    b->out = cli_get(a, "--out");
+    b->events = cli_get(a, "--events");
+    b->pin = cli_flag(a, "--pin");
+    b->use_counters = !cli_flag(a, "--no-counters");
+    b->list = cli_flag(a, "--list");
+    return SB_OK;
+}
+
 /* The command line -> b's options; the exit status on failure, else -1. */
 static int read_options(Bench *b, int argc, char **argv) {
     CliArgs a;
@@ -164,47 +208,12 @@ static int read_options(Bench *b, int argc, char **argv) {
     sb_error err;
     const char *preset_name = cli_get(&a, "--model") ? cli_get(&a, "--model") : "bench";
     if (!(b->preset = model_preset_find(preset_name))) {
-        snprintf(err.msg, sizeof err.msg, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
+        sb_fail(&err, SB_EARG, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
         return cli_error("bench", err.msg, 1);
     }
     machine_info_read(&b->m);
-    b->m.argc = argc + 2; /* the program's whole argument list: sphere-bench bench ... */
-    b->m.argv = b->argv = calloc((size_t)argc + 3, sizeof(char *));
-    if (!b->argv) return cli_error("bench", "out of memory", 0);
-    b->argv[0] = "sphere-bench";
-    b->argv[1] = "bench";
-    for (int i = 0; i < argc; i++) b->argv[i + 2] = argv[i];
-    PlanOptions *o = &b->po;
-    plan_defaults(o, cli_flag(&a, "--quick"), b->m.cores, b->preset->B, b->preset->T);
-    o->variants = cli_get(&a, "--variants");
-    o->threads = cli_get(&a, "--threads");
-    o->batch_tokens = cli_get(&a, "--batch-tokens");
-    /* the plan checks the ranges, so the ones here only parse */
-    const long long lo = -(1LL << 62), hi = 1LL << 62;
-    if (cli_get_long(&a, "--full-threads", lo, hi, &o->full_threads, &err) ||
-        cli_get_long(&a, "--batches", 1, 1LL << 40, &o->full_batches, &err) || /* 0 is the plan's "all" */
-        cli_get_long(&a, "--sweep-batches", lo, hi, &o->sweep_batches, &err) ||
-        cli_get_long(&a, "--reps", lo, hi, &o->reps, &err) || cli_get_long(&a, "--full-reps", lo, hi, &o->full_reps, &err) ||
-        cli_get_long(&a, "--batch-reps", lo, hi, &o->batch_reps, &err) ||
-        cli_get_long(&a, "--batches-per-step", lo, hi, &o->batches_per_step, &err) || cli_get_wait(&a, &b->wait, &err))
-        return cli_error("bench", err.msg, 1);
-    b->corpus_bytes = CORPUS_DEFAULT_BYTES;
-    if (cli_get_long(&a, "--corpus-bytes", 1000, 1LL << 40, &b->corpus_bytes, &err)) return cli_error("bench", err.msg, 1);
-    b->full_lr = FULL_LR;
-    b->full_warmup = FULL_WARMUP;
-    b->full_bps = FULL_BPS;
-    b->target_margin = FULL_TARGET_MARGIN;
-    if (cli_get_double(&a, "--full-lr", 1e-6, 1.0, &b->full_lr, &err) ||
-        cli_get_long(&a, "--full-warmup", 0, 1LL << 30, &b->full_warmup, &err) ||
-        cli_get_long(&a, "--full-batches-per-step", 1, 1 << 20, &b->full_bps, &err) ||
-        cli_get_double(&a, "--target-margin", 0.0, 100.0, &b->target_margin, &err))
-        return cli_error("bench", err.msg, 1);
-    b->data_dir = cli_get(&a, "--data-dir") ? cli_get(&a, "--data-dir") : "data";
-    b->out = cli_get(&a, "--out");
-    b->events = cli_get(&a, "--events");
-    b->pin = cli_flag(&a, "--pin");
-    b->use_counters = !cli_flag(&a, "--no-counters");
-    b->list = cli_flag(&a, "--list");
+    if (keep_argv(b, argc, argv, &err)) return cli_error("bench", err.msg, 0);
+    if (read_plan_options(b, &a, &err) || read_setup_options(b, &a, &err)) return cli_error("bench", err.msg, 1);
     return -1;
 }
 
@@ -276,197 +285,70 @@ static sb_status measure_machine(Bench *b, sb_error *err) {
     return SB_OK;
 }
 
-/* One short run per trainer, not recorded. */
-static sb_status warm_up(const Bench *b, sb_error *err) {
-    BenchSetup quiet = b->setup;
-    quiet.progress = 0;
-    quiet.position = NULL;
-    for (int i = 0; i < b->plan.n_warmup; i++) {
-        RunRecord rec;
-        sb_status st = harness_run(&rec, &quiet, &b->plan.warmup[i], err);
-        if (st) return st;
-        run_record_free(&rec);
-    }
-    return SB_OK;
-}
-
-/* The models the full runs trained: saved beside the results (git-ignored),
- * and a few lines sampled from each into samples.txt, for the report. */
-static sb_status write_samples(const Bench *b, sb_error *err) {
-    static const char *const prompts[] = {"the", "a", "it was"};
-    char vocab_path[SB_PATH_MAX], path[SB_PATH_MAX];
-    Vocab vocab;
-    sb_status st;
-    if ((st = path_suffix(vocab_path, sizeof vocab_path, b->dinfo.tokens_path, ".vocab", err)) ||
-        (st = path_join(path, sizeof path, b->out_dir, "samples.txt", err)) || (st = vocab_load(&vocab, vocab_path, err)))
-        return st;
-    SafeFile sf;
-    if ((st = safe_file_open(&sf, path, "samples", err))) goto out;
-    for (int i = 0; i < b->done && !st; i++) {
-        const RunRecord *r = &b->runs[i];
-        if (!r->params) continue;
-        char name[128], ckpt[SB_PATH_MAX];
-        snprintf(name, sizeof name, "model-%s.ckpt", r->spec.variant->name);
-        if ((st = path_join(ckpt, sizeof ckpt, b->out_dir, name, err)) ||
-            (st = checkpoint_save(ckpt, &b->model, r->params, err)))
-            break;
-        char reached[96] = "";
-        if (r->target_loss > 0.0f)
-            snprintf(reached, sizeof reached, isnan(r->time_to_target_s) ? " (target %.4f not reached)"
-                                                                           : " (target %.4f reached in %.1f s)",
-                     r->target_loss, r->time_to_target_s);
-        fprintf(sf.f, "# %s, %d threads, %llu batches, final loss %.4f%s; temperature 0.8, seeds 1..3\n",
-                r->spec.variant->name, r->spec.threads, (unsigned long long)r->res.batches, r->res.last_loss, reached);
-        for (int k = 0; k < 3 && !st; k++)
-            st = generate_text(sf.f, r->params, &b->model, &vocab, prompts[k], 30, 0.8f, 0, (uint64_t)(k + 1), err);
-    }
-    if (st)
-        safe_file_abort(&sf);
-    else
-        st = safe_file_commit(&sf, 1, err);
-out:
-    vocab_free(&vocab);
-    return st;
-}
-
-/* The noise guards' warnings on the runs so far (bench/noise.h); their count. */
-static int noise_of(const Bench *b, const SummaryRow *rows, int n_rows, NoiseWarning *warn) {
-    NoiseInputs ni = {.load_before = b->m.load_before[0], .cores = b->m.cores, .peak = &b->peak,
-                      .core = b->have_core ? &b->core : NULL, .rows = rows, .n_rows = n_rows};
-    return noise_check(warn, NOISE_MAX_WARNINGS, &ni);
-}
-
-/* The run folder's files from the b->done runs that finished, each rewritten
- * whole (temporary, then rename), context.json last; after every run. */
-static sb_status write_folder(const Bench *b, const char *stopped_by, sb_error *err) {
-    SummaryRow *rows = calloc((size_t)(b->done ? b->done : 1), sizeof *rows);
-    if (!rows) return sb_fail(err, SB_ENOMEM, "out of memory for %d runs' summary", b->done);
-    BenchOptions opt = {
-        .preset = b->preset->name,
-        .B = b->plan.B,
-        .T = b->plan.T,
-        .batches_per_step = (int)b->po.batches_per_step,
-        .reps = (int)b->po.reps,
-        .full_reps = (int)b->po.full_reps,
-        .pin = b->pin,
-        .quick = b->po.quick,
-        .events = b->events,
-        .wait = b->wait,
-        .run_id = b->run_id,
-        .runs_planned = b->plan.n,
-        .complete = b->done == b->plan.n,
-        .stopped_by = stopped_by,
-        .full_schedule = &b->setup.full_schedule,
-        .full_lr = b->setup.full_lr,
+/* The run folder's description: every write after a run reads it. */
+static void describe_folder(Bench *b) {
+    b->folder = (RunFolder){
+        .dir = b->out_dir,
+        .options = {
+            .preset = b->preset->name,
+            .B = b->plan.B,
+            .T = b->plan.T,
+            .batches_per_step = (int)b->po.batches_per_step,
+            .reps = (int)b->po.reps,
+            .full_reps = (int)b->po.full_reps,
+            .pin = b->pin,
+            .quick = b->po.quick,
+            .events = b->events,
+            .wait = b->wait,
+            .run_id = b->run_id,
+            .runs_planned = b->plan.n,
+            .full_schedule = &b->setup.full_schedule,
+            .full_lr = b->setup.full_lr,
+            .trainers = b->plan.trainers,
+            .n_trainers = b->plan.n_trainers,
+        },
+        .m = &b->m,
+        .setup = &b->setup,
+        .dataset = &b->dinfo,
+        .peak = &b->peak,
+        .core = b->have_core ? &b->core : NULL,
     };
-    int n_rows = summarize(rows, b->runs, b->done, b->m.cores, &b->model, &b->peak);
-    NoiseWarning *warn = calloc(NOISE_MAX_WARNINGS, sizeof *warn);
-    if (!warn) {
-        free(rows);
-        return sb_fail(err, SB_ENOMEM, "out of memory for the noise warnings");
-    }
-    int n_warn = noise_of(b, rows, n_rows, warn);
-    sb_status st = results_write(b->out_dir, &b->m, &opt, &b->setup, &b->dinfo, &b->peak, b->runs, b->done, rows,
-                                 n_rows, err);
-    if (!st && noise_write(b->out_dir, warn, n_warn, err)) st = err->code;
-    free(warn);
-    free(rows);
-    return st;
 }
 
 /* After the last run (or a stop): the summary on stdout, the folder's name in
  * results/LATEST for `make bench`'s report. */
 static void finish(const Bench *b) {
-    SummaryRow *rows = calloc((size_t)(b->done ? b->done : 1), sizeof *rows);
-    NoiseWarning *warn = calloc(NOISE_MAX_WARNINGS, sizeof *warn);
-    if (rows && warn) {
-        int n_rows = summarize(rows, b->runs, b->done, b->m.cores, &b->model, &b->peak);
-        summary_print(stdout, rows, n_rows, &b->m);
-        noise_print(stdout, warn, noise_of(b, rows, n_rows, warn));
-    }
-    free(rows);
-    free(warn);
-    printf("bench: %d of %d runs in %.0f s; results in %s%s\n", b->done, b->plan.n, clock_wall_now() - b->t0,
-           b->out_dir, b->done == b->plan.n ? "" : " (incomplete)");
+    run_folder_print_summary(stdout, &b->folder, b->runs.runs, b->runs.done);
+    printf("bench: %d of %d runs in %.0f s; results in %s%s\n", b->runs.done, b->plan.n,
+           clock_wall_now() - b->runs.start_s, b->out_dir, b->runs.done == b->plan.n ? "" : " (incomplete)");
     sb_error err;
-    SafeFile sf;
-    if (safe_file_open(&sf, "results/LATEST", "results/LATEST", &err) == SB_OK) {
-        fprintf(sf.f, "%s\n", b->out_dir);
-        if (safe_file_commit(&sf, 1, &err)) fprintf(stderr, "sphere-bench: bench: %s\n", err.msg);
-    }
-}
-
-/* core.json, once the core's kernels are timed. */
-static void write_core(const Bench *b) {
-    sb_error e2;
-    char core_path[SB_PATH_MAX];
-    if (b->have_core && (path_join(core_path, sizeof core_path, b->out_dir, "core.json", &e2) ||
-                         core_bench_write(core_path, &b->core, 1, &b->peak, &e2)))
-        fprintf(stderr, "sphere-bench: bench: no core.json: %s\n", e2.msg);
-}
-
-/* Every run of the plan, in order, the folder rewritten after each; stops at
- * the first failure, or between runs when a signal asked (b->done says how
- * many finished, b->stop_sig which signal). */
-static sb_status run_plan(Bench *b, sb_error *err) {
-    BenchPosition pos = {.runs = b->plan.n, .start_s = clock_wall_now(), .tokens_total = b->plan.tokens};
-    BenchSetup setup = b->setup;
-    setup.position = &pos;
-    b->t0 = pos.start_s;
-    for (b->done = 0; b->done < b->plan.n && !(b->stop_sig = bench_stop_signal());) {
-        const RunSpec *s = &b->plan.runs[b->done];
-        pos.run = b->done + 1;
-        if (setup.progress != 1) { /* a log: one plain line per run */
-            char eta[24];
-            progress_format_duration(eta, sizeof eta, progress_bench_eta(&pos, pos.tokens_done, clock_wall_now()));
-            fprintf(stderr, "  run %d of %d: %s %s %s %d threads, %llu batches; bench ETA %s\n", pos.run, pos.runs,
-                    run_kind_name(s->kind), s->variant->name, s->route ? s->route : "", s->threads,
-                    (unsigned long long)s->batches, eta);
-        }
-        sb_status st = harness_run(&b->runs[b->done], &setup, s, err);
-        if (st) {
-            b->failed = 1;
-            return st;
-        }
-        pos.tokens_done += run_spec_tokens(s);
-        b->done++;
-        if ((st = write_folder(b, NULL, err))) return st;
-        if (b->runs[b->done - 1].params) {
-            sb_error e2;
-            if (write_samples(b, &e2)) fprintf(stderr, "sphere-bench: bench: no samples: %s\n", e2.msg);
-        }
-    }
-    return SB_OK;
+    if (run_folder_mark_latest(&b->folder, &err)) fprintf(stderr, "sphere-bench: bench: %s\n", err.msg);
 }
 
 /* Where a bench that did not finish stopped, for the messages and context.json. */
 static int report_stop(const Bench *b, sb_status st, const sb_error *err) {
     int rc = 0;
     const char *why = NULL;
-    if (st && b->failed) {
-        fprintf(stderr, "sphere-bench: bench: run %d of %d failed: %s\n", b->done + 1, b->plan.n, err->msg);
+    if (st && b->runs.failed) {
+        fprintf(stderr, "sphere-bench: bench: run %d of %d failed: %s\n", b->runs.done + 1, b->plan.n, err->msg);
         why = "a failed run";
         rc = 1;
     } else if (st) {
         rc = cli_error("bench", err->msg, 0);
-        why = "a failed write";
-    } else if (b->stop_sig) {
-        why = bench_stop_name(b->stop_sig);
+        why = b->runs.done > 0 ? "a failed write" : NULL; /* none: the runs' records could not be had */
+    } else if (b->runs.stop_sig) {
+        why = bench_stop_name(b->runs.stop_sig);
         fprintf(stderr, "bench: stopped by %s after %d of %d runs; %s holds them, marked incomplete in context.json\n",
-                why, b->done, b->plan.n, b->out_dir);
-        rc = 128 + b->stop_sig;
+                why, b->runs.done, b->plan.n, b->out_dir);
+        rc = 128 + b->runs.stop_sig;
     }
     sb_error e2;
-    if (why && write_folder(b, why, &e2)) rc = cli_error("bench", e2.msg, 0);
+    if (why && run_folder_write(&b->folder, b->runs.runs, b->runs.done, why, &e2)) rc = cli_error("bench", e2.msg, 0);
     return rc;
 }
 
-/* From the dataset to the results; the exit status. */
-static int bench_run(Bench *b) {
-    sb_error err;
-    bench_stop_install();
-    if (prepare(b, &err)) return cli_error("bench", err.msg, err.code == SB_EARG);
-    snprintf(b->run_id, sizeof b->run_id, "%s-%s-%ld", b->m.date_compact, b->m.git_revision, (long)getpid());
+/* What every run shares: the data, the model, the options, the full runs' schedule. */
+static void make_setup(Bench *b) {
     double target = b->target_margin > 0 ? b->dinfo.corpus.entropy_nats + b->target_margin : 0.0;
     b->setup = (BenchSetup){
         .data = &b->tf,
@@ -486,16 +368,26 @@ static int bench_run(Bench *b) {
         .full_lr = (float)b->full_lr,
         .full_batches_per_step = (int)b->full_bps,
     };
-    if (measure_machine(b, &err) || warm_up(b, &err)) return cli_error("bench", err.msg, 0);
-    write_core(b);
-    if (!(b->runs = calloc((size_t)b->plan.n, sizeof *b->runs)))
-        return cli_error("bench", "out of memory for the runs' records", 0);
-    sb_status st = run_plan(b, &err);
+}
+
+/* From the dataset to the results; the exit status. */
+static int bench_run(Bench *b) {
+    sb_error err;
+    bench_stop_install();
+    if (prepare(b, &err)) return cli_error("bench", err.msg, err.code == SB_EARG);
+    snprintf(b->run_id, sizeof b->run_id, "%s-%s-%ld", b->m.date_compact, b->m.git_revision, (long)getpid());
+    make_setup(b);
+    if (measure_machine(b, &err) || runner_warm_up(&b->plan, &b->setup, &err)) return cli_error("bench", err.msg, 0);
+    describe_folder(b);
+    sb_error e2;
+    if (run_folder_core(&b->folder, &e2)) fprintf(stderr, "sphere-bench: bench: no core.json: %s\n", e2.msg);
+    sb_status st = runner_run(&b->runs, &b->plan, &b->setup, &b->folder, &err);
     machine_read_load(b->m.load_after);
     int rc = report_stop(b, st, &err);
     /* once more with the load after the run, whatever stopped it (a stop has just rewritten it) */
-    if (!rc && b->done > 0 && write_folder(b, NULL, &err)) rc = cli_error("bench", err.msg, 0);
-    if (b->done > 0) finish(b);
+    if (!rc && b->runs.done > 0 && run_folder_write(&b->folder, b->runs.runs, b->runs.done, NULL, &err))
+        rc = cli_error("bench", err.msg, 0);
+    if (b->runs.done > 0) finish(b);
     bench_stop_restore();
     return rc;
 }
@@ -512,8 +404,7 @@ int cmd_bench(int argc, char **argv) {
         rc = 0;
     }
     if (rc < 0) rc = bench_run(b);
-    for (int i = 0; i < b->done; i++) run_record_free(&b->runs[i]);
-    free(b->runs);
+    bench_runs_free(&b->runs);
     free(b->argv);
     plan_free(&b->plan);
     counters_teardown(&b->cs);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "number_text.h"
+
 void json_init(JsonWriter *w, FILE *f, const char *name, int wrap) {
     memset(w, 0, sizeof *w);
     w->f = f;
@@ -169,26 +171,21 @@ void json_uint(JsonWriter *w, unsigned long long v) {
     value_ends(w);
 }
 
-/* v with the fewest significant digits (from `least`) that read back as v;
+/* v with the fewest significant digits that read back as v (core/number_text.h);
  * as_float: as the float v came from. NaN and infinities as null. */
-static void write_number(JsonWriter *w, double v, int least, int as_float) {
+static void write_number(JsonWriter *w, double v, int as_float) {
     if (!value_begins(w)) return;
     if (!isfinite(v)) {
         fputs("null", w->f);
     } else {
-        char buf[40];
-        for (int digits = least; digits <= 17; digits++) {
-            snprintf(buf, sizeof buf, "%.*g", digits, v);
-            double back = strtod(buf, NULL);
-            if (as_float ? (float)back == (float)v : back == v) break;
-        }
-        fputs(buf, w->f);
+        char buf[NUMBER_TEXT_MAX];
+        fputs(number_text(buf, sizeof buf, v, as_float), w->f);
     }
     value_ends(w);
 }
 
-void json_double(JsonWriter *w, double v) { write_number(w, v, 15, 0); }
-void json_float(JsonWriter *w, float v) { write_number(w, v, 6, 1); }
+void json_double(JsonWriter *w, double v) { write_number(w, v, 0); }
+void json_float(JsonWriter *w, float v) { write_number(w, v, 1); }
 
 void json_bool(JsonWriter *w, int v) {
     if (!value_begins(w)) return;

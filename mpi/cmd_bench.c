@@ -7,8 +7,15 @@
  * so slow drift hits all alike. Every run starts from the same fresh
  * parameters on the same batches. Rank 0 writes, all at once at the end
  * (safe_file_commit_all): context.json (model, options, the MPI library and
- * hosts), pingpong.csv, runs.csv (one row per run), ranks.csv (one per rank
- * per run) and threads.csv (one per thread per run, with host and rank). */
+ * hosts) and the CSV files of bench_csv.h.
+ *
+ * The stages, in order, each collective and ending with the ranks agreeing
+ * on errors (mpi/agree.h), so a failure on one rank stops them all:
+ *   read_options  the command line, the data and fresh parameters (every rank)
+ *   open_files    rank 0: the run folder and its files' temporaries, headers
+ *   ping_pong     latency and bandwidth between rank 0 and every other rank
+ *   run_configs   every repetition of every configuration (run_config each)
+ *   write_files   rank 0: the ping-pong rows, context.json, every file committed */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,199 +27,191 @@
 #include "../core/path.h"
 #include "../core/safe_file.h"
 #include "agree.h"
+#include "bench_csv.h"
 #include "commands.h"
-#include "gather.h"
 #include "mpi_output.h"
 #include "mpi_run.h"
-#include "pingpong.h"
 #include "setup.h"
 
-enum { F_PINGPONG, F_RUNS, F_RANKS, F_THREADS, F_COUNT };
-static const char *const file_names[F_COUNT] = {"pingpong.csv", "runs.csv", "ranks.csv", "threads.csv"};
+static const CliOptSpec specs[] = {
+    MPI_SETUP_OPTS,
+    {"--out", 0, "DIR: the run folder to make (must not hold files)"},
+    {"--reps", 0, "N: repetitions of every configuration (default 3)"},
+    {"--help", 1, "print this"},
+    {NULL, 0, NULL},
+};
+
+static const BenchConfig configs[] = {
+    {POLICY_FLAT, 0}, {POLICY_TREE, 0}, {POLICY_ALLREDUCE, 0}, {POLICY_FLAT, 1}, {POLICY_TREE, 1},
+};
 
 typedef struct {
-    Policy policy;
-    int cc;
-} BenchConfig;
+    MpiSetup s;
+    const char *dir;
+    long long reps;
+    float *params;
+    size_t n_params, grad_bytes;
+    SafeFile sf[F_COUNT]; /* rank 0's files, opened[0 .. opened) */
+    CsvWriter csv[F_COUNT];
+    int opened;
+    size_t sizes[4];      /* the ping-pong's message sizes: up to one gradient */
+    int n_sizes;
+    PingPongRow *pp;      /* rank 0: (ranks - 1) x n_sizes */
+    Gathered last;        /* rank 0: the last run's rows (the hosts, for pingpong.csv and context.json) */
+} MpiBench;
 
-static void csv_heads(FILE **f) {
-    fprintf(f[F_PINGPONG], "peer,peer_host,bytes,iterations,round_trip_s,one_way_s,bandwidth_Bps\n");
-    fprintf(f[F_RUNS], "rep,policy,controls_compute,ranks,threads,computing,batches,batches_per_step,steps,wall_s,"
-                       "tokens_per_s,loss,comm_s_root,comm_s_max,comm_s_mean,bytes_total,params_agree\n");
-    fprintf(f[F_RANKS], "rep,policy,controls_compute,host,rank,role,level,computes,threads,batches,wall_s,"
-                        "process_cpu_s,threads_cpu_s,comm_s,bytes_sent,bytes_received,mpi_calls\n");
-    fprintf(f[F_THREADS], "rep,policy,controls_compute,host,rank,thread,role,level,wall_s,cpu_s");
-    for (int p = 0; p < PHASE_COUNT; p++) fprintf(f[F_THREADS], ",%s_s", phase_name((Phase)p));
-    for (int p = 0; p < PHASE_COUNT; p++) fprintf(f[F_THREADS], ",%s_cpu_s", phase_name((Phase)p));
-    fprintf(f[F_THREADS], ",batches\n");
+/* The options, the data and fresh parameters, on every rank. */
+static sb_status read_options(MpiBench *b, const CliArgs *a, sb_error *err) {
+    sb_status st;
+    if ((st = cli_require(a, "--out", &b->dir, err)) || (st = cli_get_long(a, "--reps", 1, 1000, &b->reps, err)) ||
+        (st = setup_from_args(&b->s, a, err)) || (st = setup_params(&b->s, &b->params, err)))
+        return st;
+    if (!b->s.bps) b->s.bps = (long long)b->s.ranks * b->s.threads; /* one step size for every configuration */
+    b->n_params = model_param_count(&b->s.model);
+    b->grad_bytes = b->n_params * sizeof(float);
+    return SB_OK;
 }
 
-static void csv_run(FILE **f, int rep, const BenchConfig *c, const MpiSetup *s, const RankPlan *plan, int bps,
-                    const MpiRunOut *o, const Gathered *g) {
-    const char *pol = policy_name(c->policy);
-    double cmax = 0, csum = 0;
-    uint64_t bytes = 0, batches = 0;
-    for (int i = 0; i < g->n_ranks; i++) {
-        const RankSummary *r = &g->ranks[i];
-        if (r->comm_s > cmax) cmax = r->comm_s;
-        csum += r->comm_s;
-        bytes += r->sent;
-        batches += r->batches;
-        fprintf(f[F_RANKS], "%d,%s,%d,%s,%d,%s,%d,%d,%d,%llu,%.9g,%.9g,%.9g,%.9g,%llu,%llu,%llu\n", rep, pol, c->cc,
-                r->host, r->rank, role_name(r->role), r->level, r->computes, r->n_threads,
-                (unsigned long long)r->batches, r->wall_s, r->process_cpu_s, r->threads_cpu_s, r->comm_s,
-                (unsigned long long)r->sent, (unsigned long long)r->received, (unsigned long long)r->calls);
+/* Rank 0: the run folder, its files' temporaries and their header lines. */
+static sb_status open_files(MpiBench *b, sb_error *err) {
+    sb_status st = safe_dir_prepare(b->dir, err);
+    for (; !st && b->opened < F_COUNT; b->opened++) {
+        char path[SB_PATH_MAX];
+        if ((st = path_join(path, sizeof path, b->dir, mpi_bench_files[b->opened], err)) ||
+            (st = safe_file_open(&b->sf[b->opened], path, mpi_bench_files[b->opened], err)))
+            return st;
+        csv_init(&b->csv[b->opened], b->sf[b->opened].f);
     }
-    double tokens = (double)batches * s->B * s->T;
-    fprintf(f[F_RUNS], "%d,%s,%d,%d,%d,%d,%llu,%d,%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%llu,%d\n", rep, pol, c->cc,
-            g->n_ranks, s->threads, plan->computing, (unsigned long long)batches, bps, o->res.steps, o->res.wall_s,
-            o->res.wall_s > 0 ? tokens / o->res.wall_s : 0.0, (double)o->last_loss, g->ranks[0].comm_s, cmax,
-            csum / g->n_ranks, (unsigned long long)bytes, g->params_agree);
-    for (int i = 0; i < g->n_threads; i++) {
-        const ThreadStats *t = &g->threads[i];
-        const RankSummary *r = &g->ranks[g->thread_rank[i]];
-        fprintf(f[F_THREADS], "%d,%s,%d,%s,%d,%d,%s,%d,%.9g,%.9g", rep, pol, c->cc, r->host, r->rank, t->id,
-                role_name(t->role), t->level, t->wall_s, t->cpu_s);
-        for (int p = 0; p < PHASE_COUNT; p++) fprintf(f[F_THREADS], ",%.9g", t->phase_wall[p]);
-        for (int p = 0; p < PHASE_COUNT; p++) fprintf(f[F_THREADS], ",%.9g", t->phase_cpu[p]);
-        fprintf(f[F_THREADS], ",%llu\n", (unsigned long long)t->batches);
-    }
+    if (!st) mpi_csv_heads(b->csv);
+    return st;
 }
 
-static sb_status write_context(const char *dir, const MpiSetup *s, int reps, const Gathered *g, size_t grad_bytes,
-                               sb_error *err) {
-    char path[SB_PATH_MAX];
-    sb_status st = path_join(path, sizeof path, dir, "context.json", err);
+/* Latency and bandwidth at 8 B, 1 KB, 64 KB and one gradient (when larger). */
+static sb_status ping_pong(MpiBench *b, sb_error *err) {
+    size_t sizes[] = {8, 1024, 65536, b->grad_bytes};
+    memcpy(b->sizes, sizes, sizeof sizes);
+    b->n_sizes = b->grad_bytes > 65536 ? 4 : 3;
+    if (b->s.rank == 0 && !(b->pp = calloc((size_t)(b->s.ranks > 1 ? b->s.ranks - 1 : 1) * 4, sizeof *b->pp)))
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    sb_status st = mpi_agree(pingpong_run(b->sizes, b->n_sizes, b->s.rank, b->s.ranks, b->pp, err), err);
+    if (!st && b->s.rank == 0) printf("bench-mpi: %d ranks x %d threads, ping-pong done\n", b->s.ranks, b->s.threads);
+    return st;
+}
+
+/* Rank 0's account of one run: its rows and one line on stdout; the rows kept as the last. */
+static void record_run(MpiBench *b, int rep, const BenchConfig *c, const RankPlan *plan, int bps,
+                       const MpiRunOut *o, Gathered *g) {
+    if (b->s.rank == 0) {
+        mpi_csv_run(b->csv, rep, c, &b->s, plan, bps, o, g);
+        printf("  rep %d %-9s%s  %.3f s, rank 0 in MPI %.3f s, loss %.4f\n", rep + 1, policy_name(c->policy),
+               c->controls_compute ? " (controls compute)" : "", o->res.wall_s, g->ranks[0].comm_s,
+               (double)o->last_loss);
+        fflush(stdout);
+    }
+    gathered_free(&b->last);
+    b->last = *g;
+}
+
+/* One configuration from fresh parameters: its plan, this rank's BatchSum, the run, its rows. */
+static sb_status run_config(MpiBench *b, int rep, const BenchConfig *c, sb_error *err) {
+    RankPlan plan;
+    BatchSum *bs = NULL;
+    MpiRunOut o;
+    memset(&o, 0, sizeof o);
+    sb_status st = rank_plan_build(&plan, c->policy, b->s.ranks, b->s.fanout, c->controls_compute, err);
+    int bps = st ? 0 : setup_bps(&b->s, &plan);
+    if (!st) st = setup_batch_sum(&b->s, &plan, bps, &bs, err);
+    model_init(b->params, &b->s.model, (unsigned long long)b->s.seed);
+    if (!(st = mpi_agree(st, err)))
+        st = mpi_run(bs, &plan, b->s.rank, b->params, b->n_params, (uint64_t)b->s.first, (uint64_t)b->s.batches, bps,
+                     &o, err);
+    if (!st) {
+        Gathered g;
+        mpi_gather(&o, &plan, b->s.rank, b->params, b->n_params, &g, err);
+        record_run(b, rep, c, &plan, bps, &o, &g);
+    }
+    mpi_run_out_free(&o);
+    if (bs) batch_sum_destroy(bs);
+    rank_plan_free(&plan);
+    return st;
+}
+
+/* Every repetition of every configuration, in order; with one rank, no computing controls. */
+static sb_status run_configs(MpiBench *b, sb_error *err) {
+    int n_configs = b->s.ranks > 1 ? 5 : 3;
+    sb_status st = SB_OK;
+    for (int rep = 0; rep < b->reps && !st; rep++)
+        for (int c = 0; c < n_configs && !st; c++) st = run_config(b, rep, &configs[c], err);
+    return st;
+}
+
+static sb_status write_context(const MpiBench *b, sb_error *err) {
+    char path[SB_PATH_MAX], date[32];
     JsonFile jf;
+    sb_status st = path_join(path, sizeof path, b->dir, "context.json", err);
     if (st || (st = json_file_open(&jf, path, "context JSON", 2, err))) return st;
     JsonWriter *w = &jf.w;
-    char date[32];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     json_object_begin(w);
     json_kv_int(w, "schema", 1);
     json_kv_string(w, "program", "sphere-bench-mpi bench");
     json_kv_string(w, "date", date);
-    json_kv_int(w, "ranks", g->n_ranks);
-    json_kv_int(w, "threads_per_rank", s->threads);
-    json_kv_int(w, "fanout", s->fanout);
-    json_kv_int(w, "reps", reps);
-    json_kv_int(w, "batches", s->batches);
-    json_kv_int(w, "first_batch", s->first);
-    mpi_json_model_begin(w, s);
-    json_kv_uint(w, "gradient_bytes", grad_bytes);
+    json_kv_int(w, "ranks", b->last.n_ranks);
+    json_kv_int(w, "threads_per_rank", b->s.threads);
+    json_kv_int(w, "fanout", b->s.fanout);
+    json_kv_int(w, "reps", (int)b->reps);
+    json_kv_int(w, "batches", b->s.batches);
+    json_kv_int(w, "first_batch", b->s.first);
+    mpi_json_model_begin(w, &b->s);
+    json_kv_uint(w, "gradient_bytes", b->grad_bytes);
     json_object_end(w);
-    mpi_json_context(w, g);
+    mpi_json_context(w, &b->last);
     json_object_end(w);
     return json_file_commit(&jf, err);
 }
 
+/* Rank 0: the ping-pong's rows and context.json, then every file into place at once. */
+static sb_status write_files(MpiBench *b, sb_error *err) {
+    mpi_csv_pingpong(b->csv, b->pp, (b->s.ranks - 1) * b->n_sizes, &b->last);
+    sb_status st = write_context(b, err);
+    if (st) return st; /* the CSVs' temporaries are removed on the way out */
+    st = safe_file_commit_all(b->sf, F_COUNT, 1, err);
+    b->opened = 0; /* committed, or closed and removed by the commit */
+    if (!st) printf("wrote %s\n", b->dir);
+    return st;
+}
+
+/* The stages after the options, each agreed on; the first error. */
+static sb_status bench_stages(MpiBench *b, const CliArgs *a, sb_error *err) {
+    sb_status st = read_options(b, a, err);
+    if (!st && b->s.rank == 0) st = open_files(b, err);
+    if ((st = mpi_agree(st, err)) || (st = ping_pong(b, err))) return st;
+    st = run_configs(b, err);
+    if (!st && b->s.rank == 0) st = write_files(b, err);
+    return mpi_agree(st, err);
+}
+
 int mpi_cmd_bench(int argc, char **argv, int rank, int ranks) {
-    static const CliOptSpec specs[] = {
-        MPI_SETUP_OPTS,
-        {"--out", 0, "DIR: the run folder to make (must not hold files)"},
-        {"--reps", 0, "N: repetitions of every configuration (default 3)"},
-        {"--help", 1, "print this"},
-        {NULL, 0, NULL},
-    };
     CliArgs a;
     sb_error err = {0};
-    MpiSetup s = {.rank = rank, .ranks = ranks};
-    const char *dir = NULL;
-    long long reps = 3;
-    SafeFile sf[F_COUNT];
-    int opened = 0, rc = 1;
-    float *params = NULL;
     sb_status st = cli_parse(&a, "bench", specs, 0, argc, argv, &err);
     if (!st && cli_flag(&a, "--help")) {
         if (rank == 0) cli_print_usage("bench", "--data TOKENS --out DIR [--threads K] [--reps N] [options]", specs);
         return 0;
     }
-    if (!st) st = cli_require(&a, "--out", &dir, &err);
-    if (!st) st = cli_get_long(&a, "--reps", 1, 1000, &reps, &err);
-    if (!st) st = setup_from_args(&s, &a, &err);
-    if (!st) st = setup_params(&s, &params, &err);
-    if (!s.bps) s.bps = (long long)ranks * s.threads; /* one step size for every configuration */
-    if (!st && rank == 0 && !(st = safe_dir_prepare(dir, &err))) {
-        for (; opened < F_COUNT && !st; opened++) {
-            char path[SB_PATH_MAX];
-            if ((st = path_join(path, sizeof path, dir, file_names[opened], &err)) ||
-                (st = safe_file_open(&sf[opened], path, file_names[opened], &err)))
-                break;
-        }
-    }
-    if ((st = mpi_agree(st, &err))) {
-        rc = mpi_report_error("bench", &err, rank);
-        goto out;
-    }
-    FILE *f[F_COUNT] = {0};
-    if (rank == 0) {
-        for (int i = 0; i < F_COUNT; i++) f[i] = sf[i].f;
-        csv_heads(f);
-    }
-    size_t n = model_param_count(&s.model), grad_bytes = n * sizeof(float);
-    /* the ping-pong: up to one gradient */
-    size_t sizes[] = {8, 1024, 65536, grad_bytes};
-    int n_sizes = grad_bytes > 65536 ? 4 : 3;
-    PingPongRow *pp = rank == 0 ? calloc((size_t)(ranks > 1 ? ranks - 1 : 1) * 4, sizeof *pp) : NULL;
-    if (rank == 0 && !pp) MPI_Abort(MPI_COMM_WORLD, 1);
-    if ((st = mpi_agree(pingpong_run(sizes, n_sizes, rank, ranks, pp, &err), &err))) {
-        free(pp);
-        rc = mpi_report_error("bench", &err, rank);
-        goto out;
-    }
-    if (rank == 0) printf("bench-mpi: %d ranks x %d threads, ping-pong done\n", ranks, s.threads);
-    BenchConfig configs[] = {{POLICY_FLAT, 0}, {POLICY_TREE, 0}, {POLICY_ALLREDUCE, 0}, {POLICY_FLAT, 1}, {POLICY_TREE, 1}};
-    int n_configs = ranks > 1 ? 5 : 3;
-    Gathered last = {0};
-    for (int rep = 0; rep < reps && !st; rep++)
-        for (int c = 0; c < n_configs && !st; c++) {
-            RankPlan plan;
-            BatchSum *bs = NULL;
-            MpiRunOut o;
-            memset(&o, 0, sizeof o);
-            st = rank_plan_build(&plan, configs[c].policy, ranks, s.fanout, configs[c].cc, &err);
-            int bps = st ? 0 : setup_bps(&s, &plan);
-            if (!st) st = setup_batch_sum(&s, &plan, bps, &bs, &err);
-            model_init(params, &s.model, (unsigned long long)s.seed);
-            if (!(st = mpi_agree(st, &err)))
-                st = mpi_run(bs, &plan, rank, params, n, (uint64_t)s.first, (uint64_t)s.batches, bps, &o, &err);
-            if (!st) {
-                Gathered g;
-                mpi_gather(&o, &plan, rank, params, n, &g, &err);
-                if (rank == 0) {
-                    csv_run(f, rep, &configs[c], &s, &plan, bps, &o, &g);
-                    printf("  rep %d %-9s%s  %.3f s, rank 0 in MPI %.3f s, loss %.4f\n", rep + 1,
-                           policy_name(configs[c].policy), configs[c].cc ? " (controls compute)" : "", o.res.wall_s,
-                           g.ranks[0].comm_s, (double)o.last_loss);
-                    fflush(stdout);
-                }
-                gathered_free(&last);
-                last = g;
-            }
-            mpi_run_out_free(&o);
-            if (bs) batch_sum_destroy(bs);
-            rank_plan_free(&plan);
-        }
-    if (!st && rank == 0) {
-        for (int i = 0; i < (ranks - 1) * n_sizes; i++) {
-            const PingPongRow *r = &pp[i];
-            double one = r->round_trip_s / 2;
-            fprintf(f[F_PINGPONG], "%d,%s,%zu,%d,%.9g,%.9g,%.9g\n", r->peer, last.ranks[r->peer].host, r->bytes,
-                    r->iterations, r->round_trip_s, one, one > 0 ? (double)r->bytes / one : 0.0);
-        }
-        if (!(st = write_context(dir, &s, (int)reps, &last, grad_bytes, &err)))
-            st = safe_file_commit_all(sf, F_COUNT, 1, &err);
-        opened = 0;
-        if (!st) printf("wrote %s\n", dir);
-    }
-    free(pp);
-    gathered_free(&last);
-    st = mpi_agree(st, &err);
-    rc = st ? mpi_report_error("bench", &err, rank) : 0;
-out:
-    for (int i = 0; i < opened && rank == 0; i++) safe_file_abort(&sf[i]);
-    setup_free(&s);
-    free(params);
+    MpiBench *b = calloc(1, sizeof *b);
+    if (!b) MPI_Abort(MPI_COMM_WORLD, 1);
+    b->s = (MpiSetup){.rank = rank, .ranks = ranks};
+    b->reps = 3;
+    if (!st) st = bench_stages(b, &a, &err);
+    else st = mpi_agree(st, &err);
+    int rc = st ? mpi_report_error("bench", &err, rank) : 0;
+    for (int i = 0; i < b->opened && rank == 0; i++) safe_file_abort(&b->sf[i]);
+    free(b->pp);
+    gathered_free(&b->last);
+    setup_free(&b->s);
+    free(b->params);
+    free(b);
     return rc;
 }

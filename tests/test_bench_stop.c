@@ -66,6 +66,13 @@ static pid_t spawn_bench(const char *dir_rel, const char *data_rel, const char *
     return pid;
 }
 
+/* How many times word occurs in s. */
+static int count_of(const char *s, const char *word) {
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, word)); p += strlen(word)) n++;
+    return n;
+}
+
 static void test_interrupted_bench_leaves_a_reportable_folder(void **state) {
     (void)state;
     char data[TU_PATH_MAX], log[TU_PATH_MAX], runs[TU_PATH_MAX + 16], ctx_path[TU_PATH_MAX + 16];
@@ -113,6 +120,11 @@ static void test_interrupted_bench_leaves_a_reportable_folder(void **state) {
     assert_contains(ctx, "\"finished\": [");
     assert_contains(ctx, "\"runs_finished\": 2"); /* the run in progress finished, the third never began */
     assert_contains(ctx, "\"kind\": \"sweep\", \"variant\": \"serial\"");
+    /* the trainers the plan runs: serial (the baseline) and flat, no other */
+    assert_contains(ctx, "\"trainers\": [");
+    assert_contains(ctx, "\"name\": \"serial\"");
+    assert_contains(ctx, "\"name\": \"flat\"");
+    assert_int_equal(count_of(ctx, "\"name\": "), 2);
     free(ctx);
     assert_int_equal(tu_count_entries(run_dir, ".tmp."), 0);
     /* every file parses, and all carry one run id (report/runfolder.py refuses a mix) */

@@ -9,7 +9,8 @@
  * bench's context.json, summary.json and core.json from the writers the bench
  * calls (a quick bench takes minutes), with missing values (a serial run's
  * control CPU, a peak without bandwidth) among them. The run's model block
- * carries flops_per_token from core/model.h. */
+ * carries flops_per_token from core/model.h. A summary without its scratch
+ * memory writes null for every figure, never 0. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -191,8 +192,9 @@ static void test_bench_json_files(void **state) {
     memset(&d, 0, sizeof d);
     snprintf(d.text_path, sizeof d.text_path, "data/corpus.txt");
     d.corpus.entropy_nats = NAN;
+    const Variant *trainers[] = {variant_find("serial"), variant_find("sphere")};
     BenchOptions o = {.preset = "test", .B = MB, .T = MT, .batches_per_step = 4, .reps = 1, .full_reps = 1,
-                      .wait = WAIT_BLOCK};
+                      .wait = WAIT_BLOCK, .trainers = trainers, .n_trainers = 2};
     char dir[TU_PATH_MAX], path[TU_PATH_MAX], out[256];
     tu_path(dir, "run");
     assert_int_equal(results_write(dir, &m, &o, &b, &d, &peak, runs, 2, rows, nr, &err), SB_OK);
@@ -209,6 +211,23 @@ static void test_bench_json_files(void **state) {
     assert_string_equal(out, "\"odd \\\"host\\\"\\t\\\\\\u0001\\ufffd\"");
     value_at(path, "options.lr", out, sizeof out);
     assert_string_equal(out, "0.001");
+    /* the trainers, from their Variant fields: a trainer that routes nothing has no routes */
+    value_at(path, "trainers.0.routes", out, sizeof out);
+    assert_string_equal(out, "[]");
+    value_at(path, "trainers.1.name", out, sizeof out);
+    assert_string_equal(out, "\"sphere\"");
+    value_at(path, "trainers.1.min_threads", out, sizeof out);
+    assert_int_equal(atoi(out), trainers[1]->min_threads);
+    char want[256] = "\"", *end = want + 1;
+    value_at(path, "trainers.1.summary", out, sizeof out);
+    snprintf(end, sizeof want - 1, "%s\"", trainers[1]->summary);
+    assert_string_equal(out, want);
+    strcpy(want, "[");
+    for (int k = 0; trainers[1]->routes[k]; k++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s\"%s\"", k ? ", " : "", trainers[1]->routes[k]);
+    strcat(want, "]");
+    value_at(path, "trainers.1.routes", out, sizeof out);
+    assert_string_equal(out, want);
 
     assert_int_equal(path_join(path, sizeof path, dir, "summary.json", &err), SB_OK);
     assert_strict(path);
@@ -229,12 +248,66 @@ static void test_bench_json_files(void **state) {
     free(tf.ids);
 }
 
+/* The summary's figures are null, never 0, when its scratch memory could not
+ * be had (summary_build's NULL scratch, summarize's path when malloc fails);
+ * with the memory the same runs give numbers and verdicts, so the nulls come
+ * from the missing memory alone. */
+static void test_summary_without_memory_is_null(void **state) {
+    (void)state;
+    const ModelConfig mid = {64, 16, 32, 2, 4};
+    enum { MB = 4, MT = 16 };
+    TokenFile tf = td_random_tokens((uint32_t)mid.V, 40, MB, MT, 5);
+    BenchSetup b = (BenchSetup){.data = &tf, .model = mid, .batches_per_step = 4, .adamw = adamw_defaults(),
+                                .init_seed = 1, .cores = 2};
+    static const char *const names[] = {"serial", "flat", "sharded"};
+    RunRecord runs[6];
+    sb_error err;
+    for (int i = 0; i < 6; i++) {
+        RunSpec s = {.kind = RUN_SWEEP, .variant = variant_find(names[i % 3]), .threads = i % 3 ? 2 : 1,
+                     .rep = 1 + i / 3, .B = MB, .T = MT, .batches = 4};
+        if (harness_run(&runs[i], &b, &s, &err)) fail_msg("%s", err.msg);
+    }
+    MachineInfo m;
+    machine_info_read(&m);
+    DatasetInfo d;
+    memset(&d, 0, sizeof d);
+    BenchOptions o = {.preset = "test", .B = MB, .T = MT, .batches_per_step = 4, .reps = 2, .full_reps = 1};
+    char dir[TU_PATH_MAX], path[TU_PATH_MAX], out[256];
+    tu_path(dir, "nomem");
+    assert_int_equal(path_join(path, sizeof path, dir, "summary.json", &err), SB_OK);
+    static const char *const figures[] = {"2.tokens_per_s_median", "2.tokens_per_s_sd", "2.speedup_vs_serial",
+                                          "2.speedup_vs_serial_ci", "2.parallel_efficiency", "2.ratio_vs_flat",
+                                          "2.ratio_vs_flat_ci", "2.ratio_vs_flat_verdict", "2.loss", "2.gflops"};
+    double scratch[SUMMARY_SCRATCH(6)];
+    for (int with = 1; with >= 0; with--) {
+        SummaryRow rows[6];
+        int nr = summary_build(rows, with ? scratch : NULL, runs, 6, 2, &mid, NULL);
+        assert_int_equal(nr, 3);
+        assert_string_equal(rows[2].variant, "sharded");
+        assert_int_equal(rows[2].n, 2); /* the configuration and its count need no scratch */
+        assert_int_equal(results_write(dir, &m, &o, &b, &d, NULL, runs, 6, rows, nr, &err), SB_OK);
+        assert_strict(path);
+        for (size_t k = 0; k < sizeof figures / sizeof *figures; k++) {
+            char query[64];
+            snprintf(query, sizeof query, "configurations.%s", figures[k]);
+            value_at(path, query, out, sizeof out);
+            if (with ? strcmp(out, "null") == 0 : strcmp(out, "null") != 0)
+                fail_msg("%s scratch: %s is %s", with ? "with" : "without", query, out);
+        }
+        value_at(path, "configurations.2.reps", out, sizeof out);
+        assert_string_equal(out, "2");
+    }
+    for (int i = 0; i < 6; i++) run_record_free(&runs[i]);
+    free(tf.ids);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checker_is_strict),
         cmocka_unit_test(test_program_json_files),
         cmocka_unit_test(test_plan_to_a_full_device_fails),
         cmocka_unit_test(test_bench_json_files),
+        cmocka_unit_test(test_summary_without_memory_is_null),
     };
     int rc = cmocka_run_group_tests(tests, setup, NULL);
     tu_cleanup();

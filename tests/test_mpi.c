@@ -13,7 +13,8 @@
  * that stays below SUM_ORDER_MAX_TOL per parameter, while one lost batch
  * moves parameters by about lr (checked below), so the tolerance still tells
  * a reordered sum from a wrong one. Run to run, each policy is bitwise
- * identical: every order is fixed by the plan, not by timing.
+ * identical: every order is fixed by the plan, not by timing. The bench
+ * command writes its folder with a row per run, rank and thread.
  *
  * Open MPI refuses to run as root unless told; CI runs as root, so these
  * tests (and only these) pass --allow-run-as-root and its two variables.
@@ -247,6 +248,55 @@ static void test_bad_option_one_message(void **state) {
     }
 }
 
+/* Data lines of a CSV file (every line but its header). */
+static int csv_rows(const char *path) {
+    char *t = (char *)tu_read_file(path, NULL);
+    assert_non_null(t);
+    int lines = count(t, "\n");
+    free(t);
+    return lines - 1;
+}
+
+/* The bench on 2 ranks, 2 repetitions: every file, with one row per
+ * configuration and repetition (flat, tree, allreduce, then flat and tree
+ * with computing controls), per rank of each, per thread of each, and per
+ * ping-pong size; then a folder that already holds them is refused. */
+static void test_bench_folder(void **state) {
+    (void)state;
+    char dir[TU_PATH_MAX], path[TU_PATH_MAX + 32];
+    tu_path(dir, "mpi-bench");
+    const char *w[] = {"bench", "--data", data_path, "--model", "tiny", "--batches", "8", "--reps", "2", "--out", dir,
+                       NULL};
+    TuRun r;
+    mpi(&r, 2, w);
+    if (!(r.exited && r.status == 0)) fail_msg("bench: exit %d\n%s\n%s", r.status, r.out, r.err);
+    tu_run_free(&r);
+    static const struct { const char *file; int rows; } want[] = {
+        {"runs.csv", 2 * 5}, {"ranks.csv", 2 * 5 * 2}, {"threads.csv", 2 * 5 * 2}};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, want[k].file);
+        assert_int_equal(csv_rows(path), want[k].rows);
+    }
+    snprintf(path, sizeof path, "%s/pingpong.csv", dir);
+    int pp = csv_rows(path);
+    assert_true(pp == 3 || pp == 4); /* 8 B, 1 KB, 64 KB, and one gradient when larger */
+    snprintf(path, sizeof path, "%s/runs.csv", dir);
+    char *runs = (char *)tu_read_file(path, NULL);
+    assert_contains(runs, "params_agree\n0,flat,0,2,1,1,8,");
+    assert_int_equal(count(runs, ",allreduce,"), 2);
+    free(runs);
+    snprintf(path, sizeof path, "%s/context.json", dir);
+    char *ctx = (char *)tu_read_file(path, NULL);
+    assert_contains(ctx, "\"ranks\": 2");
+    assert_contains(ctx, "\"library\"");
+    free(ctx);
+    assert_int_equal(tu_count_entries(dir, ".tmp."), 0);
+    mpi(&r, 2, w); /* the folder holds a run: refused, by one message */
+    assert_true(r.exited && r.status != 0);
+    assert_int_equal(count(r.err, "sphere-bench-mpi:"), 1);
+    tu_run_free(&r);
+}
+
 static int setup(void **state) {
     (void)state;
     const char *m = getenv("MPIRUN");
@@ -276,6 +326,7 @@ int main(void) {
         cmocka_unit_test(test_rows_complete),
         cmocka_unit_test(test_dead_rank),
         cmocka_unit_test(test_bad_option_one_message),
+        cmocka_unit_test(test_bench_folder),
     };
     int rc = cmocka_run_group_tests(tests, setup, NULL);
     tu_cleanup();

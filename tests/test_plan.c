@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "../bench/plan.h"
-#include "../variants/sphere.h"
 #include "support/testutil.h"
 
 enum { CORES = 2, PB = 64, PT = 64, DATA = 2000 };
@@ -137,9 +136,54 @@ static void test_trainers_from_registry(void **state) {
     for (int i = 0; i < p.n; i++)
         assert_true(strcmp(p.runs[i].variant->name, "sphere") == 0 || strcmp(p.runs[i].variant->name, "serial") == 0);
     plan_free(&p);
-    o.variants = "flat"; /* no sphere: no route runs */
+    o.variants = "flat"; /* no trainer that routes: no route runs */
     p = build_ok(&o);
+    assert_null(variant_find("flat")->routes);
     for (int i = 0; i < p.n; i++) assert_int_not_equal(p.runs[i].kind, RUN_ROUTE);
+    plan_free(&p);
+}
+
+/* The position of v in the registry. */
+static int registry_index(const Variant *v) {
+    int k = 0;
+    for (const Variant *const *r = variant_all(); *r && *r != v; r++) k++;
+    return k;
+}
+
+/* Plan.trainers (context.json's "trainers"): exactly the trainers some run
+ * uses, each once, in registry order whatever order --variants gives. */
+static void check_trainers(const Plan *p) {
+    for (const Variant *const *v = variant_all(); *v; v++) {
+        int used = 0, listed = 0;
+        for (int i = 0; i < p->n; i++) used |= p->runs[i].variant == *v;
+        for (int k = 0; k < p->n_trainers; k++) listed += p->trainers[k] == *v;
+        assert_int_equal(listed, used);
+    }
+    for (int k = 1; k < p->n_trainers; k++)
+        assert_true(registry_index(p->trainers[k - 1]) < registry_index(p->trainers[k]));
+}
+
+static void test_trainers_listed(void **state) {
+    (void)state;
+    PlanOptions o = options(0);
+    Plan p = build_ok(&o);
+    check_trainers(&p);
+    assert_int_equal(p.n_trainers, p.n_variants + 1); /* serial, the baseline, too */
+    assert_ptr_equal(p.trainers[0], variant_find("serial"));
+    plan_free(&p);
+    o.variants = "sharded,flat";
+    p = build_ok(&o);
+    check_trainers(&p);
+    assert_int_equal(p.n_trainers, 3);
+    assert_ptr_equal(p.trainers[1], variant_find("flat"));
+    assert_ptr_equal(p.trainers[2], variant_find("sharded"));
+    plan_free(&p);
+    o.threads = "2"; /* no sweep run at 1 thread and no batch sweep: serial runs nowhere */
+    o.batch_tokens = "0";
+    p = build_ok(&o);
+    check_trainers(&p);
+    assert_int_equal(p.n_trainers, 2);
+    assert_ptr_equal(p.trainers[0], variant_find("flat"));
     plan_free(&p);
 }
 
@@ -206,12 +250,16 @@ static void test_every_configuration(void **state) {
     /* every full run, serial's 1-thread sweep run and every trainer's at 4 threads */
     assert_int_equal(written, p.n_variants + 1 + p.n_variants);
     assert_int_equal(counted + full + route + batch + overhead, p.n);
-    for (int k = 0; sphere_routes[k]; k++) {
-        int found = 0;
-        for (int i = 0; i < p.n; i++)
-            found += p.runs[i].kind == RUN_ROUTE && strcmp(p.runs[i].route, sphere_routes[k]) == 0;
-        assert_int_equal(found, 9);
-    }
+    int routes = 0; /* every trainer that routes, under each of its policies (Variant.routes), 9 times */
+    for (int v = 0; v < p.n_variants; v++)
+        for (int k = 0; p.variants[v]->routes && p.variants[v]->routes[k]; k++, routes++) {
+            int found = 0;
+            for (int i = 0; i < p.n; i++)
+                found += p.runs[i].kind == RUN_ROUTE && p.runs[i].variant == p.variants[v] &&
+                         strcmp(p.runs[i].route, p.variants[v]->routes[k]) == 0;
+            assert_int_equal(found, 9);
+        }
+    assert_int_equal(routes * 9, route);
     plan_free(&p);
 }
 
@@ -358,6 +406,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quick_plan),
         cmocka_unit_test(test_trainers_from_registry),
+        cmocka_unit_test(test_trainers_listed),
         cmocka_unit_test(test_min_threads),
         cmocka_unit_test(test_every_configuration),
         cmocka_unit_test(test_interleaving),
