@@ -60,7 +60,7 @@ typedef struct {
  * probes each event on the calling thread. Fails only for a malformed list
  * (empty name, more than COUNTERS_MAX_EVENTS); unknown or unsupported events
  * are recorded as not usable. open_fn NULL means the real syscall. */
-sb_status counters_setup(CounterSet *cs, const char *events, perf_open_fn open_fn, sb_error *err);
+sb_status counters_setup(CounterSet *cs, const char *events, perf_open_fn open_fn, sb_error *err) SB_MUST_CHECK;
 void counters_teardown(CounterSet *cs);
 
 /* On the thread being measured: opens every usable event (pid 0, cpu -1)

@@ -17,6 +17,6 @@
 #include "summary.h"
 
 sb_status gbench_json_write(const char *dir, const MachineInfo *m, const RunRecord *runs, int n,
-                            const SummaryRow *rows, int n_rows, sb_error *err);
+                            const SummaryRow *rows, int n_rows, sb_error *err) SB_MUST_CHECK;
 
 #endif

@@ -152,9 +152,8 @@ sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, 
     if (spec->kind == RUN_FULL && b->full_lr > 0.0f) vc.adamw.lr = b->full_lr;
     if (spec->kind == RUN_FULL && b->full_batches_per_step > 0) vc.batches_per_step = b->full_batches_per_step;
     if (spec->trace)
-        vc.trace_spans = trace_capacity(spec->batches, train_step_count(spec->batches, vc.batches_per_step > 0
-                                                                                           ? vc.batches_per_step
-                                                                                           : 1));
+        vc.trace_spans =
+            trace_capacity(spec->batches, train_step_count(spec->batches, variant_batches_per_step(spec->variant, &vc)));
     size_t n_params = model_param_count(&b->model);
     float *params = malloc(n_params * sizeof(float));
     void *state = NULL;

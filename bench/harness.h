@@ -91,7 +91,7 @@ typedef struct {
 const char *run_route_name(const RunSpec *s);
 
 /* Runs spec; on success *rec owns its arrays (free with run_record_free). */
-sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err);
+sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err) SB_MUST_CHECK;
 void run_record_free(RunRecord *rec);
 
 #endif

@@ -89,7 +89,7 @@ void plan_defaults(PlanOptions *o, int quick, int cores, int preset_B, int prese
 
 /* Builds the plan, or refuses options it cannot honour with a message naming
  * the option (then *p owns nothing). */
-sb_status plan_build(Plan *p, const PlanOptions *o, sb_error *err);
+sb_status plan_build(Plan *p, const PlanOptions *o, sb_error *err) SB_MUST_CHECK;
 void plan_free(Plan *p);
 
 /* Tokens a run trains on. */

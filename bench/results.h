@@ -52,20 +52,20 @@ typedef struct {
  * stops leaves a folder to report. */
 sb_status results_write(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
                         const DatasetInfo *d, const PeakResult *peak, const RunRecord *runs, int n,
-                        const SummaryRow *rows, int n_rows, sb_error *err);
+                        const SummaryRow *rows, int n_rows, sb_error *err) SB_MUST_CHECK;
 
 /* The writers results_write calls, one per file. */
 sb_status runs_csv_write(const char *dir, const RunRecord *runs, int n, const BenchOptions *o, int cores,
-                         sb_error *err);
+                         sb_error *err) SB_MUST_CHECK;
 sb_status threads_csv_write(const char *dir, const RunRecord *runs, int n, const CounterSet *cs, const char *id,
-                            sb_error *err);
-sb_status groups_csv_write(const char *dir, const RunRecord *runs, int n, const char *id, sb_error *err);
-sb_status loss_csv_write(const char *dir, const RunRecord *runs, int n, const char *id, sb_error *err);
+                            sb_error *err) SB_MUST_CHECK;
+sb_status groups_csv_write(const char *dir, const RunRecord *runs, int n, const char *id, sb_error *err) SB_MUST_CHECK;
+sb_status loss_csv_write(const char *dir, const RunRecord *runs, int n, const char *id, sb_error *err) SB_MUST_CHECK;
 sb_status summary_json_write(const char *dir, const SummaryRow *rows, int n, const MachineInfo *m, const char *id,
-                             sb_error *err);
+                             sb_error *err) SB_MUST_CHECK;
 sb_status context_json_write(const char *dir, const MachineInfo *m, const BenchOptions *o, const BenchSetup *b,
                              const DatasetInfo *d, const PeakResult *peak, const RunRecord *runs, int n,
-                             sb_error *err);
+                             sb_error *err) SB_MUST_CHECK;
 
 /* A CSV file of the folder being written: a temporary, its writer, and its
  * path (which sf names while the file is open, so the struct stays put). */
@@ -76,9 +76,9 @@ typedef struct {
 } CsvFile;
 
 /* dir/name opened through a temporary, its writer on it; commit with safe_file_commit(&cf->sf, ...). */
-sb_status results_open_csv(CsvFile *cf, const char *dir, const char *name, const char *what, sb_error *err);
+sb_status results_open_csv(CsvFile *cf, const char *dir, const char *name, const char *what, sb_error *err) SB_MUST_CHECK;
 sb_status results_open_json(JsonFile *jf, char *path, const char *dir, const char *name, const char *what,
-                            sb_error *err);
+                            sb_error *err) SB_MUST_CHECK;
 
 /* The run id every file carries: "" when o has none. */
 const char *results_run_id(const BenchOptions *o);

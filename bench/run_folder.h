@@ -28,19 +28,19 @@ typedef struct {
 
 /* Every file from the n runs that finished; stopped_by: why an incomplete
  * folder stopped, NULL while the bench runs or when it finished. */
-sb_status run_folder_write(const RunFolder *f, const RunRecord *runs, int n, const char *stopped_by, sb_error *err);
+sb_status run_folder_write(const RunFolder *f, const RunRecord *runs, int n, const char *stopped_by, sb_error *err) SB_MUST_CHECK;
 
 /* model-TRAINER.ckpt and samples.txt (a few lines sampled from each) for
  * every run of the n that kept its trained parameters. */
-sb_status run_folder_samples(const RunFolder *f, const RunRecord *runs, int n, sb_error *err);
+sb_status run_folder_samples(const RunFolder *f, const RunRecord *runs, int n, sb_error *err) SB_MUST_CHECK;
 
 /* core.json, when f->core is set. */
-sb_status run_folder_core(const RunFolder *f, sb_error *err);
+sb_status run_folder_core(const RunFolder *f, sb_error *err) SB_MUST_CHECK;
 
 /* The summary table and the noise warnings of the n runs, on out. */
 void run_folder_print_summary(FILE *out, const RunFolder *f, const RunRecord *runs, int n);
 
 /* results/LATEST <- the folder's name. */
-sb_status run_folder_mark_latest(const RunFolder *f, sb_error *err);
+sb_status run_folder_mark_latest(const RunFolder *f, sb_error *err) SB_MUST_CHECK;
 
 #endif

@@ -32,7 +32,7 @@ void run_print_table(FILE *f, const char *variant, const RunResult *r);
 
 /* Written through a temporary file and a rename; model and B are the run's shape. */
 sb_status run_json_write(const char *path, const char *variant, const ModelConfig *model, int B, const RunResult *r,
-                         sb_error *err);
+                         sb_error *err) SB_MUST_CHECK;
 
 /* One thread's fields of the run JSON (id, role, level, CPU and wall time,
  * each phase's wall and CPU seconds, batches), inside an object the caller

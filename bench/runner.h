@@ -22,12 +22,12 @@ typedef struct {
 } BenchRuns;
 
 /* One short unrecorded run per trainer (the plan's warm-up runs), silent. */
-sb_status runner_warm_up(const Plan *plan, const BenchSetup *setup, sb_error *err);
+sb_status runner_warm_up(const Plan *plan, const BenchSetup *setup, sb_error *err) SB_MUST_CHECK;
 
 /* Every run of the plan, as above. A failed run or a failed write returns
  * its error; a stop by signal returns SB_OK with out->stop_sig set. */
 sb_status runner_run(BenchRuns *out, const Plan *plan, const BenchSetup *setup, const RunFolder *folder,
-                     sb_error *err);
+                     sb_error *err) SB_MUST_CHECK;
 
 void bench_runs_free(BenchRuns *r);
 

@@ -207,10 +207,7 @@ static int read_options(Bench *b, int argc, char **argv) {
     }
     sb_error err;
     const char *preset_name = cli_get(&a, "--model") ? cli_get(&a, "--model") : "bench";
-    if (!(b->preset = model_preset_find(preset_name))) {
-        sb_fail(&err, SB_EARG, "no model preset '%s' (presets: %s)", preset_name, model_preset_names());
-        return cli_error("bench", err.msg, 1);
-    }
+    if (model_preset_lookup(&b->preset, preset_name, &err)) return cli_error("bench", err.msg, 1);
     machine_info_read(&b->m);
     if (keep_argv(b, argc, argv, &err)) return cli_error("bench", err.msg, 0);
     if (read_plan_options(b, &a, &err) || read_setup_options(b, &a, &err)) return cli_error("bench", err.msg, 1);

@@ -11,7 +11,7 @@
 /* Collective. SB_OK on every rank when every rank passed SB_OK; otherwise
  * every rank gets the lowest failing rank's code and message (prefixed
  * "rank R: " when more than one rank runs and the failure was not on all). */
-sb_status mpi_agree(sb_status st, sb_error *err);
+sb_status mpi_agree(sb_status st, sb_error *err) SB_MUST_CHECK;
 
 /* Rank 0 prints "sphere-bench-mpi: COMMAND: MSG" to stderr; returns the exit status (2 usage, 1 other). */
 int mpi_report_error(const char *command, const sb_error *err, int rank);

@@ -127,7 +127,7 @@ static sb_status run_config(MpiBench *b, int rep, const BenchConfig *c, sb_error
                      &o, err);
     if (!st) {
         Gathered g;
-        mpi_gather(&o, &plan, b->s.rank, b->params, b->n_params, &g, err);
+        mpi_gather(&o, &plan, b->s.rank, b->params, b->n_params, &g);
         record_run(b, rep, c, &plan, bps, &o, &g);
     }
     mpi_run_out_free(&o);

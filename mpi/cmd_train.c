@@ -79,7 +79,7 @@ int mpi_cmd_train(int argc, char **argv, int rank, int ranks) {
         goto out;
     }
     Gathered g;
-    mpi_gather(&out, &plan, rank, params, n, &g, &err);
+    mpi_gather(&out, &plan, rank, params, n, &g);
     if (rank == 0) {
         MpiRunSummary sum = {.policy = policy,
                              .controls_compute = plan.controls_compute,

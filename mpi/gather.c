@@ -11,8 +11,8 @@ void mpi_host_name(char out[MPI_MAX_PROCESSOR_NAME]) {
     MPI_Get_processor_name(out, &len);
 }
 
-sb_status mpi_gather(const MpiRunOut *o, const RankPlan *plan, int rank, const float *params, size_t n_params,
-                     Gathered *g, sb_error *err) {
+void mpi_gather(const MpiRunOut *o, const RankPlan *plan, int rank, const float *params, size_t n_params,
+                Gathered *g) {
     memset(g, 0, sizeof *g);
     const RunResult *r = &o->res;
     RankSummary me = {.rank = rank,
@@ -67,8 +67,6 @@ sb_status mpi_gather(const MpiRunOut *o, const RankPlan *plan, int rank, const f
     }
     free(counts);
     free(displs);
-    (void)err;
-    return SB_OK;
 }
 
 void gathered_free(Gathered *g) {

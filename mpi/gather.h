@@ -28,8 +28,8 @@ typedef struct {
 } Gathered;
 
 /* Collective; fills g on rank 0 only (zeroed elsewhere). */
-sb_status mpi_gather(const MpiRunOut *o, const RankPlan *plan, int rank, const float *params, size_t n_params,
-                     Gathered *g, sb_error *err);
+void mpi_gather(const MpiRunOut *o, const RankPlan *plan, int rank, const float *params, size_t n_params,
+                Gathered *g);
 void gathered_free(Gathered *g);
 
 /* This process's host name (MPI_Get_processor_name). */

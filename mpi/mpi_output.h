@@ -42,6 +42,6 @@ void mpi_json_thread_row(JsonWriter *w, const Gathered *g, int i);
 void mpi_json_model_begin(JsonWriter *w, const MpiSetup *s);
 
 sb_status mpi_train_json_write(const char *path, const MpiSetup *s, const MpiRunSummary *r, const Gathered *g,
-                               sb_error *err);
+                               sb_error *err) SB_MUST_CHECK;
 
 #endif

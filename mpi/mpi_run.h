@@ -32,7 +32,7 @@ typedef struct {
  * Trains params (the same on every rank at the start) in place over batches
  * first .. first+batches-1. On return every rank holds the trained params. */
 sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, size_t n_params, uint64_t first,
-                  uint64_t batches, int bps, MpiRunOut *out, sb_error *err);
+                  uint64_t batches, int bps, MpiRunOut *out, sb_error *err) SB_MUST_CHECK;
 void mpi_run_out_free(MpiRunOut *o);
 
 /* 64-bit FNV-1a of the parameters' bytes: ranks compare models with it. */

@@ -21,7 +21,7 @@ typedef struct {
 
 /* Collective. On rank 0, rows gets (ranks-1) * n_sizes entries, peer by
  * peer, size by size (rows must have room); elsewhere it is untouched. */
-sb_status pingpong_run(const size_t *sizes, int n_sizes, int rank, int ranks, PingPongRow *rows, sb_error *err);
+sb_status pingpong_run(const size_t *sizes, int n_sizes, int rank, int ranks, PingPongRow *rows, sb_error *err) SB_MUST_CHECK;
 
 /* Round trips at a size: many for small messages, fewer for large ones. */
 int pingpong_iterations(size_t bytes);

@@ -38,9 +38,9 @@ typedef struct {
 
 const char *policy_name(Policy p);
 /* "flat", "tree" or "allreduce"; SB_EARG with the list otherwise. */
-sb_status policy_parse(const char *s, Policy *out, sb_error *err);
+sb_status policy_parse(const char *s, Policy *out, sb_error *err) SB_MUST_CHECK;
 
-sb_status rank_plan_build(RankPlan *p, Policy policy, int ranks, int fanout, int controls_compute, sb_error *err);
+sb_status rank_plan_build(RankPlan *p, Policy policy, int ranks, int fanout, int controls_compute, sb_error *err) SB_MUST_CHECK;
 void rank_plan_free(RankPlan *p);
 
 /* Batches lo .. hi-1 (offsets within a step of n) of rank r; lo == hi: none. */

@@ -37,7 +37,7 @@ typedef struct {
         {"--weight-decay", 0, "X: AdamW weight decay (default 0)"}
 
 /* Reads the common options and loads the data (every rank, locally). */
-sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err);
+sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) SB_MUST_CHECK;
 void setup_free(MpiSetup *s);
 
 /* Batches per step for a plan: --batches-per-step, else K per computing rank. */
@@ -45,9 +45,9 @@ int setup_bps(const MpiSetup *s, const RankPlan *plan);
 
 /* This rank's BatchSum: K threads if it computes, 1 otherwise; room for the
  * largest share of a step of bps batches. */
-sb_status setup_batch_sum(const MpiSetup *s, const RankPlan *plan, int bps, BatchSum **bs, sb_error *err);
+sb_status setup_batch_sum(const MpiSetup *s, const RankPlan *plan, int bps, BatchSum **bs, sb_error *err) SB_MUST_CHECK;
 
 /* Fresh parameters from the seed (the same bits on every rank). */
-sb_status setup_params(const MpiSetup *s, float **params, sb_error *err);
+sb_status setup_params(const MpiSetup *s, float **params, sb_error *err) SB_MUST_CHECK;
 
 #endif
