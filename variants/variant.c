@@ -3,18 +3,17 @@
 
 #include <string.h>
 
-#include "flat.h"
-#include "serial.h"
-#include "sharded.h"
-#include "sphere.h"
-
-/* The registry: one X(name) per trainer, whose Variant is variant_<name> and
- * whose .name is "name" (tests/test_trainer.c checks that they agree). The
- * list and the names string are both made from it. */
+/* The registry: one X(name) per trainer, whose Variant is variant_<name>
+ * (defined in variants/<name>.c) and whose .name is "name"
+ * (tests/test_trainer.c checks that they agree). The declarations, the list
+ * and the names string are all made from it, so a new trainer is its file
+ * and one word here. */
 #define VARIANTS(X) X(serial) X(flat) X(sphere) X(sharded)
+#define VARIANT_DECL(v) extern const Variant variant_##v;
 #define VARIANT_ENTRY(v) &variant_##v,
 #define VARIANT_NAME(v) ", " #v
 
+VARIANTS(VARIANT_DECL)
 static const Variant *const all_variants[] = {VARIANTS(VARIANT_ENTRY) NULL};
 
 const Variant *const *variant_all(void) { return all_variants; }
