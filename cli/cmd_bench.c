@@ -37,8 +37,8 @@
 #define PEAK_MB(quick) ((quick) ? 64 : 256)
 #define CORE_REPS(quick) ((quick) ? 3 : 7)
 
-/* The full runs' schedule (measured choices: README.md, "What the bench
- * writes"): steps of FULL_BPS batches (an epoch of 63-batch steps is 36
+/* The full runs' schedule (measured choices: docs/DESIGN.md, "The full
+ * runs"): steps of FULL_BPS batches (an epoch of 63-batch steps is 36
  * updates, too few to converge), a peak rate for them, a linear warm-up, a cosine decay
  * to a tenth of the peak over the epoch, global-norm clipping, and the target
  * the corpus's entropy floor + FULL_TARGET_MARGIN nats. */
