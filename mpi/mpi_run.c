@@ -93,7 +93,7 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
         began = st == SB_OK;
     }
     if ((st = mpi_agree(st, err))) {
-        if (began) st = batch_sum_end(bs, st, &out->res); /* st again: it fails as st did */
+        if (began) batch_sum_end(bs, st, &out->res);
         goto done;
     }
     out->comm.clk = batch_sum_clock(bs);
@@ -133,7 +133,7 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
         step_book_close(book, in_step, lsum);
         k += (uint64_t)in_step;
     }
-    st = batch_sum_end(bs, st, &out->res);
+    batch_sum_end(bs, st, &out->res);
     if (st) goto done;
     /* the whole step's loss: every rank's sum, added in rank order */
     double *all = rank == 0 ? calloc((size_t)steps * (size_t)plan->ranks, sizeof *all) : NULL;

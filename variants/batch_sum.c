@@ -72,7 +72,10 @@ sb_status batch_sum_begin(BatchSum *s, const float *params, uint64_t first_batch
     s->params = params;
     s->stop = 0;
     atomic_store(&s->pool.failed, 0);
-    if ((st = team_start(&s->t, sum_thread, s, err))) return team_run_end(&s->t, st, res);
+    if ((st = team_start(&s->t, sum_thread, s, err))) {
+        team_run_end(&s->t, st, res);
+        return st;
+    }
     return SB_OK;
 }
 
@@ -98,19 +101,18 @@ sb_status batch_sum_step(BatchSum *s, uint64_t first, int n, float **sum, double
 ThreadClock *batch_sum_clock(BatchSum *s) { return &s->t.clocks[0]; }
 StepBook *batch_sum_book(BatchSum *s) { return &s->t.book; }
 
-sb_status batch_sum_end(BatchSum *s, sb_status st, RunResult *res) {
+void batch_sum_end(BatchSum *s, sb_status st, RunResult *res) {
     if (s->t.started) {
         s->stop = 1;
         thread_clock_phase(&s->t.clocks[0], PHASE_WAIT);
         barrier_wait(&s->pool.barrier);
     }
-    st = team_run_end(&s->t, st, res);
-    if (st) return st;
+    team_run_end(&s->t, st, res);
+    if (st) return;
     uint64_t mine = 0;
     for (int i = 0; i < res->n_threads; i++) mine += res->threads[i].batches;
     res->batches = mine;
     res->tokens = mine * s->t.bt;
-    return SB_OK;
 }
 
 void batch_sum_destroy(BatchSum *s) {

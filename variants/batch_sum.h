@@ -49,8 +49,9 @@ sb_status batch_sum_step(BatchSum *s, uint64_t first, int n, float **sum, double
 ThreadClock *batch_sum_clock(BatchSum *s);
 StepBook *batch_sum_book(BatchSum *s);
 
-/* Stops threads 1 .. K-1, joins them and, when st is SB_OK, fills res (its
- * batches: those this process computed). Returns st. */
-sb_status batch_sum_end(BatchSum *s, sb_status st, RunResult *res) SB_MUST_CHECK;
+/* Stops threads 1 .. K-1, joins them and, when the run succeeded (st is
+ * SB_OK), fills res (its batches: those this process computed). It cannot
+ * fail: the run's outcome is st. */
+void batch_sum_end(BatchSum *s, sb_status st, RunResult *res);
 
 #endif

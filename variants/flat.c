@@ -222,7 +222,8 @@ stop:
         pthread_cond_signal(&s->release_cv[w]);
     }
     pthread_mutex_unlock(&s->mu);
-    return team_run_end(t, st, res);
+    team_run_end(t, st, res);
+    return st;
 }
 
 static void flat_destroy(void *state) {

@@ -84,7 +84,8 @@ static sb_status serial_run(void *state, float *params, uint64_t first_batch, ui
         step_book_update(&t->book, params, s->sum, in_step, loss_sum);
     }
 stop:
-    return team_run_end(t, st, res);
+    team_run_end(t, st, res);
+    return st;
 }
 
 static void serial_destroy(void *state) {

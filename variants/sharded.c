@@ -146,7 +146,8 @@ static sb_status sharded_run(void *state, float *params, uint64_t first_batch, u
         if (atomic_load(&s->pool.failed)) st = slot_pool_error(&s->pool, err);
     }
     /* every thread leaves its loop by itself: at the end, or all together after a failure */
-    return team_run_end(t, st, res);
+    team_run_end(t, st, res);
+    return st;
 }
 
 static void sharded_destroy(void *state) {

@@ -528,7 +528,8 @@ stop:
         waiter_notify(&s->nodes[i].wake);
         pthread_mutex_unlock(&s->nodes[i].mu);
     }
-    if ((st = team_run_end(t, st, res))) return st;
+    team_run_end(t, st, res);
+    if (st) return st;
     for (int i = 0; i < N; i++)
         if (s->nodes[i].plan.role == ROLE_WORKER) s->group_batches[s->nodes[i].group] += t->clocks[i].batches;
     res->n_groups = root->plan.n_children;

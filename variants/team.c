@@ -152,14 +152,14 @@ sb_status team_start(Team *t, team_body_fn body, void *ctx, sb_error *err) {
     return SB_OK;
 }
 
-sb_status team_run_end(Team *t, sb_status st, RunResult *res) {
+void team_run_end(Team *t, sb_status st, RunResult *res) {
     for (int i = 1; i <= t->started; i++) pthread_join(t->tids[i], NULL);
     t->started = 0;
     team_thread_end(t, 0);
     res->process_cpu_s = clock_process_cpu_now() - t->cpu0;
     res->wall_s = t->clocks[0].wall_s;
     step_book_end(&t->book);
-    if (st) return st;
+    if (st) return;
     run_result_threads(res, t->stats, t->clocks, t->threads);
     res->batches = t->book.done; /* fewer than asked when the schedule's target ended the run early */
     res->tokens = t->book.done * t->bt;
@@ -168,5 +168,4 @@ sb_status team_run_end(Team *t, sb_status st, RunResult *res) {
     res->batches_per_step = t->bps;
     res->step_loss = t->step_loss;
     res->spans = t->spans;
-    return SB_OK;
 }

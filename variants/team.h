@@ -95,7 +95,8 @@ ThreadClock *team_thread_begin(Team *t, int id, ThreadRole role, int level, Phas
 void team_thread_end(Team *t, int id);
 
 /* After the caller has told its threads to stop: joins them, ends thread 0
- * and the measured region, and on success (st == SB_OK) fills res. Returns st. */
-sb_status team_run_end(Team *t, sb_status st, RunResult *res) SB_MUST_CHECK;
+ * and the measured region, and when the run succeeded (st == SB_OK) fills
+ * res. It cannot fail: the run's outcome is st. */
+void team_run_end(Team *t, sb_status st, RunResult *res);
 
 #endif
