@@ -108,6 +108,14 @@ int cli_error(const char *command, const char *msg, int is_usage) {
     return is_usage ? 2 : 1;
 }
 
+int cli_exit_status(int rc, const char *program) {
+    int e = fflush(stdout) == 0 ? 0 : errno;
+    if (!e && !ferror(stdout)) return rc;
+    fprintf(stderr, "%s: cannot write standard output: %s\n", program,
+            e ? strerror(e) : "an earlier write to it failed");
+    return rc ? rc : 1;
+}
+
 int cli_parse_command(CliArgs *a, const char *command, const char *synopsis, const CliOptSpec *specs,
                       int max_positional, int argc, char **argv) {
     sb_error err;

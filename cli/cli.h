@@ -51,6 +51,12 @@ sb_status cli_get_wait(const CliArgs *a, WaitMode *out, sb_error *err) SB_MUST_C
  * status: 2 for a usage error, 1 for a failure of the work. */
 int cli_error(const char *command, const char *msg, int is_usage);
 
+/* The exit status once standard output is flushed: a write to it that
+ * failed (a full disk, /dev/full) turns success into failure (1), with a
+ * message naming the program. A closed pipe ends the program through SIGPIPE
+ * first, quietly, as a filter should. Every command's status passes here. */
+int cli_exit_status(int rc, const char *program);
+
 /* Parses a subcommand's words; prints its usage for --help. Returns -1 when
  * the command should go on, otherwise the exit status to return at once. */
 int cli_parse_command(CliArgs *a, const char *command, const char *synopsis, const CliOptSpec *specs,

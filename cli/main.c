@@ -9,6 +9,7 @@
 
 #include "../bench/machine.h"
 #include "../variants/variant.h"
+#include "cli.h"
 #include "commands.h"
 
 typedef struct {
@@ -54,7 +55,7 @@ static int version(void) {
     return 0;
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -86,3 +87,5 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
 }
+
+int main(int argc, char **argv) { return cli_exit_status(dispatch(argc, argv), "sphere-bench"); }

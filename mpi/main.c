@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../cli/cli.h"
 #include "commands.h"
 
 static void usage(FILE *f) {
@@ -40,5 +41,5 @@ int main(int argc, char **argv) {
         rc = 2;
     }
     MPI_Finalize();
-    return rc;
+    return cli_exit_status(rc, "sphere-bench-mpi");
 }

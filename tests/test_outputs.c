@@ -6,7 +6,7 @@
  * its vocabulary are replaced together; SIGTERM leaves no temporary; inputs
  * that are FIFOs or devices are refused without blocking; the kernels run on
  * a 256 KB stack; a low temperature samples words; what tokenize writes,
- * generate reads. Children here may get resource limits (stack, file size)
+ * generate reads; a full standard output fails the command. Children here may get resource limits (stack, file size)
  * and a time limit, so a command that would hang fails the test instead. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -340,6 +340,47 @@ static void test_output_same_as_input_refused(void **state) {
     assert_false(tu_file_exists(x));
 }
 
+/* ---- standard output is an output too ---- */
+
+/* Runs the program with stdout on /dev/full (every write fails with
+ * ENOSPC) and returns its exit status; stderr must name the failure. */
+static int status_on_full_stdout(const char *const *args) {
+    char err[TU_PATH_MAX];
+    tu_path(err, "full-stderr.txt");
+    pid_t pid = tu_spawn(&(TuLimits){.seconds = 60}, args, "/dev/full", err);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) assert_true(errno == EINTR);
+    char *msg = (char *)tu_read_file(err, NULL);
+    assert_non_null(msg);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) == 0 || !strstr(msg, "standard output")) {
+        print_error("'%s' on a full stdout: status %d, stderr: %s\n", args[0], status, msg);
+        fail();
+    }
+    free(msg);
+    unlink(err);
+    return WEXITSTATUS(status);
+}
+
+/* A command whose printed result cannot be written fails, naming standard
+ * output, whatever it printed (help, a plan, a bench's list of runs, a
+ * training run's lines, sampled text); the work's files are still written. */
+static void test_full_stdout_fails(void **state) {
+    (void)state;
+    char saved[TU_PATH_MAX];
+    tu_path(saved, "full-stdout.ckpt");
+    assert_int_equal(status_on_full_stdout((const char *const[]){"help", NULL}), 1);
+    assert_int_equal(status_on_full_stdout((const char *const[]){"help", "train", NULL}), 1);
+    assert_int_equal(status_on_full_stdout((const char *const[]){"plan", "--threads", "64", NULL}), 1);
+    assert_int_equal(status_on_full_stdout((const char *const[]){"bench", "--list", "--quick", NULL}), 1);
+    assert_int_equal(status_on_full_stdout((const char *const[]){"generate", "--ckpt", fx.ckpt, "--vocab", fx.vocab,
+                                                                  "--prompt", "the", "-n", "5", NULL}),
+                     1);
+    assert_int_equal(status_on_full_stdout((const char *const[]){"train", "--model", "tiny", "--data", fx.tok,
+                                                                  "--batches", "2", "--save", saved, NULL}),
+                     1);
+    assert_true(tu_file_exists(saved));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_special_file_outputs_refused),
@@ -355,6 +396,7 @@ int main(void) {
         cmocka_unit_test(test_small_stack),
         cmocka_unit_test(test_tokenize_vocabulary_loads),
         cmocka_unit_test(test_output_same_as_input_refused),
+        cmocka_unit_test(test_full_stdout_fails),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
