@@ -90,8 +90,15 @@ $(BUILD)/mpi/%.o: mpi/%.c $(call DEPS,build) $(call DEPS,mpi)
 # there, whatever the CPU offers (the last -ffp-contract on the line wins).
 $(BUILD)/dataset/corpus.o: CFLAGS += -ffp-contract=off
 
-# The bench records how it was built.
-$(BUILD)/bench/machine.o: CFLAGS += -DSB_BUILD_FLAGS='"$(CC) $(WARN) $(OPT) $(ARCH)"'
+# The bench records how it was built: the revision, dirty flag and flags are
+# fixed at build time (scripts/build_info.sh; rewritten only when they change),
+# so the program reports its own revision wherever it runs.
+$(BUILD)/build_info.h: FORCE
+	@sh scripts/build_info.sh $@ . "$(CC) $(WARN) $(OPT) $(ARCH)"
+$(BUILD)/bench/machine.o: $(BUILD)/build_info.h
+$(BUILD)/bench/machine.o: CFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
 
 
 $(PROGRAM): $(BUILD)/$(MAIN_SRC:.c=.o) $(LIB_OBJS)

@@ -11,18 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef SB_BUILD_FLAGS
-#define SB_BUILD_FLAGS "unknown"
-#endif
-
-/* First line of a command's output, trimmed; "" when it fails. */
-static void command_line(char *out, size_t n, const char *cmd) {
-    out[0] = 0;
-    FILE *p = popen(cmd, "r");
-    if (!p) return;
-    if (fgets(out, (int)n, p)) out[strcspn(out, "\n")] = 0;
-    if (pclose(p) != 0) out[0] = 0;
-}
+#include "build_info.h" /* $(BUILD)/build_info.h: SB_GIT_REVISION, SB_GIT_DIRTY, SB_BUILD_FLAGS */
 
 int machine_usable_cpus(int *ids) {
     int n = 0, online = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -146,11 +135,8 @@ void machine_info_read(MachineInfo *m) {
     if (uname(&u) == 0) snprintf(m->kernel, sizeof m->kernel, "%s %s %s", u.sysname, u.release, u.machine);
     snprintf(m->compiler, sizeof m->compiler, "%s", __VERSION__);
     snprintf(m->cflags, sizeof m->cflags, "%s", SB_BUILD_FLAGS);
-    command_line(m->git_revision, sizeof m->git_revision, "git rev-parse --short=12 HEAD 2>/dev/null");
-    if (!m->git_revision[0]) snprintf(m->git_revision, sizeof m->git_revision, "unknown");
-    char dirty[8];
-    command_line(dirty, sizeof dirty, "git status --porcelain --untracked-files=no 2>/dev/null | head -1 | wc -l");
-    m->git_dirty = dirty[0] == '1';
+    snprintf(m->git_revision, sizeof m->git_revision, "%s", SB_GIT_REVISION);
+    m->git_dirty = SB_GIT_DIRTY;
     gethostname(m->hostname, sizeof m->hostname - 1);
     time_t now = time(NULL);
     struct tm tm;

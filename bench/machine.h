@@ -3,8 +3,9 @@
  * CPU model, cores, memory, kernel, compiler and flags, and the git revision
  * with a dirty flag: a figure without these cannot be compared with another
  * or reproduced. Everything is read at run time from the system (/proc,
- * uname, sysconf, git) except the compiler and flags, which the build passes
- * in. The noise guards (noise.h) read the rest: the CPU frequency where the
+ * uname, sysconf) except what the build fixed: the compiler, the flags and
+ * the revision the program was built from (scripts/build_info.sh), so a
+ * program run from inside another checkout records its own. The noise guards (noise.h) read the rest: the CPU frequency where the
  * machine exposes it (cpufreq's current frequency, else /proc/cpuinfo's
  * "cpu MHz"), its frequency governor, the cache sizes, the load average
  * before and after the bench, and the program's argument list. */
@@ -31,8 +32,8 @@ typedef struct {
     char kernel[200];
     char compiler[128];
     char cflags[256];
-    char git_revision[48];  /* "unknown" outside a git checkout */
-    int git_dirty;          /* uncommitted changes to tracked files */
+    char git_revision[48];  /* of the sources it was built from; "unknown" if they were no git checkout */
+    int git_dirty;          /* those sources' tracked files differed from that revision */
     char hostname[64];
     char date[32];          /* UTC, ISO 8601 */
     char date_compact[32];  /* UTC, YYYYMMDD-HHMMSS, for folder names */

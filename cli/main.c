@@ -46,7 +46,7 @@ static void usage(FILE *f) {
                "command or option).\n");
 }
 
-/* The git revision of the checkout it runs in (as the bench records it) and how it was built. */
+/* The git revision it was built from (as the bench records it) and how it was built. */
 static int version(void) {
     MachineInfo m;
     machine_info_read(&m);

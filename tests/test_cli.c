@@ -620,6 +620,27 @@ static void test_version(void **state) {
     assert_contains(r.out, "sphere-bench ");
     assert_contains(r.out, "build flags: ");
     assert_contains(r.out, "-std=c11");
+    /* run from inside another git checkout, it reports the revision it was built from, not that one's */
+    char repo[TU_PATH_MAX], there[TU_PATH_MAX], cmd[4 * TU_PATH_MAX];
+    tu_path(repo, "other-checkout");
+    tu_path(there, "version-there.txt");
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && cd '%s' && git init -q . && echo a > f && git add f && "
+             "git -c user.name=t -c user.email=t@t commit -qm other",
+             repo, repo);
+    if (system(cmd) == 0) {
+        char *prog = realpath(tu_cli_path(), NULL), *out = realpath(tu_tmpdir(), NULL);
+        assert_non_null(prog);
+        assert_non_null(out);
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --version > '%s/version-there.txt'", repo, prog, out);
+        assert_int_equal(system(cmd), 0);
+        char *text = (char *)tu_read_file(there, NULL);
+        assert_non_null(text);
+        assert_string_equal(text, r.out);
+        free(text);
+        free(prog);
+        free(out);
+    }
     tu_run_free(&r);
     FAILS_WITH("takes no arguments", "--version", "extra");
 }
