@@ -86,11 +86,12 @@ sb_status cli_get_long(const CliArgs *a, const char *name, long long min, long l
 sb_status cli_get_double(const CliArgs *a, const char *name, double min, double max, double *out, sb_error *err) {
     const char *v = cli_get(a, name);
     if (!v) return SB_OK;
-    char *end;
+    char *end = NULL;
     errno = 0;
-    double x = strtod(v, &end);
-    if (errno || end == v || *end || !isfinite(x))
-        return sb_fail(err, SB_EARG, "%s wants a number, got '%s'", name, v);
+    /* decimal only: strtod would also read hex ("0x10" is 16), "inf" and "nan" */
+    double x = v[strspn(v, "0123456789+-.eE")] ? NAN : strtod(v, &end);
+    if (isnan(x) || errno || end == v || *end || !isfinite(x))
+        return sb_fail(err, SB_EARG, "%s wants a decimal number, got '%s'", name, v);
     if (x < min || x > max)
         return sb_fail(err, SB_EARG, "%s %g is outside %g..%g", name, x, min, max);
     *out = x;

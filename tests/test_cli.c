@@ -431,6 +431,9 @@ static void test_bad_numbers(void **state) {
     FAILS_WITH("--batches 0 is outside", "train", "--model", "tiny", "--data", f->tok, "--batches", "0");
     FAILS_WITH("--lr", "train", "--model", "tiny", "--data", f->tok, "--lr", "nan");
     FAILS_WITH("--lr", "train", "--model", "tiny", "--data", f->tok, "--lr", "-1");
+    /* decimal only: strtod alone reads "0x10" as 16 and "inf" as infinity */
+    FAILS_WITH("decimal number, got '0x10'", "train", "--model", "tiny", "--data", f->tok, "--lr", "0x10");
+    FAILS_WITH("decimal number, got 'inf'", "train", "--model", "tiny", "--data", f->tok, "--clip", "inf");
     FAILS_WITH("--temperature", "generate", "--ckpt", f->trained, "--vocab", f->vocab, "--prompt", "a",
                "--temperature", "0");
     FAILS_WITH("--bytes 10 is outside", "corpus", "--out", out, "--bytes", "10");
@@ -478,6 +481,20 @@ static void test_data_does_not_fit_model(void **state) {
     FAILS_WITH("vocabulary", "grad", "--ckpt", f->small, "--data", f->tok, "--out", out);
     FAILS_WITH("vocabulary", "train", "--init", f->small, "--data", f->tok, "--batches", "2");
     FAILS_WITH("words but the model", "generate", "--ckpt", f->small, "--vocab", f->vocab, "--prompt", f->word);
+    /* a model whose vocabulary no token file can have: no hint to tokenize with --vocab 3 */
+    char tiny_v[TU_PATH_MAX];
+    tu_path(tiny_v, "v3.ckpt");
+    ModelConfig c3 = {.V = 3, .T = 8, .D = 16, .L = 2, .H = 4};
+    float *zeros = calloc(model_param_count(&c3), sizeof *zeros);
+    sb_error err;
+    assert_non_null(zeros);
+    assert_int_equal(checkpoint_save(tiny_v, &c3, zeros, &err), SB_OK);
+    free(zeros);
+    TuRun r;
+    tu_cli(&r, "train", "--init", tiny_v, "--data", f->tok, "--batches", "2", "--batch", "2", NULL);
+    tu_assert_failed_with(&r, "below tokenize's smallest");
+    assert_null(strstr(r.err, "--vocab 3"));
+    tu_run_free(&r);
     /* windows and batch ranges past the end of the data */
     FAILS_WITH("offset", "grad", "--ckpt", f->ckpt, "--data", f->tok, "--out", out, "--offset", "100000000");
     FAILS_WITH("holds only", "train", "--model", "tiny", "--data", f->tok, "--batches", "100000000");

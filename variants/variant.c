@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "../core/tokenizer.h"
+
 /* The registry: one X(name) per trainer, whose Variant is variant_<name>
  * (defined in variants/<name>.c) and whose .name is "name"
  * (tests/test_trainer.c checks that they agree). The declarations, the list
@@ -46,11 +48,16 @@ sb_status train_config_check(const TokenFile *data, const ModelConfig *model, in
         return sb_fail(err, SB_ECONFIG, "sequence length T=%d is outside 1..%d (the model's context)", T, model->T);
     if (batches_per_step < 1)
         return sb_fail(err, SB_ECONFIG, "batches per step must be at least 1 (got %d)", batches_per_step);
-    if (data->vocab_size > (uint32_t)model->V)
+    if (data->vocab_size > (uint32_t)model->V && model->V >= TOKENIZER_MIN_VOCAB)
         return sb_fail(err, SB_ECONFIG,
                        "config does not fit the file: the token file has a vocabulary of %u but the model only "
                        "%d; tokenize with --vocab %d or build the model for this data",
                        data->vocab_size, model->V, model->V);
+    if (data->vocab_size > (uint32_t)model->V) /* no token file can be made that small: no --vocab hint */
+        return sb_fail(err, SB_ECONFIG,
+                       "config does not fit the file: the token file has a vocabulary of %u but the model only "
+                       "%d (below tokenize's smallest, %d); build the model for this data",
+                       data->vocab_size, model->V, TOKENIZER_MIN_VOCAB);
     uint64_t have = tokens_batch_count(data, B, T);
     if (batches == 0) return sb_fail(err, SB_ECONFIG, "a run needs at least one batch");
     if (first_batch >= have || batches > have - first_batch)
