@@ -195,6 +195,13 @@ sb_status counters_setup(CounterSet *cs, const char *events, perf_open_fn open_f
             return sb_fail(err, SB_EARG, "counter events: item %d (\"%.*s\") is longer than %zu characters", item,
                            (int)len, a, sizeof cs->ev[0].name - 1);
         }
+        for (int k = 0; k < cs->n; k++)
+            if (strlen(cs->ev[k].name) == len && memcmp(cs->ev[k].name, a, len) == 0) {
+                int item = cs->n + 1;
+                memset(cs, 0, sizeof *cs);
+                return sb_fail(err, SB_EARG, "counter events \"%s\": item %d (\"%.*s\") is given twice", events,
+                               item, (int)len, a);
+            }
         memcpy(cs->ev[cs->n].name, a, len);
         cs->ev[cs->n].name[len] = '\0';
         cs->n++;
@@ -215,6 +222,14 @@ sb_status counters_setup(CounterSet *cs, const char *events, perf_open_fn open_f
             continue;
         }
         resolve_event(cs, ev);
+        /* a name libpfm4 does not know is a typo, not a counter this machine lacks */
+        if (ev->err == ENOENT && !ev->encoded[0]) {
+            char name[sizeof ev->name];
+            snprintf(name, sizeof name, "%s", ev->name);
+            memset(cs, 0, sizeof *cs);
+            return sb_fail(err, SB_EARG, "counter events: no event called \"%s\" (libpfm4 knows none by that name; "
+                           "the default list is \"%s\")", name, COUNTERS_DEFAULT_EVENTS);
+        }
     }
     return SB_OK;
 }

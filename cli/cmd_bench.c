@@ -245,21 +245,21 @@ static sb_status make_run_folder(Bench *b, sb_error *err) {
     return st ? st : safe_dir_prepare(b->out_dir, err);
 }
 
-/* The run folder, the dataset, the plan against it and the counters. */
+/* The counters (a bad --events list is refused before anything is made),
+ * the run folder, the dataset and the plan against it. */
 static sb_status prepare(Bench *b, sb_error *err) {
-    sb_status st = make_run_folder(b, err);
-    if (st) return st;
+    sb_status st;
+    if (b->use_counters && (st = counters_setup(&b->cs, b->events, NULL, err))) {
+        b->use_counters = 0;
+        return st;
+    }
+    if ((st = make_run_folder(b, err))) return st;
     st = dataset_ensure(&b->dinfo, &b->tf, b->data_dir, (uint64_t)b->corpus_bytes, CORPUS_DEFAULT_SEED, 8192, err);
     if (st) return st;
     b->model = model_config_from_preset(b->preset, (int)b->tf.vocab_size);
     b->po.data_batches = tokens_batch_count(&b->tf, b->plan.B, b->plan.T);
     plan_free(&b->plan);
-    if ((st = plan_build(&b->plan, &b->po, err))) return st;
-    if (b->use_counters && (st = counters_setup(&b->cs, b->events, NULL, err))) {
-        b->use_counters = 0;
-        return st;
-    }
-    return SB_OK;
+    return plan_build(&b->plan, &b->po, err);
 }
 
 /* The machine's ceilings, so every throughput can be read as a fraction of

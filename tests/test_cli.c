@@ -719,6 +719,14 @@ static void test_bench_refusals(void **state) {
                "--data-dir", data);
     FAILS_WITH("--wait takes block or spin", "bench", "--wait", "sometimes", "--data-dir", data);
     FAILS_WITH("--full-threads 1 is outside", "bench", "--full-threads=1", "--data-dir", data);
+    /* a counter list is checked before the run folder and the dataset are made */
+    char out[TU_PATH_MAX];
+    tu_path(out, "bench-events-run");
+    FAILS_WITH("no event called \"bogus\"", "bench", "--quick", "--events", "task-clock,bogus", "--data-dir", data,
+               "--out", out);
+    FAILS_WITH("(\"cycles\") is given twice", "bench", "--quick", "--events", "cycles,task-clock,cycles",
+               "--data-dir", data, "--out", out);
+    assert_false(tu_file_exists(out));
     assert_false(tu_file_exists(data));
 }
 
