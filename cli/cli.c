@@ -32,8 +32,8 @@ sb_status cli_parse(CliArgs *a, const char *command, const CliOptSpec *specs, in
             size_t len = eq ? (size_t)(eq - w) : strlen(w);
             int k = spec_index_n(specs, w, len);
             if (k < 0)
-                return sb_fail(err, SB_EARG, "unknown option '%.*s' (see 'sphere-bench help %s')", (int)len, w,
-                               command);
+                return sb_fail(err, SB_EARG, "unknown option '%.*s' (see '%s %s --help')", (int)len, w,
+                               cli_program, command);
             if (a->values[k])
                 return sb_fail(err, SB_EARG, "option %s is given twice; give it once", specs[k].name);
             if (specs[k].is_flag) {
@@ -47,8 +47,8 @@ sb_status cli_parse(CliArgs *a, const char *command, const CliOptSpec *specs, in
             }
         } else {
             if (a->n_positional >= max_positional)
-                return sb_fail(err, SB_EARG, "unexpected argument '%s' (see 'sphere-bench help %s')", w,
-                               command);
+                return sb_fail(err, SB_EARG, "unexpected argument '%s' (see '%s %s --help')", w,
+                               cli_program, command);
             a->positional[a->n_positional++] = w;
         }
     }
@@ -99,13 +99,16 @@ sb_status cli_get_double(const CliArgs *a, const char *name, double min, double 
 }
 
 void cli_print_usage(const char *command, const char *synopsis, const CliOptSpec *specs) {
-    printf("usage: sphere-bench %s %s\n", command, synopsis);
+    printf("usage: %s %s %s\n", cli_program, command, synopsis);
     for (int i = 0; specs[i].name; i++)
         printf("  %-20s %s\n", specs[i].name, specs[i].help);
 }
 
+/* The main program's name; the MPI program defines its own (mpi/main.c). */
+__attribute__((weak)) const char *const cli_program = "sphere-bench";
+
 int cli_error(const char *command, const char *msg, int is_usage) {
-    fprintf(stderr, "sphere-bench: %s: %s\n", command, msg);
+    fprintf(stderr, "%s: %s: %s\n", cli_program, command, msg);
     return is_usage ? 2 : 1;
 }
 

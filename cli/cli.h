@@ -47,7 +47,12 @@ int cli_flag(const CliArgs *a, const char *name);
 /* --wait block|spin: absent leaves *out unchanged (the default). */
 sb_status cli_get_wait(const CliArgs *a, WaitMode *out, sb_error *err) SB_MUST_CHECK;
 
-/* Prints "sphere-bench: <command>: <message>" to stderr and returns the exit
+/* The program's name in usage lines, messages and hints: "sphere-bench",
+ * or "sphere-bench-mpi" in the MPI program, which defines its own (a
+ * link-time constant: cli.c's is weak). */
+extern const char *const cli_program;
+
+/* Prints "<program>: <command>: <message>" to stderr and returns the exit
  * status: 2 for a usage error, 1 for a failure of the work. */
 int cli_error(const char *command, const char *msg, int is_usage);
 

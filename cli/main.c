@@ -88,4 +88,4 @@ static int dispatch(int argc, char **argv) {
     return 2;
 }
 
-int main(int argc, char **argv) { return cli_exit_status(dispatch(argc, argv), "sphere-bench"); }
+int main(int argc, char **argv) { return cli_exit_status(dispatch(argc, argv), cli_program); }

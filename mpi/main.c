@@ -11,6 +11,9 @@
 #include "../cli/cli.h"
 #include "commands.h"
 
+/* Usage lines, messages and hints from cli/ name this program (cli.h). */
+const char *const cli_program = "sphere-bench-mpi";
+
 static void usage(FILE *f) {
     fprintf(f, "usage: mpirun -np R sphere-bench-mpi COMMAND [options]   (COMMAND --help for its options)\n"
                "  train   train one model across the ranks under one policy (flat, tree, allreduce)\n"
@@ -41,5 +44,5 @@ int main(int argc, char **argv) {
         rc = 2;
     }
     MPI_Finalize();
-    return cli_exit_status(rc, "sphere-bench-mpi");
+    return cli_exit_status(rc, cli_program);
 }

@@ -246,6 +246,16 @@ static void test_bad_option_one_message(void **state) {
             fail_msg("expected one message naming %s, got:\n%s", words[k], r.err);
         tu_run_free(&r);
     }
+    /* its usage and hints name this program, not the main one */
+    TuRun r;
+    mpi(&r, 1, (const char *const[]){"train", "--bogus", NULL});
+    assert_true(r.exited && r.status == 2);
+    assert_contains(r.err, "sphere-bench-mpi: train: unknown option '--bogus' (see 'sphere-bench-mpi train --help')");
+    tu_run_free(&r);
+    mpi(&r, 1, (const char *const[]){"train", "--help", NULL});
+    assert_true(r.exited && r.status == 0);
+    assert_contains(r.out, "usage: sphere-bench-mpi train ");
+    tu_run_free(&r);
 }
 
 /* Data lines of a CSV file (every line but its header). */
