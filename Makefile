@@ -17,7 +17,11 @@ CFLAGS  ?= $(OPT) $(ARCH) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wno-psabi -D_GNU_SOURCE -pthread -ffp-contract=fast -fno-math-errno
 # libpfm4 linked statically: the binary must run on a measurement machine
 # where libpfm4 cannot be installed. Only libpfm goes static; libc stays shared.
-LDLIBS  := -Wl,-Bstatic -lpfm -Wl,-Bdynamic -lm -pthread
+LDLIBS  := -Wl,-Bstatic -lpfm -Wl,-Bdynamic -lm -ldl -pthread
+# The CBLAS bench-core times the core's matmul against (bench/blas.h): opened
+# with dlopen when bench-core runs, never linked, so the trainers never load
+# it. BLAS_LIB=/path/to/libyourblas.so picks another library with cblas_sgemm.
+BLAS_LIB ?= libopenblas.so.0
 BUILD   ?= build
 
 SRC_DIRS := core dataset variants bench cli
@@ -74,6 +78,8 @@ $(BUILD)/mpi/%.o: mpi/%.c $(DEPS_OK)
 # The corpus must be the same bytes on every machine: no fused multiply-adds
 # there, whatever the CPU offers (the last -ffp-contract on the line wins).
 $(BUILD)/dataset/corpus.o: CFLAGS += -ffp-contract=off
+
+$(BUILD)/bench/blas.o: CFLAGS += -DSB_BLAS_LIB='"$(BLAS_LIB)"'
 
 # The bench records how it was built.
 $(BUILD)/bench/machine.o: CFLAGS += -DSB_BUILD_FLAGS='"$(CC) $(WARN) $(OPT) $(ARCH)"'
