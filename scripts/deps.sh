@@ -20,6 +20,8 @@ need python3          command -v python3
 # it needs SciPy, which the Debian python3 has even when another python3 comes first on PATH.
 need libbenchmark-tools test -f /usr/share/benchmark/compare.py
 need python3-scipy    sh -c "python3 -c 'import scipy' || /usr/bin/python3 -c 'import scipy'"
+# bench-core times the core's matmul beside OpenBLAS's sgemm, opened at run time (bench/blas.h)
+need libopenblas-dev  sh -c "ls /usr/lib/*/libopenblas.so.0 /usr/lib/libopenblas.so.0 2>/dev/null | grep -q ."
 need libopenmpi-dev   command -v mpicc
 need openmpi-bin      command -v mpirun
 
