@@ -88,6 +88,7 @@ SB_INLINE void kernel_body(float *C, size_t ldc, const float *A, size_t a_rs, si
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) c[i][v] = MLOAD(C + i * ldc + v * VW);
+#pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
         vmm b[NV];
 #pragma GCC unroll 4
@@ -250,7 +251,11 @@ static void pack_b_all(const MatmulBlocking *bl, float *dst, const float *B, siz
 static void gemm_acc(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t b_rs,
                      size_t b_cs, const float *Bpre, int M, int N, int K, float *scratch) {
     const MatmulBlocking *bl = matmul_blocking();
-    const int KC = bl->kc, MC = bl->mc, NC = bl->nc, direct = DIRECT_A && a_cs == 1;
+    const int KC = bl->kc, NC = bl->nc, direct = DIRECT_A && a_cs == 1;
+    /* M in equal blocks of at most mc rows (whole tiles): a short last block
+     * (4 rows of M = 256 after one of 252) would stream all of B's block again
+     * for a sliver of work */
+    const int m_blocks = (M + bl->mc - 1) / bl->mc, MC = ((M + m_blocks - 1) / m_blocks + MR - 1) / MR * MR;
     float *Ap = scratch, *Bpack = scratch + MATMUL_MC_MAX * MATMUL_KC_MAX;
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;

@@ -66,8 +66,8 @@ void matmul_blocking_choose(MatmulBlocking *b, size_t l1d, size_t l2, size_t l3,
     b->nr = nr;
     b->from_caches = l1d && l2 && l3;
     const size_t f = sizeof(float);
-    b->kc = l1d ? fit(l1d / 2 / ((size_t)nr * f), 16, 16, MATMUL_KC_MAX) : 256;
+    b->kc = l1d ? fit(l1d / 4 * 3 / ((size_t)nr * f), 16, 16, MATMUL_KC_MAX) : 256;
     int mc_hi = MATMUL_MC_MAX / mr * mr, nc_hi = MATMUL_NC_MAX / nr * nr;
-    b->mc = l2 ? fit(l2 / 2 / ((size_t)b->kc * f), mr, mr, mc_hi) : 120 / mr * mr;
+    b->mc = l2 ? fit(l2 / 3 / ((size_t)b->kc * f), mr, mr, mc_hi) : 120 / mr * mr;
     b->nc = l3 ? fit(l3 / 4 / ((size_t)b->kc * f), nr, nr, nc_hi) : 512 / nr * nr;
 }
