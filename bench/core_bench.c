@@ -17,7 +17,8 @@
  * the step's sizes, on random operands, through matmul_gemm and the BLAS's
  * sgemm on the same buffers (both accumulate into C, beta 1, as the core's
  * products do); per repetition the two alternate which goes first, and each
- * gets its median. */
+ * gets its median. A sample is as many calls as make GEMM_SAMPLE_S (the same
+ * count for both), so a short product is not one time slice's hostage. */
 #include "core_bench.h"
 
 #include <math.h>
@@ -182,18 +183,21 @@ static int gemm_shape_list(GemmShape *s, const Bench *b) {
     return n;
 }
 
-/* One call of ours (who 0) or the BLAS's (who 1); its wall seconds. */
-static double gemm_once(int who, const GemmShape *s, const Blas *blas, float *C, const float *A, const float *B,
-                        float *scratch) {
+/* calls calls of ours (who 0) or the BLAS's (who 1); the wall seconds of one. */
+static double gemm_calls(int who, int calls, const GemmShape *s, const Blas *blas, float *C, const float *A,
+                         const float *B, float *scratch) {
     double t0 = clock_wall_now();
-    if (who == 0)
-        matmul_gemm(C, scratch, A, s->trans_a, B, s->trans_b, s->m, s->n, s->k);
-    else
-        blas_gemm(blas, C, A, s->trans_a, B, s->trans_b, s->m, s->n, s->k);
-    return clock_wall_now() - t0;
+    for (int c = 0; c < calls; c++)
+        if (who == 0)
+            matmul_gemm(C, scratch, A, s->trans_a, B, s->trans_b, s->m, s->n, s->k);
+        else
+            blas_gemm(blas, C, A, s->trans_a, B, s->trans_b, s->m, s->n, s->k);
+    return (clock_wall_now() - t0) / calls;
 }
 
-/* Times every shape, ours and the BLAS's interleaved, reps times each after
+#define GEMM_SAMPLE_S 0.02 /* each timed sample at least this long: a shorter one is at one time slice's mercy */
+
+/* Times every shape, ours and the BLAS's interleaved, reps samples each after
  * one warm-up call each. */
 static sb_status time_gemm_shapes(CoreBench *r, Bench *b, int reps, sb_error *err) {
     if (reps > 64) reps = 64;
@@ -215,11 +219,14 @@ static sb_status time_gemm_shapes(CoreBench *r, Bench *b, int reps, sb_error *er
         for (size_t j = 0; j < nb; j++) B[j] = rng_float(&rng) - 0.5f;
         double t[2][64];
         int players = r->blas.available ? 2 : 1;
-        for (int who = 0; who < players; who++) gemm_once(who, s, &r->blas, C, A, B, b->ws.mm_scratch);
+        double warm = gemm_calls(0, 1, s, &r->blas, C, A, B, b->ws.mm_scratch);
+        if (players == 2) gemm_calls(1, 1, s, &r->blas, C, A, B, b->ws.mm_scratch);
+        int calls = warm >= GEMM_SAMPLE_S ? 1 : (int)ceil(GEMM_SAMPLE_S / (warm > 1e-6 ? warm : 1e-6));
+        if (calls > 1000) calls = 1000;
         for (int rep = 0; rep < reps; rep++)
             for (int j = 0; j < players; j++) {
                 int who = (rep + j) % players; /* alternate who goes first */
-                t[who][rep] = gemm_once(who, s, &r->blas, C, A, B, b->ws.mm_scratch);
+                t[who][rep] = gemm_calls(who, calls, s, &r->blas, C, A, B, b->ws.mm_scratch);
             }
         double flops = 2.0 * s->m * s->n * s->k;
         s->ours_s = results_median(t[0], reps); /* sorts */
