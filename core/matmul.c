@@ -141,13 +141,21 @@ static void tile(float *C, size_t ldc, const float *A, size_t lda, const float *
  * Whole panels take fixed-length copies (a profile showed the row-count
  * compares of the general loop); only the last, partial one is padded. */
 static void pack_a(float *Ap, const float *A, size_t a_rs, size_t a_cs, int mc, int kc) {
+    if (a_rs == 1) { /* A read column-wise (dout^T): row k of dout holds A(., k); read it once, in order */
+        for (int k = 0; k < kc; k++) {
+            const float *a = A + (size_t)k * a_cs;
+            float *dst = Ap + (size_t)k * MR;
+            int p = 0;
+            for (; p + MR <= mc; p += MR) memcpy(dst + (size_t)p * kc, a + p, sizeof(float) * MR);
+            if (p < mc) {
+                memset(dst + (size_t)p * kc, 0, sizeof(float) * MR);
+                memcpy(dst + (size_t)p * kc, a + p, sizeof(float) * (size_t)(mc - p));
+            }
+        }
+        return;
+    }
     for (int p = 0; p < mc; p += MR) {
         int rows = mc - p < MR ? mc - p : MR;
-        if (rows == MR && a_rs == 1) { /* A read column-wise (dout^T): MR floats in a row per k */
-            for (int k = 0; k < kc; k++) memcpy(Ap + (size_t)k * MR, A + (size_t)p + (size_t)k * a_cs, sizeof(float) * MR);
-            Ap += (size_t)kc * MR;
-            continue;
-        }
         if (rows == MR && a_cs == 1) { /* A row-major (dout): each row read along k, written down the panel */
             for (int i = 0; i < MR; i++) {
                 const float *a = A + (size_t)(p + i) * a_rs;
@@ -176,11 +184,22 @@ static void pack_a(float *Ap, const float *A, size_t a_rs, size_t a_cs, int mc, 
 
 /* Bp <- the kc x nc block of B, as ceil(nc / NR) panels of kc x NR. */
 static void pack_b(float *Bp, const float *B, size_t b_rs, size_t b_cs, int kc, int nc) {
+    if (b_cs == 1) { /* B row-major (W, inp): each row of the block read once, in order, into every panel */
+        for (int k = 0; k < kc; k++) {
+            const float *b = B + (size_t)k * b_rs;
+            float *dst = Bp + (size_t)k * NR;
+            int q = 0;
+            for (; q + NR <= nc; q += NR) memcpy(dst + (size_t)q * kc, b + q, sizeof(float) * NR);
+            if (q < nc) {
+                memset(dst + (size_t)q * kc, 0, sizeof(float) * NR);
+                memcpy(dst + (size_t)q * kc, b + q, sizeof(float) * (size_t)(nc - q));
+            }
+        }
+        return;
+    }
     for (int q = 0; q < nc; q += NR) {
         int cols = nc - q < NR ? nc - q : NR;
-        if (b_cs == 1 && cols == NR) {
-            for (int k = 0; k < kc; k++) memcpy(Bp + (size_t)k * NR, B + (size_t)k * b_rs + q, sizeof(float) * NR);
-        } else if (b_rs == 1) { /* B^T row-major: walk each column of B down k */
+        if (b_rs == 1) { /* B^T row-major: walk each column of B down k */
             memset(Bp, 0, sizeof(float) * (size_t)kc * NR);
             for (int j = 0; j < cols; j++) {
                 const float *b = B + (size_t)(q + j) * b_cs;
