@@ -45,16 +45,19 @@
 #define MR 12
 #define NR 32
 #define DIRECT_A 0 /* A always packed: the AVX-512 path is the code as measured there */
+#define ROW_EDGE 0 /* a tile cut by M runs the whole kernel on a padded copy, as measured there */
 #elif defined(__AVX__)
 #define VW 8
 #define MR 6
 #define NR 16
 #define DIRECT_A 1
+#define ROW_EDGE 1
 #else
 #define VW 4
 #define MR 6
 #define NR 8
 #define DIRECT_A 1
+#define ROW_EDGE 1
 #endif
 #define NV (NR / VW) /* vectors per row of the tile */
 
@@ -82,10 +85,11 @@ SB_INLINE vmm msplat(float x) {
  * k a_cs]: a packed panel (a_rs 1, a_cs MR) or A's own rows (a_rs = its row
  * stride, a_cs 1); Bp is kc rows of NR. Per k: NV loads of B, MR broadcasts
  * of A, MR x NV fused multiply-adds, each output's in increasing k. */
-SB_INLINE void kernel_body(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *Bp, int kc) {
+SB_INLINE void kernel_body(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *Bp, int kc,
+                           const int mr) {
     vmm c[MR][NV];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < mr; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) c[i][v] = MLOAD(C + i * ldc + v * VW);
 #pragma GCC unroll 4
@@ -94,7 +98,7 @@ SB_INLINE void kernel_body(float *C, size_t ldc, const float *A, size_t a_rs, si
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) b[v] = MLOAD(Bp + v * VW);
 #pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             vmm a = msplat(A[i * a_rs]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++) c[i][v] += a * b[v];
@@ -103,37 +107,61 @@ SB_INLINE void kernel_body(float *C, size_t ldc, const float *A, size_t a_rs, si
         Bp += NR;
     }
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < mr; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) MSTORE(C + i * ldc + v * VW, c[i][v]);
 }
 
-static void kernel_packed(float *C, size_t ldc, const float *Ap, const float *Bp, int kc) {
-    kernel_body(C, ldc, Ap, 1, MR, Bp, kc);
+/* The kernel for the first `rows` rows of a tile, 1 <= rows <= MR: a tile cut
+ * by M (ROW_EDGE) computes and stores only its real rows, with no copy and
+ * no padding rows of arithmetic, and reads no row of A past the last. */
+SB_INLINE void kernel_n(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *Bp, int kc,
+                        int rows) {
+    switch (ROW_EDGE ? rows : MR) {
+    case 1: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 1); break;
+    case 2: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 2); break;
+    case 3: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 3); break;
+    case 4: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 4); break;
+    case 5: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 5); break;
+#if MR > 6
+    case 6: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 6); break;
+    case 7: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 7); break;
+    case 8: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 8); break;
+    case 9: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 9); break;
+    case 10: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 10); break;
+    case 11: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, 11); break;
+#endif
+    default: kernel_body(C, ldc, A, a_rs, a_cs, Bp, kc, MR); break;
+    }
 }
 
-static void kernel_rows(float *C, size_t ldc, const float *A, size_t lda, const float *Bp, int kc) {
-    kernel_body(C, ldc, A, lda, 1, Bp, kc);
+static void kernel_packed(float *C, size_t ldc, const float *Ap, const float *Bp, int kc, int rows) {
+    kernel_n(C, ldc, Ap, 1, MR, Bp, kc, rows);
 }
 
-/* One tile: A packed (lda 0) or read in place (rows of stride lda, then
- * rows == MR). A tile cut by the edge of C runs the kernel on a padded copy;
- * padding rows and columns see only the zeros of the packed panels. */
+static void kernel_rows(float *C, size_t ldc, const float *A, size_t lda, const float *Bp, int kc, int rows) {
+    kernel_n(C, ldc, A, lda, 1, Bp, kc, rows);
+}
+
+/* One tile: A packed (lda 0) or read in place (rows of stride lda; then
+ * rows == MR unless ROW_EDGE). A tile cut by N - or, without ROW_EDGE, by
+ * M - runs the kernel on a padded copy; padding rows and columns see only
+ * the zeros of the packed panels. */
 static void tile(float *C, size_t ldc, const float *A, size_t lda, const float *Bp, int kc, int rows, int cols) {
-    if (rows == MR && cols == NR) {
+    if (cols == NR && (rows == MR || ROW_EDGE)) {
         if (lda)
-            kernel_rows(C, ldc, A, lda, Bp, kc);
+            kernel_rows(C, ldc, A, lda, Bp, kc, rows);
         else
-            kernel_packed(C, ldc, A, Bp, kc);
+            kernel_packed(C, ldc, A, Bp, kc, rows);
         return;
     }
     float t[MR * NR] __attribute__((aligned(64)));
     memset(t, 0, sizeof t);
     for (int i = 0; i < rows; i++) memcpy(t + i * NR, C + i * ldc, sizeof(float) * (size_t)cols);
     if (lda)
-        kernel_rows(t, NR, A, lda, Bp, kc);
+        kernel_rows(t, NR, A, lda, Bp, kc, rows);
     else
-        kernel_packed(t, NR, A, Bp, kc);
+        kernel_packed(t, NR, A, Bp, kc, rows);
     for (int i = 0; i < rows; i++) memcpy(C + i * ldc, t + i * NR, sizeof(float) * (size_t)cols);
 }
 
@@ -265,8 +293,8 @@ static void pack_b_all(const MatmulBlocking *bl, float *dst, const float *B, siz
  * Bpre: B already packed by pack_b_all (B, b_rs and b_cs unused), or NULL.
  * A with unit column stride (inp, dout) is read in place where DIRECT_A: its
  * rows are already contiguous along k, so the kernel broadcasts from MR row
- * streams and only a last partial panel of each block is packed (with its
- * zero padding). */
+ * streams; without ROW_EDGE a last partial panel of each block is packed
+ * (with its zero padding). */
 static void gemm_acc(float *C, size_t ldc, const float *A, size_t a_rs, size_t a_cs, const float *B, size_t b_rs,
                      size_t b_cs, const float *Bpre, int M, int N, int K, float *scratch) {
     const MatmulBlocking *bl = matmul_blocking();
@@ -288,7 +316,7 @@ static void gemm_acc(float *C, size_t ldc, const float *A, size_t a_rs, size_t a
                 pack_b(Bpack, B + (size_t)pc * b_rs + (size_t)jc * b_cs, b_rs, b_cs, kc, nc);
             }
             for (int ic = 0; ic < M; ic += MC) {
-                int mc = M - ic < MC ? M - ic : MC, whole = direct ? mc / MR * MR : 0;
+                int mc = M - ic < MC ? M - ic : MC, whole = !direct ? 0 : ROW_EDGE ? mc : mc / MR * MR;
                 const float *Ablk = A + (size_t)ic * a_rs + (size_t)pc * a_cs;
                 /* direct: only the partial panel, at its place among the panels */
                 pack_a(Ap + (size_t)whole * kc, Ablk + (size_t)whole * a_rs, a_rs, a_cs, mc - whole, kc);

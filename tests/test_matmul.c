@@ -85,8 +85,8 @@ static void test_blocked_equals_plain_loop_bitwise(void **state) {
         {kc + 29, 2 * kc + 1, 2 * nr + 1},
         /* whole tiles and whole blocks only: no edge path */
         {2 * mc, kc, 2 * nr},
-        /* fewer rows than a tile, one column */
-        {mr - 1, 3, 1},
+        /* fewer rows than a tile, one column; every other remainder of M by the tile */
+        {mr - 1, 3, 1}, {mr + 2, 19, nr + 1}, {3 * mr + 3, kc + 1, nr - 1},
     };
     Rng r;
     rng_seed(&r, 17);
