@@ -18,7 +18,11 @@
  * sgemm on the same buffers (both accumulate into C, beta 1, as the core's
  * products do); per repetition the two alternate which goes first, and each
  * gets its median. A sample is as many calls as make GEMM_SAMPLE_S (the same
- * count for both), so a short product is not one time slice's hostage. */
+ * count for both), so a short product is not one time slice's hostage. The
+ * ratio is of wall-clock medians, as every figure here; the ratio of the
+ * calling thread's CPU-time medians is kept beside it, since on a loaded
+ * machine the wall clock also counts the time a thread waits for a core
+ * (OpenBLAS calls sched_yield, which there gives its core away). */
 #include "core_bench.h"
 
 #include <math.h>
@@ -183,15 +187,17 @@ static int gemm_shape_list(GemmShape *s, const Bench *b) {
     return n;
 }
 
-/* calls calls of ours (who 0) or the BLAS's (who 1); the wall seconds of one. */
+/* calls calls of ours (who 0) or the BLAS's (who 1); the wall seconds of one,
+ * and into *cpu the calling thread's CPU seconds of one (both run on it). */
 static double gemm_calls(int who, int calls, const GemmShape *s, const Blas *blas, float *C, const float *A,
-                         const float *B, float *scratch) {
-    double t0 = clock_wall_now();
+                         const float *B, float *scratch, double *cpu) {
+    double t0 = clock_wall_now(), c0 = clock_thread_cpu_now();
     for (int c = 0; c < calls; c++)
         if (who == 0)
             matmul_gemm(C, scratch, A, s->trans_a, B, s->trans_b, s->m, s->n, s->k);
         else
             blas_gemm(blas, C, A, s->trans_a, B, s->trans_b, s->m, s->n, s->k);
+    *cpu = (clock_thread_cpu_now() - c0) / calls;
     return (clock_wall_now() - t0) / calls;
 }
 
@@ -217,23 +223,25 @@ static sb_status time_gemm_shapes(CoreBench *r, Bench *b, int reps, sb_error *er
         }
         for (size_t j = 0; j < na; j++) A[j] = rng_float(&rng) - 0.5f;
         for (size_t j = 0; j < nb; j++) B[j] = rng_float(&rng) - 0.5f;
-        double t[2][64];
+        double t[2][64], cpu[2][64], unused;
         int players = r->blas.available ? 2 : 1;
-        double warm = gemm_calls(0, 1, s, &r->blas, C, A, B, b->ws.mm_scratch);
-        if (players == 2) gemm_calls(1, 1, s, &r->blas, C, A, B, b->ws.mm_scratch);
+        double warm = gemm_calls(0, 1, s, &r->blas, C, A, B, b->ws.mm_scratch, &unused);
+        if (players == 2) gemm_calls(1, 1, s, &r->blas, C, A, B, b->ws.mm_scratch, &unused);
         int calls = warm >= GEMM_SAMPLE_S ? 1 : (int)ceil(GEMM_SAMPLE_S / (warm > 1e-6 ? warm : 1e-6));
         if (calls > 1000) calls = 1000;
         for (int rep = 0; rep < reps; rep++)
             for (int j = 0; j < players; j++) {
                 int who = (rep + j) % players; /* alternate who goes first */
-                t[who][rep] = gemm_calls(who, calls, s, &r->blas, C, A, B, b->ws.mm_scratch);
+                t[who][rep] = gemm_calls(who, calls, s, &r->blas, C, A, B, b->ws.mm_scratch, &cpu[who][rep]);
             }
         double flops = 2.0 * s->m * s->n * s->k;
         s->ours_s = results_median(t[0], reps); /* sorts */
         s->ours_spread = s->ours_s > 0 ? (t[0][reps - 1] - t[0][0]) / s->ours_s : 0;
         s->ours_gflops = flops / s->ours_s / 1e9;
+        s->ratio_cpu = NAN;
         s->blas_s = s->blas_spread = s->blas_gflops = s->ratio = NAN;
         if (players == 2) {
+            s->ratio_cpu = results_median(cpu[1], reps) / results_median(cpu[0], reps);
             s->blas_s = results_median(t[1], reps);
             s->blas_spread = s->blas_s > 0 ? (t[1][reps - 1] - t[1][0]) / s->blas_s : 0;
             s->blas_gflops = flops / s->blas_s / 1e9;
@@ -417,13 +425,16 @@ void core_bench_print(FILE *f, const CoreBench *r) {
                "interleaved, median of %d\n",
             bl->mr, bl->nr, bl->kc, bl->mc, bl->nc, r->blas.available ? r->blas.name : "no BLAS", r->reps);
     if (!r->blas.available) fprintf(f, "  (BLAS not measured: %s)\n", r->blas.error);
-    fprintf(f, "  %-20s %6s %6s %6s %10s %10s %9s\n", "product", "M", "N", "K", "ours GF/s", "BLAS GF/s", "ours/BLAS");
+    fprintf(f, "  %-20s %6s %6s %6s %10s %10s %9s %9s\n", "product", "M", "N", "K", "ours GF/s", "BLAS GF/s", "ours/BLAS",
+            "(CPU time)");
     for (int i = 0; i < r->n_shapes; i++) {
         const GemmShape *s = &r->shapes[i];
-        char bg[32] = "-", ra[32] = "-";
+        char bg[32] = "-", ra[32] = "-", rc[32] = "-";
         if (!isnan(s->blas_gflops)) snprintf(bg, sizeof bg, "%.1f", s->blas_gflops);
         if (!isnan(s->ratio)) snprintf(ra, sizeof ra, "%.2f", s->ratio);
-        fprintf(f, "  %-20s %6d %6d %6d %10.1f %10s %9s\n", s->product, s->m, s->n, s->k, s->ours_gflops, bg, ra);
+        if (!isnan(s->ratio_cpu)) snprintf(rc, sizeof rc, "%.2f", s->ratio_cpu);
+        fprintf(f, "  %-20s %6d %6d %6d %10.1f %10s %9s %9s\n", s->product, s->m, s->n, s->k, s->ours_gflops, bg, ra,
+                rc);
     }
     if (r->blas.available)
         fprintf(f, "  ours/BLAS over the shapes: lowest %.2f, geometric mean %.2f\n", r->shapes_min_ratio,
@@ -482,6 +493,7 @@ void core_bench_json(JsonWriter *w, const CoreBench *r) {
         json_kv_double(w, "ours_gflops", s->ours_gflops);
         json_kv_double(w, "blas_gflops", s->blas_gflops);
         json_kv_double(w, "ratio", s->ratio);
+        json_kv_double(w, "ratio_cpu", s->ratio_cpu);
         json_key(w, "blas_name");
         if (r->blas.available)
             json_string(w, r->blas.name);

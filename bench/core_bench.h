@@ -35,6 +35,7 @@ typedef struct {
     double ours_s, blas_s;    /* median seconds of one call */
     double ours_spread, blas_spread;
     double ours_gflops, blas_gflops, ratio; /* ratio: ours / BLAS's GFLOP/s; NaN without a BLAS */
+    double ratio_cpu;         /* the same from the calling thread's CPU-time medians */
 } GemmShape;
 
 typedef struct {

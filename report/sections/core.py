@@ -59,13 +59,16 @@ def gemm_against_blas(core, p):
     env = blas.get("env") or {}
     env_text = ", ".join(f"`{k}={v}`" for k, v in env.items() if v is not None) or "neither `OPENBLAS_CORETYPE` nor `OPENBLAS_L2_SIZE` set"
     rows = [[f"{s['product']}", s["m"], s["n"], s["k"], num(s.get("ours_gflops")), num(s.get("blas_gflops")),
-             num(s.get("ratio"))] for s in shapes]
-    out += [table(["product", "M", "N", "K", "ours GFLOP/s", "BLAS GFLOP/s", "ours / BLAS"], rows, left=1), ""]
+             num(s.get("ratio")), num(s.get("ratio_cpu"))] for s in shapes]
+    out += [table(["product", "M", "N", "K", "ours GFLOP/s", "BLAS GFLOP/s", "ours / BLAS", "(CPU time)"], rows,
+                  left=1), ""]
     if blas.get("available"):
         out += [f"*Every product of one `{p['preset']}` step as C[M][N] += A·B, through the core's GEMM "
                 f"({tile}) and `cblas_sgemm` of {blas.get('name')} on one thread ({blas.get('threads')} as "
                 f"it reports; {env_text}), on the same operands, the two interleaved, median of {p['reps']} "
                 f"each. Lowest ratio {num(p.get('gemm_min_ratio'))}, geometric mean "
-                f"{num(p.get('gemm_geomean_ratio'))}. The BLAS is only timed here: the trainers use the "
-                f"core's GEMM, whose sums are bitwise the plain loop's.*", ""]
+                f"{num(p.get('gemm_geomean_ratio'))}, of wall-clock medians; the last column is the ratio of "
+                f"the calling thread's CPU-time medians, which on a loaded machine leaves out the time either "
+                f"waited for a core. The BLAS is only timed here: the trainers use the core's GEMM, whose sums "
+                f"are bitwise the plain loop's.*", ""]
     return out
