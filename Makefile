@@ -7,7 +7,8 @@
 #
 # Each target asks scripts/deps.sh for the packages it needs, no more: `make`
 # the compiler and libpfm4, `make mpi` Open MPI, `make report` gnuplot and
-# SciPy, `make test` all of them (it runs everything). As root the script
+# SciPy, `make bench` and `make bench-core` OpenBLAS (their anchor), `make
+# test` all of them (it runs everything). As root the script
 # installs what is missing; otherwise it names the exact apt-get line.
 
 CC      ?= gcc
@@ -22,7 +23,11 @@ CFLAGS  ?= $(OPT) $(ARCH) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wno-psabi -D_GNU_SOURCE -pthread -ffp-contract=fast -fno-math-errno
 # libpfm4 linked statically: the binary must run on a measurement machine
 # where libpfm4 cannot be installed. Only libpfm goes static; libc stays shared.
-LDLIBS  := -Wl,-Bstatic -lpfm -Wl,-Bdynamic -lm -pthread
+LDLIBS  := -Wl,-Bstatic -lpfm -Wl,-Bdynamic -lm -ldl -pthread
+# The CBLAS bench-core times the core's matmul against (bench/blas.h): opened
+# with dlopen when bench-core runs, never linked, so the trainers never load
+# it. BLAS_LIB=/path/to/libyourblas.so picks another library with cblas_sgemm.
+BLAS_LIB ?= libopenblas.so.0
 BUILD   ?= build
 
 SRC_DIRS := core dataset variants bench cli
@@ -65,10 +70,10 @@ help:
 	@echo "           the matmul's multiply-adds, and test_matmul's bitwise check against fmaf fails), BUILD"
 
 deps:
-	@sh scripts/deps.sh "make deps" build test report mpi
+	@sh scripts/deps.sh "make deps" build test report bench mpi
 # A static pattern rule: the stamps are named targets, so the object rules
 # below that need one are chosen before it exists.
-DEP_GROUPS := build test report mpi
+DEP_GROUPS := build test report bench mpi
 $(foreach g,$(DEP_GROUPS),$(call DEPS,$(g))): $(BUILD)/.deps-%: scripts/deps.sh
 	@sh scripts/deps.sh "make" $*
 	@mkdir -p $(@D) && touch $@
@@ -89,6 +94,9 @@ $(BUILD)/mpi/%.o: mpi/%.c $(call DEPS,build) $(call DEPS,mpi)
 # The corpus must be the same bytes on every machine: no fused multiply-adds
 # there, whatever the CPU offers (the last -ffp-contract on the line wins).
 $(BUILD)/dataset/corpus.o: CFLAGS += -ffp-contract=off
+
+# bench-core's BLAS anchor is opened at run time (bench/blas.c), never linked.
+$(BUILD)/bench/blas.o: CFLAGS += -DSB_BLAS_LIB='"$(BLAS_LIB)"'
 
 # The bench records how it was built: the revision, dirty flag and flags are
 # fixed at build time (scripts/build_info.sh; rewritten only when they change),
@@ -116,7 +124,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 # Each binary runs from the top of the tree with SPHERE_BENCH pointing at the
 # program, so CLI tests exercise exactly what users run. A failing binary fails
 # the target, but every binary still runs so one failure does not hide others.
-test: $(PROGRAM) $(MPI_PROGRAM) $(TEST_BINS) $(call DEPS,report)
+test: $(PROGRAM) $(MPI_PROGRAM) $(TEST_BINS) $(call DEPS,report) $(call DEPS,bench)
 	@fail=0; for t in $(TEST_BINS); do \
 		echo "== $$t"; \
 		SPHERE_BENCH=$(PROGRAM) SPHERE_BENCH_MPI=$(MPI_PROGRAM) TEST_TMPDIR=$(BUILD)/tmp $$t || fail=1; \
@@ -160,12 +168,12 @@ asan: $(call DEPS,build) $(call DEPS,test)
 
 # make bench: the main job. QUICK=1 for the small version; BENCH_ARGS for
 # anything else `sphere-bench help bench` lists (e.g. BENCH_ARGS="--pin").
-bench: $(PROGRAM)
+bench: $(PROGRAM) $(call DEPS,bench)
 	$(PROGRAM) bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 	@$(MAKE) --no-print-directory report RUN="$$(cat results/LATEST)"
 
 # Single-thread kernel speed (issue: core speed near the machine's limit).
-bench-core: $(PROGRAM)
+bench-core: $(PROGRAM) $(call DEPS,bench)
 	$(PROGRAM) bench-core --json $(BUILD)/core.json $(CORE_ARGS)
 
 # make bench-mpi: sphere-bench-mpi's bench (ping-pong, then flat, tree and

@@ -11,7 +11,18 @@
  * bandwidth it is compared with. The gradient sum uses up to 63 buffers (the
  * flat control's count at 64 threads) to leave the caches; where even those
  * fit in twice the last-level cache (small presets) its bandwidth fraction is
- * not reported. */
+ * not reported.
+ *
+ * The GEMM shapes: each weight's three products (forward, dinp, dweight) at
+ * the step's sizes, on random operands, through matmul_gemm and the BLAS's
+ * sgemm on the same buffers (both accumulate into C, beta 1, as the core's
+ * products do); per repetition the two alternate which goes first, and each
+ * gets its median. A sample is as many calls as make GEMM_SAMPLE_S (the same
+ * count for both), so a short product is not one time slice's hostage. The
+ * ratio is of wall-clock medians, as every figure here; the ratio of the
+ * calling thread's CPU-time medians is kept beside it, since on a loaded
+ * machine the wall clock also counts the time a thread waits for a core
+ * (OpenBLAS calls sched_yield, which there gives its core away). */
 #include "core_bench.h"
 
 #include <math.h>
@@ -27,6 +38,7 @@
 #include "../core/reduce.h"
 #include "../core/rng.h"
 #include "../core/thread_clock.h"
+#include "blas.h"
 #include "results.h"
 
 #define REDUCE_MIN_BYTES (256.0 * 1024 * 1024) /* the gradient sum's working set, as peak's arrays */
@@ -150,6 +162,100 @@ static double time_kernel(Bench *b, int id, int reps, double *spread) {
     double med = results_median(t, reps); /* sorts t */
     *spread = med > 0 ? (t[reps - 1] - t[0]) / med : 0;
     return med;
+}
+
+/* The step's products, weight by weight: (C_in, OC) of qkv, proj, fc,
+ * fcproj and the tied classifier; three shapes each. */
+static int gemm_shape_list(GemmShape *s, const Bench *b) {
+    const int D = b->c.D, N = b->N;
+    const struct {
+        const char *name;
+        int in, out;
+    } w[5] = {{"qkv", D, 3 * D}, {"proj", D, D}, {"fc", D, 4 * D}, {"fcproj", 4 * D, D}, {"classifier", D, b->c.V}};
+    int n = 0;
+    for (int i = 0; i < 5; i++) {
+        GemmShape f = {.m = N, .n = w[i].out, .k = w[i].in, .trans_b = 1};      /* out = inp . W^T */
+        GemmShape d = {.m = N, .n = w[i].in, .k = w[i].out};                    /* dinp = dout . W */
+        GemmShape g = {.m = w[i].out, .n = w[i].in, .k = N, .trans_a = 1};     /* dW += dout^T . inp */
+        snprintf(f.product, sizeof f.product, "%s forward", w[i].name);
+        snprintf(d.product, sizeof d.product, "%s dinp", w[i].name);
+        snprintf(g.product, sizeof g.product, "%s dweight", w[i].name);
+        s[n++] = f;
+        s[n++] = d;
+        s[n++] = g;
+    }
+    return n;
+}
+
+/* calls calls of ours (who 0) or the BLAS's (who 1); the wall seconds of one,
+ * and into *cpu the calling thread's CPU seconds of one (both run on it). */
+static double gemm_calls(int who, int calls, const GemmShape *s, const Blas *blas, float *C, const float *A,
+                         const float *B, float *scratch, double *cpu) {
+    double t0 = clock_wall_now(), c0 = clock_thread_cpu_now();
+    for (int c = 0; c < calls; c++)
+        if (who == 0)
+            matmul_gemm(C, scratch, A, s->trans_a, B, s->trans_b, s->m, s->n, s->k);
+        else
+            blas_gemm(blas, C, A, s->trans_a, B, s->trans_b, s->m, s->n, s->k);
+    *cpu = (clock_thread_cpu_now() - c0) / calls;
+    return (clock_wall_now() - t0) / calls;
+}
+
+#define GEMM_SAMPLE_S 0.02 /* each timed sample at least this long: a shorter one is at one time slice's mercy */
+
+/* Times every shape, ours and the BLAS's interleaved, reps samples each after
+ * one warm-up call each. */
+static sb_status time_gemm_shapes(CoreBench *r, Bench *b, int reps, sb_error *err) {
+    if (reps > 64) reps = 64;
+    r->n_shapes = gemm_shape_list(r->shapes, b);
+    Rng rng;
+    rng_seed(&rng, 11);
+    double log_sum = 0, min_ratio = INFINITY;
+    for (int i = 0; i < r->n_shapes; i++) {
+        GemmShape *s = &r->shapes[i];
+        size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n, nc = (size_t)s->m * s->n;
+        float *A = malloc(na * sizeof(float)), *B = malloc(nb * sizeof(float)), *C = calloc(nc, sizeof(float));
+        if (!A || !B || !C) {
+            free(A);
+            free(B);
+            free(C);
+            return sb_fail(err, SB_ENOMEM, "cannot allocate the operands of a %d x %d x %d product", s->m, s->n, s->k);
+        }
+        for (size_t j = 0; j < na; j++) A[j] = rng_float(&rng) - 0.5f;
+        for (size_t j = 0; j < nb; j++) B[j] = rng_float(&rng) - 0.5f;
+        double t[2][64], cpu[2][64], unused;
+        int players = r->blas.available ? 2 : 1;
+        double warm = gemm_calls(0, 1, s, &r->blas, C, A, B, b->ws.mm_scratch, &unused);
+        if (players == 2) gemm_calls(1, 1, s, &r->blas, C, A, B, b->ws.mm_scratch, &unused);
+        int calls = warm >= GEMM_SAMPLE_S ? 1 : (int)ceil(GEMM_SAMPLE_S / (warm > 1e-6 ? warm : 1e-6));
+        if (calls > 1000) calls = 1000;
+        for (int rep = 0; rep < reps; rep++)
+            for (int j = 0; j < players; j++) {
+                int who = (rep + j) % players; /* alternate who goes first */
+                t[who][rep] = gemm_calls(who, calls, s, &r->blas, C, A, B, b->ws.mm_scratch, &cpu[who][rep]);
+            }
+        double flops = 2.0 * s->m * s->n * s->k;
+        s->ours_s = results_median(t[0], reps); /* sorts */
+        s->ours_spread = s->ours_s > 0 ? (t[0][reps - 1] - t[0][0]) / s->ours_s : 0;
+        s->ours_gflops = flops / s->ours_s / 1e9;
+        s->ratio_cpu = NAN;
+        s->blas_s = s->blas_spread = s->blas_gflops = s->ratio = NAN;
+        if (players == 2) {
+            s->ratio_cpu = results_median(cpu[1], reps) / results_median(cpu[0], reps);
+            s->blas_s = results_median(t[1], reps);
+            s->blas_spread = s->blas_s > 0 ? (t[1][reps - 1] - t[1][0]) / s->blas_s : 0;
+            s->blas_gflops = flops / s->blas_s / 1e9;
+            s->ratio = s->ours_gflops / s->blas_gflops;
+            log_sum += log(s->ratio);
+            if (s->ratio < min_ratio) min_ratio = s->ratio;
+        }
+        free(A);
+        free(B);
+        free(C);
+    }
+    r->shapes_min_ratio = r->blas.available ? min_ratio : NAN;
+    r->shapes_geomean_ratio = r->blas.available ? exp(log_sum / r->n_shapes) : NAN;
+    return SB_OK;
 }
 
 static void bench_free(Bench *b) {
@@ -286,8 +392,12 @@ sb_status core_bench_run(CoreBench *r, const ModelPreset *preset, int V, int rep
     /* buffers that fit in the last-level cache say nothing about memory bandwidth */
     r->reduce_in_cache = in_cache;
     r->reduce_fraction_of_bandwidth = in_cache ? NAN : red->fraction;
+    r->blocking = *matmul_blocking();
+    blas_open(&r->blas);
+    st = time_gemm_shapes(r, &b, reps, err);
+    blas_close(&r->blas);
     bench_free(&b);
-    return SB_OK;
+    return st;
 }
 
 void core_bench_print(FILE *f, const CoreBench *r) {
@@ -310,6 +420,25 @@ void core_bench_print(FILE *f, const CoreBench *r) {
     else
         fprintf(f, "gradient sum of %d buffers %.1f%% of read bw\n", r->reduce_buffers,
                 100 * r->reduce_fraction_of_bandwidth);
+    const MatmulBlocking *bl = &r->blocking;
+    fprintf(f, "  GEMM shapes: ours (%dx%d tile, kc %d mc %d nc %d) beside %s, 1 thread, same operands, "
+               "interleaved, median of %d\n",
+            bl->mr, bl->nr, bl->kc, bl->mc, bl->nc, r->blas.available ? r->blas.name : "no BLAS", r->reps);
+    if (!r->blas.available) fprintf(f, "  (BLAS not measured: %s)\n", r->blas.error);
+    fprintf(f, "  %-20s %6s %6s %6s %10s %10s %9s %9s\n", "product", "M", "N", "K", "ours GF/s", "BLAS GF/s", "ours/BLAS",
+            "(CPU time)");
+    for (int i = 0; i < r->n_shapes; i++) {
+        const GemmShape *s = &r->shapes[i];
+        char bg[32] = "-", ra[32] = "-", rc[32] = "-";
+        if (!isnan(s->blas_gflops)) snprintf(bg, sizeof bg, "%.1f", s->blas_gflops);
+        if (!isnan(s->ratio)) snprintf(ra, sizeof ra, "%.2f", s->ratio);
+        if (!isnan(s->ratio_cpu)) snprintf(rc, sizeof rc, "%.2f", s->ratio_cpu);
+        fprintf(f, "  %-20s %6d %6d %6d %10.1f %10s %9s %9s\n", s->product, s->m, s->n, s->k, s->ours_gflops, bg, ra,
+                rc);
+    }
+    if (r->blas.available)
+        fprintf(f, "  ours/BLAS over the shapes: lowest %.2f, geometric mean %.2f\n", r->shapes_min_ratio,
+                r->shapes_geomean_ratio);
 }
 
 void core_bench_json(JsonWriter *w, const CoreBench *r) {
@@ -348,6 +477,48 @@ void core_bench_json(JsonWriter *w, const CoreBench *r) {
         json_object_end(w);
     }
     json_array_end(w);
+    json_kv_double(w, "gemm_min_ratio", r->shapes_min_ratio);
+    json_kv_double(w, "gemm_geomean_ratio", r->shapes_geomean_ratio);
+    json_key(w, "gemm_shapes");
+    json_array_begin(w);
+    for (int i = 0; i < r->n_shapes; i++) {
+        const GemmShape *s = &r->shapes[i];
+        json_object_begin(w);
+        json_kv_string(w, "product", s->product);
+        json_kv_int(w, "m", s->m);
+        json_kv_int(w, "n", s->n);
+        json_kv_int(w, "k", s->k);
+        json_kv_bool(w, "trans_a", s->trans_a);
+        json_kv_bool(w, "trans_b", s->trans_b);
+        json_kv_double(w, "ours_gflops", s->ours_gflops);
+        json_kv_double(w, "blas_gflops", s->blas_gflops);
+        json_kv_double(w, "ratio", s->ratio);
+        json_kv_double(w, "ratio_cpu", s->ratio_cpu);
+        json_key(w, "blas_name");
+        if (r->blas.available)
+            json_string(w, r->blas.name);
+        else
+            json_null(w);
+        json_kv_double(w, "ours_spread", s->ours_spread);
+        json_kv_double(w, "blas_spread", s->blas_spread);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_object_end(w);
+}
+
+/* Our GEMM's register tile and blocks, and the caches they were chosen from. */
+static void blocking_json(JsonWriter *w, const MatmulBlocking *b) {
+    json_object_begin(w);
+    json_kv_int(w, "mr", b->mr);
+    json_kv_int(w, "nr", b->nr);
+    json_kv_int(w, "kc", b->kc);
+    json_kv_int(w, "mc", b->mc);
+    json_kv_int(w, "nc", b->nc);
+    json_kv_bool(w, "from_caches", b->from_caches);
+    json_kv_uint(w, "l1d_bytes", b->l1d);
+    json_kv_uint(w, "l2_bytes", b->l2);
+    json_kv_uint(w, "l3_bytes", b->l3);
     json_object_end(w);
 }
 
@@ -360,6 +531,12 @@ sb_status core_bench_write(const char *path, const CoreBench *r, int n, const Pe
     json_kv_int(w, "schema", 1);
     json_key(w, "peak");
     peak_json(w, peak);
+    if (n > 0) {
+        json_key(w, "blas");
+        blas_json(w, &r[0].blas);
+        json_key(w, "matmul");
+        blocking_json(w, &r[0].blocking);
+    }
     json_key(w, "presets");
     json_array_begin(w);
     for (int i = 0; i < n; i++) core_bench_json(w, &r[i]);

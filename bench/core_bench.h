@@ -8,7 +8,10 @@
  * gradient sum. Compute-bound kernels are reported in GFLOP/s against the
  * single-thread fp32 FMA peak, memory-bound ones in GB/s against the
  * single-thread read bandwidth (both from peak.h, measured in the same run).
- * Speed belongs here, never in the tests. */
+ * Every matrix product shape of the step is also timed beside a CBLAS sgemm
+ * (OpenBLAS unless built otherwise, one thread; blas.h) on the same
+ * operands, the two interleaved, so the core's GEMM has an anchor measured
+ * in the same run. Speed belongs here, never in the tests. */
 #ifndef SB_CORE_BENCH_H
 #define SB_CORE_BENCH_H
 
@@ -18,9 +21,22 @@
 #include "../core/presets.h"
 #include "../core/error.h"
 #include "../core/json_write.h"
+#include "../core/matmul_blocking.h"
+#include "blas.h"
 #include "peak.h"
 
 #define CORE_BENCH_MAX_KERNELS 16
+#define CORE_BENCH_MAX_SHAPES 16
+
+/* One product of the step as C[m][n] += op(A)[m][k] . op(B)[k][n]. */
+typedef struct {
+    char product[32];         /* "qkv forward", "qkv dinp", "qkv dweight", ..., "classifier dweight" */
+    int m, n, k, trans_a, trans_b;
+    double ours_s, blas_s;    /* median seconds of one call */
+    double ours_spread, blas_spread;
+    double ours_gflops, blas_gflops, ratio; /* ratio: ours / BLAS's GFLOP/s; NaN without a BLAS */
+    double ratio_cpu;         /* the same from the calling thread's CPU-time medians */
+} GemmShape;
 
 typedef struct {
     const char *name;  /* "matmul", "attention_forward", ... */
@@ -46,6 +62,11 @@ typedef struct {
     double reduce_gbs, reduce_fraction_of_bandwidth;
     KernelTiming kernels[CORE_BENCH_MAX_KERNELS];
     int n_kernels;
+    GemmShape shapes[CORE_BENCH_MAX_SHAPES];
+    int n_shapes;
+    double shapes_min_ratio, shapes_geomean_ratio; /* over the shapes; NaN without a BLAS */
+    Blas blas;                 /* what was timed beside our GEMM (closed again; its description stays) */
+    MatmulBlocking blocking;   /* our GEMM's tile and blocks */
 } CoreBench;
 
 /* Measures one preset with vocabulary V. peak supplies the denominators. */
@@ -55,7 +76,7 @@ sb_status core_bench_run(CoreBench *r, const ModelPreset *preset, int V, int rep
 void core_bench_print(FILE *f, const CoreBench *r);
 /* One preset as one JSON object value. */
 void core_bench_json(JsonWriter *w, const CoreBench *r);
-/* {"schema": 1, "peak": {...}, "presets": [...]} into path (atomically). */
+/* {"schema": 1, "peak": {...}, "blas": {...}, "matmul": {...}, "presets": [...]} into path (atomically). */
 sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, sb_error *err);
 
 #endif

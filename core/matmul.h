@@ -11,9 +11,25 @@
 
 #include <stddef.h>
 
+#include "matmul_blocking.h"
+
 /* Floats of scratch the products need for their packed panels, whatever the
- * sizes (one per thread: each workspace has its own). */
-#define MATMUL_SCRATCH_FLOATS (120 * 256 + 256 * 512)
+ * sizes (one per thread: each workspace has its own): a block of A and one
+ * of B at their largest. */
+#define MATMUL_SCRATCH_FLOATS (MATMUL_MC_MAX * MATMUL_KC_MAX + MATMUL_KC_MAX * MATMUL_NC_MAX)
+
+/* The blocking and register tile this process uses (chosen once, from the
+ * caches, on the first call; thread-safe). */
+const MatmulBlocking *matmul_blocking(void);
+
+/* C[M][N] += op(A)[M][K] . op(B)[K][N], every matrix row-major and dense:
+ * op(A) is A[M][K], or with trans_a A[K][M] read transposed; op(B) is
+ * B[K][N], or with trans_b B[N][K]. The one GEMM under the products below
+ * (forward: trans_b; dinp: neither; dweight: trans_a), with their bitwise
+ * contract; bench-core times it beside a BLAS's sgemm on the same operands.
+ * scratch: MATMUL_SCRATCH_FLOATS floats, overwritten. */
+void matmul_gemm(float *C, float *scratch, const float *A, int trans_a, const float *B, int trans_b, int M, int N,
+                 int K);
 
 /* out[N][OC] = inp[N][C] . weight[OC][C]^T + bias[OC] (bias may be NULL).
  * scratch: MATMUL_SCRATCH_FLOATS floats, overwritten. */

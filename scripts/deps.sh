@@ -5,6 +5,7 @@
 #   build   the compiler and libpfm4: all that `make` needs
 #   test    cmocka, and Python with SciPy and Google Benchmark's compare.py
 #   report  gnuplot and SciPy
+#   bench   OpenBLAS, which bench-core times beside the core's matmul
 #   mpi     Open MPI (mpicc, mpirun)
 # Checks for each package's files rather than asking dpkg, so a machine that has
 # them some other way passes too. As root it installs what is missing with
@@ -35,11 +36,14 @@ for group in "$@"; do
         need gnuplot-nox      command -v gnuplot
         need python3          command -v python3
         need python3-scipy    sh -c "python3 -c 'import scipy' || /usr/bin/python3 -c 'import scipy'" ;;
+    bench)
+        # bench-core times the core's matmul beside OpenBLAS's sgemm, opened at run time (bench/blas.h)
+        need libopenblas-dev  sh -c "ls /usr/lib/*/libopenblas.so.0 /usr/lib/libopenblas.so.0 2>/dev/null | grep -q ." ;;
     mpi)
         need libopenmpi-dev   command -v mpicc
         need openmpi-bin      command -v mpirun ;;
     *)
-        echo "deps: unknown group '$group' (build, test, report, mpi)" >&2; exit 2 ;;
+        echo "deps: unknown group '$group' (build, test, report, bench, mpi)" >&2; exit 2 ;;
     esac
 done
 

@@ -40,4 +40,35 @@ def section_core(run, plots):
             f"{pct(p.get('matmul_fraction_of_peak'))}. The gradient sum of {p.get('reduce_buffers')} "
             f"gradient-sized buffers (the flat control's work per step) {red}. GB/s counts the least traffic "
             f"a kernel must move; a kernel whose arrays partly stay in cache can exceed the DRAM figure.", ""]
+    return out + gemm_against_blas(run.core, p)
+
+
+def gemm_against_blas(core, p):
+    """The step's product shapes, our GEMM beside a BLAS's sgemm in the same run (core.json's
+    gemm_shapes; runs from before bench-core timed them have none, and get no lines)."""
+    shapes = p.get("gemm_shapes") or []
+    if not shapes:
+        return []
+    blas = core.get("blas") or {}
+    mm = core.get("matmul") or {}
+    tile = (f"{mm.get('mr')}×{mm.get('nr')} register tile, blocks kc {mm.get('kc')}, mc {mm.get('mc')}, "
+            f"nc {mm.get('nc')}" if mm else "")
+    out = ["### The matrix products against a tuned BLAS", ""]
+    if not blas.get("available"):
+        out += [not_measured(f"a BLAS beside our GEMM ({blas.get('error') or 'no BLAS in this run'})"), ""]
+    env = blas.get("env") or {}
+    env_text = ", ".join(f"`{k}={v}`" for k, v in env.items() if v is not None) or "neither `OPENBLAS_CORETYPE` nor `OPENBLAS_L2_SIZE` set"
+    rows = [[f"{s['product']}", s["m"], s["n"], s["k"], num(s.get("ours_gflops")), num(s.get("blas_gflops")),
+             num(s.get("ratio")), num(s.get("ratio_cpu"))] for s in shapes]
+    out += [table(["product", "M", "N", "K", "ours GFLOP/s", "BLAS GFLOP/s", "ours / BLAS", "(CPU time)"], rows,
+                  left=1), ""]
+    if blas.get("available"):
+        out += [f"*Every product of one `{p['preset']}` step as C[M][N] += A·B, through the core's GEMM "
+                f"({tile}) and `cblas_sgemm` of {blas.get('name')} on one thread ({blas.get('threads')} as "
+                f"it reports; {env_text}), on the same operands, the two interleaved, median of {p['reps']} "
+                f"each. Lowest ratio {num(p.get('gemm_min_ratio'))}, geometric mean "
+                f"{num(p.get('gemm_geomean_ratio'))}, of wall-clock medians; the last column is the ratio of "
+                f"the calling thread's CPU-time medians, which on a loaded machine leaves out the time either "
+                f"waited for a core. The BLAS is only timed here: the trainers use the core's GEMM, whose sums "
+                f"are bitwise the plain loop's.*", ""]
     return out
