@@ -195,19 +195,21 @@ sb_status counters_setup(CounterSet *cs, const char *events, perf_open_fn open_f
             return sb_fail(err, SB_EARG, "counter events: item %d (\"%.*s\") is longer than %zu characters", item,
                            (int)len, a, sizeof cs->ev[0].name - 1);
         }
-        for (int k = 0; k < cs->n; k++)
-            if (strlen(cs->ev[k].name) == len && memcmp(cs->ev[k].name, a, len) == 0) {
-                int item = cs->n + 1;
-                memset(cs, 0, sizeof *cs);
-                return sb_fail(err, SB_EARG, "counter events \"%s\": item %d (\"%.*s\") is given twice", events,
-                               item, (int)len, a);
-            }
         memcpy(cs->ev[cs->n].name, a, len);
         cs->ev[cs->n].name[len] = '\0';
         cs->n++;
         if (*end == '\0') break;
         p = end + 1;
     }
+    for (int i = 1; i < cs->n; i++)
+        for (int k = 0; k < i; k++)
+            if (strcmp(cs->ev[k].name, cs->ev[i].name) == 0) {
+                char name[sizeof cs->ev[0].name];
+                snprintf(name, sizeof name, "%s", cs->ev[i].name);
+                memset(cs, 0, sizeof *cs);
+                return sb_fail(err, SB_EARG, "counter events \"%s\": item %d (\"%s\") is given twice", events,
+                               i + 1, name);
+            }
 
     /* pfm_initialize is idempotent and there is no matching pfm_terminate in
      * teardown: libpfm4's state is process-wide, and terminating it under one
