@@ -254,14 +254,21 @@ static void test_malformed_lists(void **state) {
     assert_int_equal(counters_setup(&cs, " , cycles", open_nothing, &err), SB_EARG);
     assert_int_equal(cs.n, 0);
 
-    char list[1024] = "";
-    for (int i = 0; i < COUNTERS_MAX_EVENTS + 1; i++) strcat(list, i ? ",task-clock" : "task-clock");
-    assert_int_equal(counters_setup(&cs, list, open_nothing, &err), SB_EARG);
-    assert_contains(err.msg, "more than 16");
+    /* sixteen different names libpfm4 knows: the default list and eight more */
+    char list[1024] = COUNTERS_DEFAULT_EVENTS ",perf::PERF_COUNT_SW_CPU_CLOCK,perf::PERF_COUNT_SW_PAGE_FAULTS_MIN,"
+                      "perf::PERF_COUNT_SW_PAGE_FAULTS_MAJ,perf::PERF_COUNT_HW_REF_CPU_CYCLES,"
+                      "perf::PERF_COUNT_HW_STALLED_CYCLES_FRONTEND,perf::PERF_COUNT_HW_CACHE_REFERENCES,"
+                      "perf::PERF_COUNT_HW_BRANCH_INSTRUCTIONS,perf::PERF_COUNT_HW_BUS_CYCLES";
+    assert_int_equal(COUNTERS_MAX_EVENTS, 16);
     /* exactly the maximum is fine */
-    list[strlen(list) - strlen(",task-clock")] = '\0';
     assert_int_equal(counters_setup(&cs, list, open_nothing, &err), SB_OK);
     assert_int_equal(cs.n, COUNTERS_MAX_EVENTS);
+    strcat(list, ",perf::PERF_COUNT_HW_STALLED_CYCLES_BACKEND");
+    assert_int_equal(counters_setup(&cs, list, open_nothing, &err), SB_EARG);
+    assert_contains(err.msg, "more than 16");
+    /* a name given twice is refused, naming the second */
+    assert_int_equal(counters_setup(&cs, "cycles,task-clock,cycles", open_nothing, &err), SB_EARG);
+    assert_contains(err.msg, "item 3 (\"cycles\") is given twice");
 
     char longname[100];
     memset(longname, 'x', 80);
