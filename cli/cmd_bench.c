@@ -257,6 +257,7 @@ static sb_status prepare(Bench *b, sb_error *err) {
     st = dataset_ensure(&b->dinfo, &b->tf, b->data_dir, (uint64_t)b->corpus_bytes, CORPUS_DEFAULT_SEED, 8192, err);
     if (st) return st;
     b->model = model_config_from_preset(b->preset, (int)b->tf.vocab_size);
+    b->model.vocab_id = b->tf.vocab_id;
     b->po.data_batches = tokens_batch_count(&b->tf, b->plan.B, b->plan.T);
     plan_free(&b->plan);
     return plan_build(&b->plan, &b->po, err);

@@ -41,6 +41,7 @@ int cmd_generate(int argc, char **argv) {
     Vocab vocab = {0};
     rc = 1;
     if (checkpoint_load(ckpt, &c, &params, &err) || vocab_load(&vocab, vocab_path, &err) ||
+        checkpoint_vocab_check(ckpt, &c, vocab.id, vocab_path, &err) ||
         generate_text(stdout, params, &c, &vocab, prompt, (int)n, (float)temperature, (int)top_k, (uint64_t)seed,
                       &err))
         cli_error("generate", err.msg, 0);

@@ -77,7 +77,9 @@ int cmd_grad(int argc, char **argv) {
     Workspace ws = {0};
     int *inputs = NULL, *targets = NULL;
     rc = 1;
-    if (checkpoint_load(ckpt, &c, &params, &err) || tokens_load(&tf, data, &err)) goto fail;
+    if (checkpoint_load(ckpt, &c, &params, &err) || tokens_load(&tf, data, &err) ||
+        checkpoint_vocab_check(ckpt, &c, tf.vocab_id, data, &err))
+        goto fail;
     if (tf.vocab_size > (uint32_t)c.V) {
         sb_fail(&err, SB_ECONFIG, "%s has a vocabulary of %u but the model in %s only %d", data, tf.vocab_size, ckpt,
                 c.V);

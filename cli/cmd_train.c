@@ -130,9 +130,13 @@ static sb_status train_load(TrainRun *r, TrainArgs *t, sb_error *err) {
     sb_status st;
     if ((st = tokens_load(&r->tf, t->o.data_path, err))) return st;
     if (t->init_path) {
-        if ((st = checkpoint_load(t->init_path, &r->model, &r->params, err))) return st;
+        if ((st = checkpoint_load(t->init_path, &r->model, &r->params, err)) ||
+            (st = checkpoint_vocab_check(t->init_path, &r->model, r->tf.vocab_id, t->o.data_path, err)))
+            return st;
+        if (!r->model.vocab_id) r->model.vocab_id = r->tf.vocab_id; /* what it trains on from here */
     } else {
         r->model = model_config_from_preset(t->preset, (int)r->tf.vocab_size);
+        r->model.vocab_id = r->tf.vocab_id;
         if ((st = model_config_check(&r->model, err))) return st;
         if (!(r->params = malloc(model_param_count(&r->model) * sizeof(float))))
             return sb_fail(err, SB_ENOMEM, "out of memory for %zu parameters", model_param_count(&r->model));

@@ -20,7 +20,8 @@ sb_status checkpoint_save(const char *path, const ModelConfig *c, const float *b
     SafeFile sf;
     sb_status st = safe_file_open(&sf, path, "checkpoint", err);
     if (st != SB_OK) return st;
-    int32_t header[CHECKPOINT_HEADER_INTS] = {CHECKPOINT_MAGIC, CHECKPOINT_VERSION, c->V, c->T, c->D, c->L, c->H, 0};
+    int32_t header[CHECKPOINT_HEADER_INTS] = {CHECKPOINT_MAGIC, CHECKPOINT_VERSION, c->V, c->T, c->D, c->L, c->H,
+                                              (int32_t)c->vocab_id};
     size_t n = model_param_count(c);
     int ok = fwrite(header, sizeof header, 1, sf.f) == 1 && fwrite(buf, sizeof(float), n, sf.f) == n;
     return safe_file_commit(&sf, ok, err);
@@ -71,6 +72,15 @@ sb_status checkpoint_check_finite(const char *path, const ModelConfig *c, const 
     return SB_OK;
 }
 
+sb_status checkpoint_vocab_check(const char *path, const ModelConfig *c, uint32_t vocab_id, const char *source,
+                                 sb_error *err) {
+    if (!c->vocab_id || !vocab_id || c->vocab_id == vocab_id) return SB_OK;
+    return sb_fail(err, SB_ECONFIG,
+                   "%s was trained on another vocabulary than %s's (fingerprints %08x and %08x): its ids would "
+                   "mean other words; use the token file and vocabulary it was trained with",
+                   path, source, (unsigned)c->vocab_id, (unsigned)vocab_id);
+}
+
 sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_error *err) {
     *buf = NULL;
     FILE *f;
@@ -87,16 +97,16 @@ sb_status checkpoint_load(const char *path, ModelConfig *c, float **buf, sb_erro
                      CHECKPOINT_MAGIC);
         goto done;
     }
-    if (h[1] != CHECKPOINT_VERSION) {
-        st = sb_fail(err, SB_EFORMAT, "%s: checkpoint version %d, this build reads version %d", path, h[1],
+    if (h[1] != 1 && h[1] != CHECKPOINT_VERSION) {
+        st = sb_fail(err, SB_EFORMAT, "%s: checkpoint version %d, this build reads versions 1 and %d", path, h[1],
                      CHECKPOINT_VERSION);
         goto done;
     }
-    if (h[7] != 0) {
+    if (h[1] == 1 && h[7] != 0) { /* version 2 keeps the vocabulary's fingerprint there */
         st = sb_fail(err, SB_EFORMAT, "%s: reserved header field is %d, expected 0", path, h[7]);
         goto done;
     }
-    ModelConfig cfg = {h[2], h[3], h[4], h[5], h[6]};
+    ModelConfig cfg = {.V = h[2], .T = h[3], .D = h[4], .L = h[5], .H = h[6], .vocab_id = (uint32_t)h[7]};
     sb_error cerr;
     if (model_config_check(&cfg, &cerr)) {
         st = sb_fail(err, SB_EFORMAT, "%s: header describes an impossible model: %s", path, cerr.msg);

@@ -1,6 +1,7 @@
 /* model_shape.h - the model's shape and the parameter layout.
  *
- * A ModelConfig is exactly what a checkpoint header stores (V, T, D, L, H);
+ * A ModelConfig is exactly what a checkpoint header stores (V, T, D, L, H,
+ * and the fingerprint of the vocabulary it was trained on);
  * the batch size B is a property of a run, not of a model, so it lives in a
  * preset beside the shape (presets.h). The parameter buffer is one float array in
  * docs/DESIGN.md's order; layer_tensors() and model_tensors() give pointers into
@@ -10,6 +11,7 @@
 #define SB_MODEL_SHAPE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -19,6 +21,7 @@ typedef struct {
     int D; /* channels */
     int L; /* layers */
     int H; /* attention heads; D % H == 0 */
+    uint32_t vocab_id; /* the fingerprint of the vocabulary it was trained on (vocab_id.h); 0: not recorded */
 } ModelConfig;
 
 /* Upper bounds that keep every size computation inside size_t and int. */

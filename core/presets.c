@@ -26,6 +26,6 @@ sb_status model_preset_lookup(const ModelPreset **out, const char *name, sb_erro
 }
 
 ModelConfig model_config_from_preset(const ModelPreset *p, int V) {
-    ModelConfig c = {V, p->T, p->D, p->L, p->H};
+    ModelConfig c = {.V = V, .T = p->T, .D = p->D, .L = p->L, .H = p->H};
     return c;
 }

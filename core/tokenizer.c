@@ -26,6 +26,7 @@
 
 #include "safe_file.h"
 #include "tokens.h"
+#include "vocab_id.h"
 
 #define TOKENIZER_MAX_WORD 255
 #define TOKENIZER_READ_CHUNK (1u << 20)
@@ -155,19 +156,29 @@ static int rank_cmp(const void *pa, const void *pb) {
 /* ---------------------------------------------------------------------------
  * Vocabulary file: one word per line, written through safe_file.h. */
 
+/* One line of the vocabulary: the word and its newline, written and added
+ * to the fingerprint. */
+static int vocab_line(FILE *f, uint32_t *id, const char *word, size_t len) {
+    *id = vocab_id_add(vocab_id_add(*id, word, len), "\n", 1);
+    return fwrite(word, 1, len, f) == len && fputc('\n', f) != EOF;
+}
+
 /* Writes the vocabulary into sf's temporary, left open for the caller to
- * commit with the token file; on failure nothing is left on disk. */
-static sb_status vocab_write(SafeFile *sf, const char *path, const WordTable *t, const RankEntry *ranked,
-                             uint32_t n_words, sb_error *err) {
+ * commit with the token file, and its fingerprint into *id; on failure
+ * nothing is left on disk. */
+static sb_status vocab_write(SafeFile *sf, uint32_t *id, const char *path, const WordTable *t,
+                             const RankEntry *ranked, uint32_t n_words, sb_error *err) {
     sb_status st = safe_file_open(sf, path, "vocabulary", err);
     if (st != SB_OK) return st;
     FILE *f = sf->f;
     int ok = 1;
-    for (int i = 0; i < TOKEN_FIRST_WORD && ok; i++) ok = fputs(special_words[i], f) >= 0 && fputc('\n', f) != EOF;
+    uint32_t h = VOCAB_ID_START;
+    for (int i = 0; i < TOKEN_FIRST_WORD && ok; i++) ok = vocab_line(f, &h, special_words[i], strlen(special_words[i]));
     for (uint32_t i = 0; i < n_words && ok; i++) {
         const WordType *wt = &t->types[ranked[i].type];
-        ok = fwrite(t->pool + wt->off, 1, wt->len, f) == wt->len && fputc('\n', f) != EOF;
+        ok = vocab_line(f, &h, t->pool + wt->off, wt->len);
     }
+    *id = vocab_id_end(h);
     if (ok && fflush(f) == 0 && !ferror(f)) return SB_OK;
     int e = errno;
     safe_file_abort(sf);
@@ -314,8 +325,9 @@ static sb_status write_pair(const Tokenization *z, const char *out_path, sb_erro
     if (!vocab_path) return sb_fail(err, SB_ENOMEM, "out of memory naming the vocabulary file for %s", out_path);
     snprintf(vocab_path, vp_len, "%s.vocab", out_path);
     SafeFile pair[2];
-    sb_status st = vocab_write(&pair[0], vocab_path, &z->t, z->ranked, z->n_words, err);
-    if (!st && (st = tokens_save_open(&pair[1], out_path, z->ids.v, z->ids.n, TOKEN_FIRST_WORD + z->n_words, err)))
+    uint32_t id = 0;
+    sb_status st = vocab_write(&pair[0], &id, vocab_path, &z->t, z->ranked, z->n_words, err);
+    if (!st && (st = tokens_save_open(&pair[1], out_path, z->ids.v, z->ids.n, TOKEN_FIRST_WORD + z->n_words, id, err)))
         safe_file_abort(&pair[0]);
     if (!st) st = safe_file_commit_all(pair, 2, 1, err);
     free(vocab_path);
@@ -376,8 +388,10 @@ sb_status vocab_load(Vocab *v, const char *path, sb_error *err) {
         return sb_fail(err, SB_ENOMEM, "out of memory loading vocabulary %s", path);
     }
     ssize_t len;
+    uint32_t h = VOCAB_ID_START; /* of the file's bytes, newlines included, as tokenize wrote them */
     while ((len = getline(&line, &line_cap, f)) >= 0) {
         uint32_t i = v->size;
+        h = vocab_id_add(h, line, (size_t)len);
         if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
         if (i >= TOKENIZER_MAX_VOCAB) {
             st = sb_fail(err, SB_EFORMAT, "vocabulary %s has more than %d lines; it is not a vocabulary file", path,
@@ -454,6 +468,7 @@ sb_status vocab_load(Vocab *v, const char *path, sb_error *err) {
     table_free(&seen);
     fclose(f);
     if (st != SB_OK) vocab_free(v);
+    else v->id = vocab_id_end(h);
     return st;
 }
 

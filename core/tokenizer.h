@@ -24,6 +24,7 @@ enum { TOKEN_PAD = 0, TOKEN_UNK = 1, TOKEN_BOS = 2, TOKEN_EOS = 3, TOKEN_MASK = 
 typedef struct {
     uint32_t size;
     char **words; /* size strings, owned */
+    uint32_t id;  /* the file's fingerprint (vocab_id.h): what a token file and a checkpoint record */
 } Vocab;
 
 typedef struct {

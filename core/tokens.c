@@ -1,7 +1,7 @@
 /* tokens.c - the token file: load, save, and the B x T windows cut from it.
  *
- * The file is a 24-byte little-endian header (magic, version, vocab size, a
- * reserved zero, the token count) followed by the ids as little-endian uint32
+ * The file is a 24-byte little-endian header (magic, version, vocab size, the
+ * vocabulary's fingerprint, the token count) followed by the ids as little-endian uint32
  * (format in tokens.h). Loading checks everything a trainer could later crash
  * on, before the trainer sees a single id: the exact size implied by the count,
  * the magic and version, and every id against the vocab size. Ids are read
@@ -61,7 +61,7 @@ static void ids_swap_to_host(uint32_t *ids, size_t n) {
 
 /* What the 24-byte header says, in host order. */
 typedef struct {
-    uint32_t magic, version, vocab, reserved;
+    uint32_t magic, version, vocab, reserved; /* reserved: the vocabulary's fingerprint in version 2 */
     uint64_t n;
 } TokensHeader;
 
@@ -112,13 +112,13 @@ static sb_status check_header(const TokensHeader *h, uint64_t size, const char *
     if (h->magic != TOKENS_MAGIC)
         return sb_fail(err, SB_EFORMAT, "%s is not a token file: magic %u found, %u expected; %s", path, h->magic,
                        TOKENS_MAGIC, redo);
-    if (h->version != TOKENS_VERSION)
-        return sb_fail(err, SB_EFORMAT, "token file %s has version %u, this program reads version %u; %s", path,
-                       h->version, TOKENS_VERSION, redo);
+    if (h->version != 1 && h->version != TOKENS_VERSION)
+        return sb_fail(err, SB_EFORMAT, "token file %s has version %u, this program reads versions 1 and %u; %s",
+                       path, h->version, TOKENS_VERSION, redo);
     if (h->vocab == 0 || h->vocab > (uint32_t)INT32_MAX) /* windows hand ids out as int */
         return sb_fail(err, SB_EFORMAT, "token file %s declares vocab size %u, expected 1..%d; %s", path, h->vocab,
                        INT32_MAX, redo);
-    if (h->reserved != 0)
+    if (h->version == 1 && h->reserved != 0) /* version 2 keeps the vocabulary's fingerprint there */
         return sb_fail(err, SB_EFORMAT,
                        "token file %s has %u in the reserved header field (offset 12), 0 expected; %s", path,
                        h->reserved, redo);
@@ -176,19 +176,20 @@ sb_status tokens_load(TokenFile *tf, const char *path, sb_error *err) {
         free(ids);
         return st;
     }
-    *tf = (TokenFile){.vocab_size = h.vocab, .n_tokens = h.n, .ids = ids};
+    *tf = (TokenFile){.vocab_size = h.vocab, .vocab_id = h.reserved, .n_tokens = h.n, .ids = ids};
     return SB_OK;
 }
 
-sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, uint32_t vocab_size, sb_error *err) {
+sb_status tokens_save(const char *path, const uint32_t *ids, uint64_t n_tokens, uint32_t vocab_size,
+                      uint32_t vocab_id, sb_error *err) {
     SafeFile sf;
-    sb_status st = tokens_save_open(&sf, path, ids, n_tokens, vocab_size, err);
+    sb_status st = tokens_save_open(&sf, path, ids, n_tokens, vocab_size, vocab_id, err);
     if (st != SB_OK) return st;
     return safe_file_commit(&sf, 1, err);
 }
 
 sb_status tokens_save_open(SafeFile *sf, const char *path, const uint32_t *ids, uint64_t n_tokens,
-                           uint32_t vocab_size, sb_error *err) {
+                           uint32_t vocab_size, uint32_t vocab_id, sb_error *err) {
     sf->f = NULL;
     sf->tmp[0] = '\0';
     sf->slot = -1;
@@ -209,7 +210,7 @@ sb_status tokens_save_open(SafeFile *sf, const char *path, const uint32_t *ids, 
     le32_put(h, TOKENS_MAGIC);
     le32_put(h + 4, TOKENS_VERSION);
     le32_put(h + 8, vocab_size);
-    le32_put(h + 12, 0);
+    le32_put(h + 12, vocab_id);
     le64_put(h + 16, n_tokens);
     int ok = fwrite(h, 1, sizeof h, f) == sizeof h;
 #if TOKENS_HOST_BIG_ENDIAN

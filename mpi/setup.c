@@ -24,6 +24,7 @@ sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) {
     s->wait = o.wait;
     if ((st = tokens_load(&s->tf, s->data_path, err))) return st;
     s->model = model_config_from_preset(preset, (int)s->tf.vocab_size);
+    s->model.vocab_id = s->tf.vocab_id;
     if ((st = model_config_check(&s->model, err))) return st;
     s->B = preset->B;
     s->T = s->model.T;

@@ -28,7 +28,7 @@
 #include "support/testutil.h"
 #include "support/trainer_data.h"
 
-static const ModelConfig mid = {64, 16, 32, 2, 4};
+static const ModelConfig mid = {.V = 64, .T = 16, .D = 32, .L = 2, .H = 4};
 enum { MB = 8, MT = 16 };
 
 static TokenFile random_tokens(uint64_t n_batches) { return td_random_tokens((uint32_t)mid.V, n_batches, MB, MT, 5); }

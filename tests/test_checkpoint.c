@@ -113,7 +113,7 @@ static void test_on_disk_format(void **state) {
     unsigned char *b = tu_read_file(path, &len);
     assert_non_null(b);
     assert_int_equal(len, 32 + 4 * n);
-    const int32_t want[8] = {20261124, 1, small.V, small.T, small.D, small.L, small.H, 0};
+    const int32_t want[8] = {20261124, 2, small.V, small.T, small.D, small.L, small.H, (int32_t)small.vocab_id};
     for (int i = 0; i < 8; i++) assert_int_equal((int32_t)le32(b + 4 * i), want[i]);
     for (size_t i = 0; i < n; i++) {
         uint32_t bits;
@@ -184,9 +184,37 @@ static void test_wrong_version(void **state) {
     char path[TU_PATH_MAX];
     size_t len;
     unsigned char *b = good_file(path, "version.ckpt", &len);
-    put_le32(b + 4, 2);
+    put_le32(b + 4, 3);
     tu_write_file(path, b, len);
     expect_format_error(path, "version");
+    free(b);
+}
+
+/* Version 2 keeps the vocabulary's fingerprint in the last header field;
+ * version 1 files (0 there) still load, and load with none recorded. */
+static void test_vocab_fingerprint_kept(void **state) {
+    (void)state;
+    char path[TU_PATH_MAX];
+    size_t len;
+    unsigned char *b = good_file(path, "fingerprint.ckpt", &len);
+    put_le32(b + 28, 0x5eed1234);
+    tu_write_file(path, b, len);
+    ModelConfig c;
+    float *p;
+    sb_error err;
+    assert_int_equal(checkpoint_load(path, &c, &p, &err), SB_OK);
+    assert_int_equal(c.vocab_id, 0x5eed1234);
+    free(p);
+    assert_int_equal(checkpoint_vocab_check(path, &c, 0x5eed1234, "same", &err), SB_OK);
+    assert_int_equal(checkpoint_vocab_check(path, &c, 0, "unrecorded", &err), SB_OK);
+    assert_int_equal(checkpoint_vocab_check(path, &c, 0x0ddba11, "other.tok", &err), SB_ECONFIG);
+    assert_non_null(strstr(err.msg, "another vocabulary than other.tok's"));
+    put_le32(b + 4, 1);
+    put_le32(b + 28, 0);
+    tu_write_file(path, b, len);
+    assert_int_equal(checkpoint_load(path, &c, &p, &err), SB_OK);
+    assert_int_equal(c.vocab_id, 0);
+    free(p);
     free(b);
 }
 
@@ -195,6 +223,7 @@ static void test_nonzero_reserved_field(void **state) {
     char path[TU_PATH_MAX];
     size_t len;
     unsigned char *b = good_file(path, "reserved.ckpt", &len);
+    put_le32(b + 4, 1); /* in version 1 the last field is reserved */
     put_le32(b + 28, 7);
     tu_write_file(path, b, len);
     expect_format_error(path, "reserved");
@@ -463,6 +492,7 @@ int main(void) {
         cmocka_unit_test(test_wrong_magic),
         cmocka_unit_test(test_wrong_version),
         cmocka_unit_test(test_nonzero_reserved_field),
+        cmocka_unit_test(test_vocab_fingerprint_kept),
         cmocka_unit_test(test_directory_is_io_error),
         cmocka_unit_test(test_truncated_by_one_byte),
         cmocka_unit_test(test_one_trailing_byte),

@@ -25,7 +25,7 @@
 #include "support/testutil.h"
 #include "support/trainer_data.h"
 
-static const ModelConfig tiny = {32, 8, 16, 2, 4}; /* V T D L H */
+static const ModelConfig tiny = {.V = 32, .T = 8, .D = 16, .L = 2, .H = 4}; /* V T D L H */
 enum { TB = 2, TT = 8 };
 
 static TokenFile random_tokens(uint64_t n_batches, uint64_t seed) {
@@ -180,7 +180,7 @@ static void test_flat_thread_count_and_hooks(void **state) {
  * process's (getrusage) within a few percent. */
 static void test_flat_accounting(void **state) {
     (void)state;
-    ModelConfig mid = {64, 16, 32, 2, 4};
+    ModelConfig mid = {.V = 64, .T = 16, .D = 32, .L = 2, .H = 4};
     uint64_t batches = 3000;
     TokenFile tf;
     tf.vocab_size = 64;

@@ -163,7 +163,7 @@ static void test_plan_to_a_full_device_fails(void **state) {
 /* The bench's JSON files from the writers it calls, with missing values. */
 static void test_bench_json_files(void **state) {
     (void)state;
-    const ModelConfig mid = {64, 16, 32, 2, 4};
+    const ModelConfig mid = {.V = 64, .T = 16, .D = 32, .L = 2, .H = 4};
     enum { MB = 4, MT = 16 };
     TokenFile tf = td_random_tokens((uint32_t)mid.V, 40, MB, MT, 5);
     BenchSetup b = (BenchSetup){.data = &tf, .model = mid, .batches_per_step = 4, .adamw = adamw_defaults(), .init_seed = 1,
@@ -254,7 +254,7 @@ static void test_bench_json_files(void **state) {
  * from the missing memory alone. */
 static void test_summary_without_memory_is_null(void **state) {
     (void)state;
-    const ModelConfig mid = {64, 16, 32, 2, 4};
+    const ModelConfig mid = {.V = 64, .T = 16, .D = 32, .L = 2, .H = 4};
     enum { MB = 4, MT = 16 };
     TokenFile tf = td_random_tokens((uint32_t)mid.V, 40, MB, MT, 5);
     BenchSetup b = (BenchSetup){.data = &tf, .model = mid, .batches_per_step = 4, .adamw = adamw_defaults(),

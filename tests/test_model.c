@@ -27,7 +27,7 @@
 #include "../core/rng.h"
 #include "support/ref_model.h"
 
-static const ModelConfig TINY = {11, 8, 16, 2, 4}; /* V T D L H */
+static const ModelConfig TINY = {.V = 11, .T = 8, .D = 16, .L = 2, .H = 4}; /* V T D L H */
 
 static RefConfig ref_of(ModelConfig c) {
     RefConfig r = {c.V, c.T, c.D, c.L, c.H};
@@ -146,7 +146,7 @@ static void test_gradients_short_pass(void **state) {
 /* One head and odd sizes that are not multiples of the vector width. */
 static void test_gradients_odd_sizes(void **state) {
     (void)state;
-    ModelConfig c = {7, 5, 9, 1, 3};
+    ModelConfig c = {.V = 7, .T = 5, .D = 9, .L = 1, .H = 3};
     check_against_reference(c, 3, 5, 3, 5, 13);
 }
 
@@ -234,10 +234,10 @@ static void test_matmul_matches_reference(void **state) {
 static void test_bad_shapes_refused(void **state) {
     (void)state;
     sb_error err;
-    ModelConfig bad_heads = {11, 8, 16, 2, 3};
+    ModelConfig bad_heads = {.V = 11, .T = 8, .D = 16, .L = 2, .H = 3};
     assert_int_equal(model_config_check(&bad_heads, &err), SB_ECONFIG);
     assert_non_null(strstr(err.msg, "heads"));
-    ModelConfig zero_v = {0, 8, 16, 2, 4};
+    ModelConfig zero_v = {.V = 0, .T = 8, .D = 16, .L = 2, .H = 4};
     assert_int_equal(model_config_check(&zero_v, &err), SB_ECONFIG);
     Workspace ws;
     assert_int_equal(workspace_init(&ws, &TINY, 2, 9, &err), SB_ECONFIG); /* T past the context */

@@ -321,7 +321,7 @@ static int setup(void **state) {
     TokenFile tf = td_random_tokens(V, NB, TB, TT, 77);
     sb_error err;
     tu_path(data_path, "mpi.tok");
-    if (tokens_save(data_path, tf.ids, tf.n_tokens, V, &err)) {
+    if (tokens_save(data_path, tf.ids, tf.n_tokens, V, 0, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }

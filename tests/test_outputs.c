@@ -340,6 +340,36 @@ static void test_output_same_as_input_refused(void **state) {
     assert_false(tu_file_exists(x));
 }
 
+/* ---- a model and the vocabulary its ids mean ---- */
+
+/* Two corpora tokenized to the same vocabulary size give ids that mean other
+ * words: a model trained on one is refused with the other's token file or
+ * vocabulary (by the fingerprint tokenize records and train keeps in the
+ * checkpoint), and accepted with its own. */
+static void test_other_vocabulary_refused(void **state) {
+    (void)state;
+    char text[2][TU_PATH_MAX], tok[2][TU_PATH_MAX], vocab[2][TU_PATH_MAX], ckpt[TU_PATH_MAX], grad[TU_PATH_MAX];
+    for (int k = 0; k < 2; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "corpus-%c.txt", 'a' + k);
+        tu_path(text[k], name);
+        snprintf(name, sizeof name, "corpus-%c.tok", 'a' + k);
+        tu_path(tok[k], name);
+        snprintf(vocab[k], sizeof vocab[k], "%.4080s.vocab", tok[k]);
+        OK("corpus", "--out", text[k], "--bytes", "100000", "--seed", k ? "2" : "1");
+        OK("tokenize", text[k], "--out", tok[k], "--vocab", "100");
+    }
+    tu_path(ckpt, "trained-a.ckpt");
+    tu_path(grad, "other.grad");
+    OK("train", "--model", "tiny", "--data", tok[0], "--batches", "2", "--quiet", "--save", ckpt);
+    OK("generate", "--ckpt", ckpt, "--vocab", vocab[0], "--prompt", "the", "-n", "3");
+    REFUSED("another vocabulary", "generate", "--ckpt", ckpt, "--vocab", vocab[1], "--prompt", "the", "-n", "3");
+    REFUSED("another vocabulary", "train", "--init", ckpt, "--data", tok[1], "--batches", "2", "--quiet");
+    REFUSED("another vocabulary", "grad", "--ckpt", ckpt, "--data", tok[1], "--out", grad);
+    assert_false(tu_file_exists(grad));
+    OK("train", "--init", ckpt, "--data", tok[0], "--batches", "2", "--quiet");
+}
+
 /* ---- standard output is an output too ---- */
 
 /* Runs the program with stdout on /dev/full (every write fails with
@@ -397,6 +427,7 @@ int main(void) {
         cmocka_unit_test(test_tokenize_vocabulary_loads),
         cmocka_unit_test(test_output_same_as_input_refused),
         cmocka_unit_test(test_full_stdout_fails),
+        cmocka_unit_test(test_other_vocabulary_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

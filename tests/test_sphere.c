@@ -25,7 +25,7 @@
 #include "support/testutil.h"
 #include "support/trainer_data.h"
 
-static const ModelConfig tiny = {32, 8, 16, 2, 4}; /* V T D L H */
+static const ModelConfig tiny = {.V = 32, .T = 8, .D = 16, .L = 2, .H = 4}; /* V T D L H */
 enum { TB = 2, TT = 8 };
 static const char *const policies[] = {"symmetry", "round-robin", "steal"};
 

@@ -77,7 +77,7 @@ static void test_round_trip(void **state) {
     assert_non_null(ids);
     for (uint32_t i = 0; i < N; i++) ids[i] = (i * 2654435761u) % 50000u;
     sb_error err = {0};
-    assert_int_equal(tokens_save(path, ids, N, 50000, &err), SB_OK);
+    assert_int_equal(tokens_save(path, ids, N, 50000, 0, &err), SB_OK);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, TOKENS_HEADER_BYTES + 4 * (uint64_t)N);
@@ -151,8 +151,15 @@ static void test_bad_header(void **state) {
     tmp_path(path, sizeof path, "bad_header.tok");
     write_raw(path, 0x12345678u, TOKENS_VERSION, 10, 10, ids10, 10, 0, 0);
     expect_refused(path, SB_EFORMAT, "magic 305419896 found, 20261125 expected");
-    write_raw(path, TOKENS_MAGIC, 2, 10, 10, ids10, 10, 0, 0);
-    expect_refused(path, SB_EFORMAT, "version 2");
+    write_raw(path, TOKENS_MAGIC, 3, 10, 10, ids10, 10, 0, 0);
+    expect_refused(path, SB_EFORMAT, "version 3");
+    /* version 1 (no fingerprint) is still read */
+    write_raw(path, TOKENS_MAGIC, 1, 10, 10, ids10, 10, 0, 0);
+    TokenFile tf;
+    sb_error err;
+    assert_int_equal(tokens_load(&tf, path, &err), SB_OK);
+    assert_int_equal(tf.vocab_id, 0);
+    tokens_free(&tf);
     write_raw(path, TOKENS_MAGIC, TOKENS_VERSION, 0, 10, ids10, 10, 0, 0);
     expect_refused(path, SB_EFORMAT, "vocab size 0");
     write_raw(path, TOKENS_MAGIC, TOKENS_VERSION, 10, 0, NULL, 0, 0, 0);
@@ -183,12 +190,12 @@ static void test_save_refuses(void **state) {
     char path[512];
     tmp_path(path, sizeof path, "save_refused.tok");
     sb_error err;
-    assert_int_equal(tokens_save(path, ids10, 10, 9, &err), SB_ERANGE); /* id 9 >= 9 */
-    assert_int_equal(tokens_save(path, ids10, 0, 10, &err), SB_ECONFIG);
+    assert_int_equal(tokens_save(path, ids10, 10, 9, 0, &err), SB_ERANGE); /* id 9 >= 9 */
+    assert_int_equal(tokens_save(path, ids10, 0, 10, 0, &err), SB_ECONFIG);
     assert_int_not_equal(access(path, F_OK), 0);
     char bad[600];
     snprintf(bad, sizeof bad, "%s/no/such/dir/x.tok", tmp_dir());
-    assert_int_equal(tokens_save(bad, ids10, 10, 10, &err), SB_EIO);
+    assert_int_equal(tokens_save(bad, ids10, 10, 10, 0, &err), SB_EIO);
     assert_non_null(strstr(err.msg, bad));
 }
 

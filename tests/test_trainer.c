@@ -54,7 +54,7 @@ static void see_run(const RunResult *res, void *ctx) {
  * per step trains at the trainer's stated default, and one that gives 3 at 3. */
 static void test_every_trainer_says_its_defaults(void **state) {
     (void)state;
-    static const ModelConfig tiny = {32, 8, 16, 2, 4};
+    static const ModelConfig tiny = {.V = 32, .T = 8, .D = 16, .L = 2, .H = 4};
     TokenFile tf = td_random_tokens(32, 12, 2, 8, 1);
     for (const Variant *const *v = variant_all(); *v; v++) {
         const Variant *t = *v;
@@ -91,7 +91,7 @@ static void test_step_batches(void **state) {
 
 static void test_skeleton_checks(void **state) {
     (void)state;
-    static const ModelConfig tiny = {32, 8, 16, 2, 4};
+    static const ModelConfig tiny = {.V = 32, .T = 8, .D = 16, .L = 2, .H = 4};
     TokenFile tf = td_random_tokens(32, 4, 2, 8, 1);
     VariantConfig c = td_config(&tf, tiny, 2, 8, 4, 0);
     sb_error err;
