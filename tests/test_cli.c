@@ -141,8 +141,9 @@ static void test_pipeline_outputs(void **state) {
     size_t len;
     unsigned char *b = tu_read_file(f->tok, &len);
     assert_int_equal(le32(b), 20261125);
-    assert_int_equal(le32(b + 4), 1);
+    assert_int_equal(le32(b + 4), 2);
     assert_true(f->V > TOKEN_FIRST_WORD && f->V <= 512);
+    uint32_t vocab_id = le32(b + 12);
     uint64_t n = (uint64_t)le32(b + 16) | (uint64_t)le32(b + 20) << 32;
     assert_int_equal(len, 24 + 4 * n);
     free(b);
@@ -150,6 +151,8 @@ static void test_pipeline_outputs(void **state) {
     sb_error err;
     assert_int_equal(vocab_load(&voc, f->vocab, &err), SB_OK);
     assert_int_equal(voc.size, (uint32_t)f->V);
+    assert_int_equal(voc.id, vocab_id); /* the fingerprint tokenize recorded is the file's */
+    assert_true(vocab_id != 0);
     vocab_free(&voc);
     ModelConfig c;
     float *p;
