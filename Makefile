@@ -93,10 +93,12 @@ $(BUILD)/mpi/%.o: mpi/%.c $(call DEPS,build) $(call DEPS,mpi)
 
 # The corpus must be the same bytes on every machine: no fused multiply-adds
 # there, whatever the CPU offers (the last -ffp-contract on the line wins).
-$(BUILD)/dataset/corpus.o: CFLAGS += -ffp-contract=off
+# `override`: these per-file flags hold when CFLAGS is given on the command
+# line too (the sanitizer builds give it).
+$(BUILD)/dataset/corpus.o: override CFLAGS += -ffp-contract=off
 
 # bench-core's BLAS anchor is opened at run time (bench/blas.c), never linked.
-$(BUILD)/bench/blas.o: CFLAGS += -DSB_BLAS_LIB='"$(BLAS_LIB)"'
+$(BUILD)/bench/blas.o: override CFLAGS += -DSB_BLAS_LIB='"$(BLAS_LIB)"'
 
 # The bench records how it was built: the revision, dirty flag and flags are
 # fixed at build time (scripts/build_info.sh; rewritten only when they change),
@@ -104,7 +106,7 @@ $(BUILD)/bench/blas.o: CFLAGS += -DSB_BLAS_LIB='"$(BLAS_LIB)"'
 $(BUILD)/build_info.h: FORCE
 	@sh scripts/build_info.sh $@ . "$(CC) $(WARN) $(OPT) $(ARCH)"
 $(BUILD)/bench/machine.o: $(BUILD)/build_info.h
-$(BUILD)/bench/machine.o: CFLAGS += -I$(BUILD)
+$(BUILD)/bench/machine.o: override CFLAGS += -I$(BUILD)
 .PHONY: FORCE
 FORCE:
 
