@@ -56,8 +56,8 @@ UNRESOLVED = "no difference resolved at this number of repetitions"
 KEY = ("kind", "variant", "route", "threads", "batch_tokens")
 # runs.csv's columns that also define a configuration's work, where a folder has them
 SHAPE = ("B", "T", "batches", "batches_per_step")
-RUNS = CsvSpec(KEY + ("tokens_per_s",), KEY_TEXT, frozenset({"threads", "batch_tokens"}) | set(SHAPE),
-               frozenset({"tokens_per_s"}))
+RUNS = CsvSpec(KEY + ("tokens_per_s",), KEY_TEXT, frozenset(), frozenset({"tokens_per_s"}),
+               frozenset({"threads", "batch_tokens"}) | set(SHAPE))
 # context.json's fields that define the runs' work: (block or None for the top level, field)
 DEFINING = (("model", None), ("dataset", "bytes"), ("dataset", "tokens"), ("dataset", "vocab"),
             ("dataset", "seed"), ("options", "quick"), ("options", "batches_per_step"), ("options", "pin"),

@@ -183,6 +183,7 @@ class CsvSpec:
     text: frozenset[str] = frozenset()
     finite: frozenset[str] = frozenset()
     positive: frozenset[str] = frozenset()
+    counts: frozenset[str] = frozenset()  # whole numbers 0 .. 2^31 - 1 (threads, levels, repetitions)
     text_suffixes: tuple[str, ...] = ("_status",)
 
     def is_text(self, col: str) -> bool:
@@ -221,8 +222,10 @@ def load_csv(path: str, shown: str, spec: CsvSpec) -> list[dict[str, Any]]:
                 raise ReportError(f"{shown}: line {n}, field '{col}': {json.dumps(v)[:40]} is not a number "
                                   f"(NaN marks a missing value)")
             x = float(v)
-            if col in spec.finite | spec.positive and not math.isfinite(x):
+            if col in spec.finite | spec.positive | spec.counts and not math.isfinite(x):
                 raise ReportError(f"{shown}: line {n}, field '{col}': NaN where a measured value is needed")
+            if col in spec.counts and not (x.is_integer() and 0 <= x < 2 ** 31):
+                raise ReportError(f"{shown}: line {n}, field '{col}': {v} where a whole number from 0 is needed")
             if col in spec.positive and x <= 0:
                 raise ReportError(f"{shown}: line {n}, field '{col}': {v} where a value above 0 is needed")
             row[col] = x
@@ -233,22 +236,24 @@ def load_csv(path: str, shown: str, spec: CsvSpec) -> list[dict[str, Any]]:
 # --- the run folder's files ---------------------------------------------------------------------------------
 
 KEY_TEXT = frozenset({"kind", "variant", "route", "role", "run_id"})
-KEY_FINITE = frozenset({"threads", "rep", "batch_tokens"})
+KEY_COUNTS = frozenset({"threads", "rep", "batch_tokens"})
+NONE: frozenset[str] = frozenset()
 BENCH_CSV = {
     "runs.csv": CsvSpec(("kind", "variant", "route", "threads", "rep", "batch_tokens", "tokens_per_s", "tokens",
                          "wall_s", "process_cpu_s", "threads_cpu_s", "control_cpu_s", "mean_worker_cpu_s",
-                         "workers"), KEY_TEXT, KEY_FINITE | {"workers"}, frozenset({"tokens_per_s"})),
+                         "workers"), KEY_TEXT, NONE, frozenset({"tokens_per_s"}), KEY_COUNTS | {"workers"}),
     "threads.csv": CsvSpec(("kind", "variant", "route", "threads", "rep", "batch_tokens", "thread", "role",
-                            "level", "cpu_s", "batches"), KEY_TEXT, KEY_FINITE | {"thread", "level"}),
-    "groups.csv": CsvSpec(("kind", "variant", "route", "threads", "rep", "batch_tokens"), KEY_TEXT, KEY_FINITE),
+                            "level", "cpu_s", "batches"), KEY_TEXT, NONE, NONE, KEY_COUNTS | {"thread", "level"}),
+    "groups.csv": CsvSpec(("kind", "variant", "route", "threads", "rep", "batch_tokens"), KEY_TEXT, NONE, NONE,
+                          KEY_COUNTS),
     "loss.csv": CsvSpec(("kind", "variant", "route", "threads", "rep", "batch_tokens", "step", "tokens", "loss"),
-                        KEY_TEXT, KEY_FINITE),
+                        KEY_TEXT, NONE, NONE, KEY_COUNTS),
 }
 MPI_TEXT = frozenset({"policy", "host", "peer_host", "role", "run_id"})
 MPI_CSV = {
-    "pingpong.csv": CsvSpec(("bytes", "one_way_s"), MPI_TEXT, frozenset({"bytes"})),
+    "pingpong.csv": CsvSpec(("bytes", "one_way_s"), MPI_TEXT, NONE, NONE, frozenset({"bytes"})),
     "runs.csv": CsvSpec(("policy", "controls_compute", "steps", "wall_s", "tokens_per_s", "comm_s_root",
-                         "bytes_total"), MPI_TEXT, frozenset({"controls_compute"})),
+                         "bytes_total"), MPI_TEXT, NONE, NONE, frozenset({"controls_compute"})),
     "ranks.csv": CsvSpec(("policy",), MPI_TEXT),
     "threads.csv": CsvSpec(("policy",), MPI_TEXT),
 }

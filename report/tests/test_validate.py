@@ -3,8 +3,8 @@
 A quick run folder (report/tests/data/quick-run: `sphere-bench bench --quick --model tiny --variants flat
 --threads 1,2 --full-threads 2`, the checkpoint left out) is copied and one file is damaged at a time: a
 byte-order mark, a Latin-1 byte, the file cut in half, `[]` or `null` for the whole file, each top-level
-field set to null, to a string or to a list, each column dropped or made all NaN, a field that is not a
-number, a row cut short. The report's command line (report/__main__.py, in process) must then either
+field set to null, to a string or to a list, each column dropped or made all NaN, 0, -1 or 1e308, a
+field that is not a number, a row cut short. The report's command line (report/__main__.py, in process) must then either
 write a report (exit 0) or refuse with exit 2 and a message naming the file; any exception that escapes
 is a traceback the user would have seen. The MPI section must refuse np-R folders of different models or
 threads per rank instead of merging them under one header.
@@ -133,6 +133,8 @@ def mutations() -> list[tuple[str, str, Callable[[str], None]]]:
             out += [(name, f"no column {col}", edit_csv(drop_column(i))),
                     (name, f"column {col} all NaN", edit_csv(fill_column(i, "NaN"))),
                     (name, f"column {col} all 0", edit_csv(fill_column(i, "0"))),
+                    (name, f"column {col} all -1", edit_csv(fill_column(i, "-1"))),
+                    (name, f"column {col} all 1e308", edit_csv(fill_column(i, "1e308"))),
                     (name, f"column {col} 'two'", edit_csv(fill_column(i, "two")))]
     return out
 
@@ -211,6 +213,8 @@ class Strict(unittest.TestCase):
         for body, msg in ((b"sweep,flat,none,NaN,1,64,3\n", "line 2, field 'threads': NaN"),
                           (b"sweep,flat,none,2,1,64,inf\n", "field 'batches': \"inf\" is not a number"),
                           (b"sweep,flat,none,2,1,64,1_000\n", "is not a number"),
+                          (b"sweep,flat,none,2.5,1,64,3\n", "field 'threads': 2.5 where a whole number from 0"),
+                          (b"sweep,flat,none,2,-1,64,3\n", "field 'rep': -1 where a whole number from 0"),
                           (b"sweep,flat,none,2,1,64\n", "line 2: 6 field(s), the header has 7")):
             with self.assertRaises(ReportError) as e:
                 load_csv(self.write("g.csv", head + body), "g.csv", spec)
