@@ -305,10 +305,20 @@ TRACE = Obj({"otherData": Obj({"dropped_spans": NUM}),
              "traceEvents": List(Obj({"name": STR, "ph": STR, "tid": INT, "ts": NUM, "dur": NUM,
                                       "args": Obj({"name": STR, "step": N_NUM, "batch": N_NUM})},
                                      ("name", "ph", "tid")))}, ("traceEvents",))
-MPI_CONTEXT = Obj({"ranks": INT, "threads_per_rank": N_INT, "fanout": N_INT, "reps": N_INT, "batches": N_INT,
+MPI_CONTEXT = Obj({"ranks": INT, "threads_per_rank": N_INT, "fanout": INT, "reps": N_INT, "batches": N_INT,
                    "model": MODEL, "mpi": Obj({"library": N_STR, "standard": N_STR, "hosts": List(STR)})},
                   ("ranks",))
 JSON_SPECS = {"context.json": CONTEXT, "summary.json": SUMMARY, "core.json": CORE, "warnings.json": WARNINGS}
+
+
+def load_mpi_context(path: str, shown: str) -> dict[str, Any]:
+    """An np-R folder's context.json, checked: at least one rank, a fan-out of at least 1."""
+    ctx = load_json(path, shown, MPI_CONTEXT)
+    for k in ("ranks", "fanout"):
+        if k in ctx and ctx[k] < 1:
+            raise ReportError(f"{shown}: {_line_of(read_text(path, shown), k)}field '{k}' is {ctx[k]}, expected "
+                              f"at least 1")
+    return ctx
 
 
 def load_trace(path: str, shown: str) -> dict[str, Any]:

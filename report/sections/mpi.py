@@ -24,7 +24,7 @@ from typing import Any
 from ..figures import Plots
 from ..runfolder import Run
 from ..fmt import median, num, table
-from ..validate import MPI_CONTEXT, MPI_CSV, ReportError, load_csv, load_json
+from ..validate import MPI_CSV, ReportError, load_csv, load_mpi_context
 
 # What every np-R folder of one section must share: a table mixing them would compare unlike runs.
 DEFINING = ("model", "threads_per_rank", "batches", "fanout", "reps")
@@ -66,7 +66,7 @@ def _load(folder, shown):
     ctx_path = os.path.join(folder, "context.json")
     if not os.path.exists(ctx_path):
         return None
-    d = {"context": load_json(ctx_path, os.path.join(shown, "context.json"), MPI_CONTEXT), "folder": shown}
+    d = {"context": load_mpi_context(ctx_path, os.path.join(shown, "context.json")), "folder": shown}
     for name in ("pingpong", "runs", "ranks"):
         p = os.path.join(folder, name + ".csv")
         d[name] = load_csv(p, os.path.join(shown, name + ".csv"), MPI_CSV[name + ".csv"]) if os.path.exists(p) else []

@@ -250,6 +250,36 @@ class MpiFolders(unittest.TestCase):
             self.assertIn(f"the MPI folders differ in what defines their runs ({key}:", err)
             self.assertIn("np-2", err)
 
+    def test_every_damage_to_an_mpi_folder_is_refused_cleanly_or_reported(self):
+        base = os.path.join(self.folder, "mpi", "np-2")
+        saved = {}
+        for n in os.listdir(base):
+            with open(os.path.join(base, n), "rb") as f:
+                saved[n] = f.read()
+        muts = []
+        for name in ("pingpong.csv", "runs.csv", "ranks.csv", "threads.csv"):
+            with open(os.path.join(base, name), newline="") as f:
+                head = next(csv.reader(f))
+            for i, col in enumerate(head):
+                muts += [(name, f"{col} = {v}", edit_csv(fill_column(i, v))) for v in ("NaN", "0", "two")]
+                muts.append((name, f"no column {col}", edit_csv(drop_column(i))))
+            muts += [(name, "cut in half", edit_bytes(lambda d: d[:len(d) // 2])), (name, "a Latin-1 byte",
+                                                                                  edit_bytes(latin1))]
+        with open(os.path.join(base, "context.json")) as f:
+            ctx = json.load(f)
+        for key in ctx:
+            muts += [("context.json", f"{key} = {v!r}", edit_json(set_key(key, v))) for v in (None, "two", 0, [])]
+        bad = []
+        for name, what, how in muts:
+            for n, data in saved.items():
+                with open(os.path.join(base, n), "wb") as f:
+                    f.write(data)
+            how(os.path.join(base, name))
+            rc, err = run_report(self.folder)
+            if rc not in (0, 2) or (rc == 2 and name not in err and "MPI folders differ" not in err):
+                bad.append(f"np-2/{name} with {what}: exit {rc}: {err.strip().splitlines()[-1] if err else ''}")
+        self.assertEqual(bad, [], "\n".join(bad))
+
     def test_damaged_mpi_file(self):
         p = os.path.join(self.folder, "mpi", "np-4", "runs.csv")
         edit_csv(drop_column(1))(p)
