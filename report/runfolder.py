@@ -13,7 +13,7 @@ from typing import Any, Optional
 from .fmt import isnum, ratio
 from .palette import colour_map, colours
 from .trainers import SERIAL, Shape, Trainer, load_trainers, shape_of
-from .validate import BENCH_CSV, CsvSpec, ReportError, load_csv, run_file
+from .validate import BENCH_CSV, CsvSpec, ReportError, load_csv, read_text, run_file
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -193,8 +193,7 @@ def default_run() -> str:
     """results/REFERENCE if present, else the newest complete run (non-quick first)."""
     ref = os.path.join(RESULTS, "REFERENCE")
     if os.path.exists(ref):
-        with open(ref) as f:
-            name = f.read().strip()
+        name = read_text(ref).strip()
         if not name:
             raise ReportError("results/REFERENCE is empty; it should name one folder under results/")
         return os.path.join(RESULTS, name)

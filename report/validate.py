@@ -9,8 +9,11 @@ file is strict JSON (no NaN: the bench writes null) whose fields have the
 types its spec says (SPECS below; a field may be absent, but where present it
 has its type, null only where the spec allows it); a CSV file has a header,
 every column its spec requires, as many fields on every line as the header,
-a number (or NaN, the bench's missing value) in every numeric column, and a
-finite number where the spec needs one (the columns that name a run). A file
+a number (or NaN, the bench's missing value) in every numeric column, a
+whole number from 0 in the columns that name a run (threads, repetition,
+tokens per batch, thread, level) and a number above 0 where one is needed
+(tokens/s). Where the spec cannot say it (an np-R folder's ranks and fan-out
+of at least 1), a loader beside it checks the rest. A file
 that breaks a rule raises ReportError naming the file, the line and the
 field, which the command lines print without a traceback and exit 2 on.
 """
