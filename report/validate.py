@@ -129,16 +129,22 @@ def _fits(v: Any, spec: Any) -> bool:
     raise AssertionError(f"unknown spec {spec!r}")
 
 
-def _line_of(text: str, key: str) -> str:
-    i = text.find(f'"{key}"')
-    return f"line {text[:i].count(chr(10)) + 1}, " if i >= 0 else ""
+def _line_of(text: str, where: str) -> str:
+    """`line N, ` of a field's key in the file's text (each part of a dotted path looked for after the
+    one before it; for a list's item, its list's key), or "" when it cannot be found."""
+    i = 0
+    for part in where.split("."):
+        j = text.find(f'"{part.split("[", 1)[0]}"', i)
+        if j < 0:
+            return ""
+        i = j
+    return f"line {text[:i].count(chr(10)) + 1}, " if where else ""
 
 
 def check(value: Any, spec: Any, where: str, shown: str, text: str = "") -> None:
     """Raises ReportError when value does not have the spec's type (nested objects and lists included)."""
-    name = where.rsplit(".", 1)[-1].split("[", 1)[0]
     if not _fits(value, spec):
-        raise ReportError(f"{shown}: {_line_of(text, name)}field '{where}' is {_kind(value)}, "
+        raise ReportError(f"{shown}: {_line_of(text, where)}field '{where}' is {_kind(value)}, "
                           f"expected {_want(spec)}")
     inner = spec.spec if isinstance(spec, Nullable) else spec
     if value is None:
@@ -146,7 +152,7 @@ def check(value: Any, spec: Any, where: str, shown: str, text: str = "") -> None
     if isinstance(inner, Obj):
         for k in inner.required:
             if k not in value:
-                raise ReportError(f"{shown}: {_line_of(text, name) if where else ''}field "
+                raise ReportError(f"{shown}: {_line_of(text, where)}field "
                                   f"'{(where + '.' if where else '') + k}' is missing")
         for k, s in inner.fields.items():
             if k in value:
