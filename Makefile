@@ -222,7 +222,7 @@ report-check:
 # make compare: report/compare.py on two run folders (see its header).
 compare:
 	@[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "make compare: give A=results/RUN_A B=results/RUN_B" >&2; exit 2; }
-	python3 -m report.compare "$(A)" "$(B)" $(if $(FAIL_ABOVE),--fail-above $(FAIL_ABOVE))
+	python3 -m report.compare "$(A)" "$(B)" $(if $(FAIL_ABOVE),--fail-above $(FAIL_ABOVE)) $(if $(ALLOW_DIFFERENT),--allow-different)
 
 clean:
 	rm -rf $(BUILD) build-tsan build-asan

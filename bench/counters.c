@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -211,6 +212,7 @@ sb_status counters_setup(CounterSet *cs, const char *events, perf_open_fn open_f
                                i + 1, name);
             }
 
+    counters_raise_fd_limit();
     /* pfm_initialize is idempotent and there is no matching pfm_terminate in
      * teardown: libpfm4's state is process-wide, and terminating it under one
      * CounterSet would break another. */
@@ -234,6 +236,23 @@ sb_status counters_setup(CounterSet *cs, const char *events, perf_open_fn open_f
         }
     }
     return SB_OK;
+}
+
+long counters_raise_fd_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0) rl.rlim_cur = rl.rlim_max;
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
+}
+
+int counters_counted(const CounterSet *cs, const ThreadCounters *tc, int n, int e) {
+    if (!cs || !tc || e < 0 || e >= cs->n || !cs->ev[e].usable) return 0;
+    int k = 0;
+    for (int t = 0; t < n; t++) k += tc[t].ok[e] != 0;
+    return k;
 }
 
 void counters_teardown(CounterSet *cs) {

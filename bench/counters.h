@@ -56,12 +56,25 @@ typedef struct {
     double running_ratio[COUNTERS_MAX_EVENTS]; /* running/enabled: 1 = never multiplexed */
 } ThreadCounters;
 
-/* Resolves a comma-separated event list (NULL: COUNTERS_DEFAULT_EVENTS) and
- * probes each event on the calling thread. Fails only for a malformed list
+/* Resolves a comma-separated event list (NULL: COUNTERS_DEFAULT_EVENTS),
+ * raises the descriptor limit (counters_raise_fd_limit) and probes each event
+ * on the calling thread. Fails only for a malformed list
  * (empty name, more than COUNTERS_MAX_EVENTS); unknown or unsupported events
  * are recorded as not usable. open_fn NULL means the real syscall. */
 sb_status counters_setup(CounterSet *cs, const char *events, perf_open_fn open_fn, sb_error *err) SB_MUST_CHECK;
 void counters_teardown(CounterSet *cs);
+
+/* Raises the process's soft RLIMIT_NOFILE to its hard limit: every training
+ * thread holds one descriptor per event while it runs (64 threads x 8 events
+ * is 512 beside the bench's own files), so a soft limit of 1024 or less makes
+ * some threads fail with EMFILE. counters_setup calls it before anything is
+ * opened. Returns the soft limit now in force (-1: unknown). */
+long counters_raise_fd_limit(void);
+
+/* How many of n threads counted event e (opened, ran and read it). A figure
+ * per thread, or a sum over threads, holds only when this is n; the bench
+ * warns when it is not (noise.h) and the report leaves such a figure out. */
+int counters_counted(const CounterSet *cs, const ThreadCounters *tc, int n, int e);
 
 /* On the thread being measured: opens every usable event (pid 0, cpu -1)
  * and enables it. */

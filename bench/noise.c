@@ -52,6 +52,32 @@ static void check_peak(List *l, const PeakResult *p, int cores) {
             "free, or are hyperthreads of one another", gain, p->threads_all, NOISE_ALL_CORE_GAIN);
 }
 
+/* One warning for a run whose usable counters were not counted on all its threads. */
+static void check_coverage(List *l, const RunRecord *r, const CounterSet *cs) {
+    int n = r->res.n_threads;
+    char list[160] = "";
+    size_t used = 0;
+    int partial = 0, worst = n;
+    for (int e = 0; r->counters && e < cs->n; e++) {
+        if (!cs->ev[e].usable) continue;
+        int k = counters_counted(cs, r->counters, n, e);
+        if (k == n) continue;
+        if (k < worst) worst = k;
+        int w = snprintf(list + used, sizeof list - used, "%s%s %d of %d", partial ? ", " : "", cs->ev[e].name, k, n);
+        if (w > 0 && (size_t)w < sizeof list - used) used += (size_t)w;
+        partial++;
+    }
+    if (!partial) return;
+    char fig[96];
+    const char *route = run_route_name(&r->spec);
+    int routed = strcmp(route, "none") != 0;
+    snprintf(fig, sizeof fig, "counters of %s %s%s%s %d threads rep %d", run_kind_name(r->spec.kind),
+             r->spec.variant->name, routed ? " " : "", routed ? route : "", r->spec.threads, r->spec.rep);
+    add(l, fig, worst, n,
+        "%s: counted on only some of the %d threads (%s; threads.csv says why, e.g. failed:EMFILE): no "
+        "per-thread figure of them is given", fig, n, list);
+}
+
 int noise_check(NoiseWarning *w, int max, const NoiseInputs *in) {
     List l = {.w = w, .n = 0, .max = max};
     if (in->cores > 0 && in->load_before > NOISE_LOAD_PER_CORE * in->cores)
@@ -80,6 +106,7 @@ int noise_check(NoiseWarning *w, int max, const NoiseInputs *in) {
             "%s: tokens/s spread %.1f%% over %d repetitions (more than %.0f%%)", fig, 100.0 * s->spread, s->n,
             100.0 * NOISE_CONFIG_SPREAD);
     }
+    for (int i = 0; in->counters && in->runs && i < in->n_runs; i++) check_coverage(&l, &in->runs[i], in->counters);
     return l.n;
 }
 

@@ -8,7 +8,11 @@
  *     with more than one core (the cores were not all free, or are SMT twins);
  *   - a compute-bound kernel above 100 % of the FMA peak (the peak was
  *     measured low);
- *   - a configuration whose spread of tokens/s exceeds 5 %.
+ *   - a configuration whose spread of tokens/s exceeds 5 %;
+ *   - a run where a counter the machine counts was counted on only k of its
+ *     n threads (the others' open failed, e.g. EMFILE): one warning per run,
+ *     naming each such counter with its k of n; no per-thread figure of it
+ *     is then meaningful.
  * The bench prints them after its summary and writes them into the run
  * folder's warnings.json, which the report reads. A pure function of its
  * inputs, so every rule is tested on a synthetic context. */
@@ -41,6 +45,9 @@ typedef struct {
     const CoreBench *core;  /* may be NULL */
     const SummaryRow *rows;
     int n_rows;
+    const RunRecord *runs;     /* may be NULL: no counter coverage checked */
+    int n_runs;
+    const CounterSet *counters; /* may be NULL: no counters */
 } NoiseInputs;
 
 /* Fills w (at most max) with every warning in; returns how many. */

@@ -28,7 +28,8 @@ static sb_status summary_make(FolderSummary *s, const RunFolder *f, const RunRec
     }
     s->n_rows = summarize(s->rows, runs, n, f->m->cores, &f->setup->model, f->peak);
     NoiseInputs ni = {.load_before = f->m->load_before[0], .cores = f->m->cores, .peak = f->peak,
-                      .core = f->core, .rows = s->rows, .n_rows = s->n_rows};
+                      .core = f->core, .rows = s->rows, .n_rows = s->n_rows,
+                      .runs = runs, .n_runs = n, .counters = f->setup->counters};
     s->n_warn = noise_check(s->warn, NOISE_MAX_WARNINGS, &ni);
     return SB_OK;
 }

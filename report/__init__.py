@@ -25,7 +25,8 @@ the only way that file is written.
 
 Layout: __main__.py is the command line, build.py assembles the report,
 fmt.py formats numbers and tables, runfolder.py loads a run folder (and
-trainers.py what it says of each trainer), figures.py runs gnuplot,
+trainers.py what it says of each trainer) through validate.py, which reads
+every file strictly and refuses a bad one naming file, line and field, figures.py runs gnuplot,
 palette.py gives each trainer its colour, costmodel.py holds the models'
 arithmetic, bootstrap.py the ratio-of-medians interval, compare.py compares
 two run folders (`python3 -m report.compare`), and sections/ has one module

@@ -1,23 +1,36 @@
 """compare.py - two sphere-bench run folders, configuration by configuration.
 
 Purpose: say whether run B is faster or slower than run A, and only when the
-repetitions can tell. For every configuration (kind, trainer, route, threads,
-tokens per batch) present in both folders' runs.csv it prints the two median
-tokens/s, the ratio B / A with its 95% interval (a percentile bootstrap of
-the ratio of medians, each side resampled with replacement, a fixed seed, as
-bench/stats.c does), the Mann-Whitney U test's two-sided p-value, and a
-verdict read from the interval alone: "faster" or "slower" when it excludes
-1, otherwise "no difference resolved at this number of repetitions"; a
-configuration with one repetition on either side has no interval ("n/a") and
-no verdict. A last row gives the geometric mean of the ratios over the
-configurations, with its own bootstrap interval.
+repetitions can tell. Two runs are comparable only when what defines their
+work is the same: the model (preset and shape), the dataset, quick or full,
+batches per step (the sweeps' and the full runs'), pinning and how controls
+wait (DEFINING below, from context.json); runs that differ there are refused,
+naming every difference, unless --allow-different asks to compare them anyway
+(then each difference is printed as a warning first). For every configuration
+(kind, trainer, route, threads, tokens per batch, and the batch shape B x T,
+batches and batches per step where runs.csv has them) present in both
+folders' runs.csv it prints the two median tokens/s, the ratio B / A with its
+95% interval (a percentile bootstrap of the ratio of medians, each side
+resampled with replacement, a fixed seed, as bench/stats.c does), the
+Mann-Whitney U test's two-sided p-value, and a verdict read from the interval
+alone: "faster" or "slower" when it excludes 1, otherwise "no difference
+resolved at this number of repetitions"; a configuration with one repetition
+on either side has no interval ("n/a") and no verdict. A last row gives the
+geometric mean of the ratios over the configurations, with its own bootstrap
+interval.
+
+Both folders' runs.csv and context.json are read through report/validate.py:
+a malformed row (a missing field, a tokens/s that is not a number above 0)
+is refused naming the file, the line and the field.
 
 --fail-above PCT exits 1 when some configuration is resolved slower (its
 interval below 1) by more than PCT percent at the median, so it can guard a
-CI. Exit status: 0 no such slowdown, 1 a resolved slowdown beyond PCT, 2 bad
-input (a missing folder or runs.csv).
+CI. Exit status: 0 no such slowdown, 1 a resolved slowdown beyond PCT and
+nothing else, 2 bad input (a missing or malformed folder or file, runs that
+are not comparable, a bad option).
 
-Usage: python3 -m report.compare RUN_A RUN_B [--fail-above PCT]   (make compare A=... B=...)
+Usage: python3 -m report.compare RUN_A RUN_B [--fail-above PCT] [--allow-different]
+       (make compare A=... B=...)
 Python 3 standard library only (the U test's p-value is computed here: exact
 without ties for small samples, else the normal approximation with tie and
 continuity corrections, as SciPy's mannwhitneyu does).
@@ -26,7 +39,6 @@ continuity corrections, as SciPy's mannwhitneyu does).
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import os
 import random
@@ -34,34 +46,69 @@ import statistics
 import sys
 from typing import Optional, TextIO
 
+from typing import Any
+
 from .bootstrap import RESAMPLES, quantile, ratio_ci
+from .validate import CONTEXT, KEY_TEXT, CsvSpec, ReportError, load_csv, load_json
 
 SEED = 0x5EEDB007
 UNRESOLVED = "no difference resolved at this number of repetitions"
 KEY = ("kind", "variant", "route", "threads", "batch_tokens")
+# runs.csv's columns that also define a configuration's work, where a folder has them
+SHAPE = ("B", "T", "batches", "batches_per_step")
+RUNS = CsvSpec(KEY + ("tokens_per_s",), KEY_TEXT, frozenset(), frozenset({"tokens_per_s"}),
+               frozenset({"threads", "batch_tokens"}) | set(SHAPE))
+# context.json's fields that define the runs' work: (block or None for the top level, field)
+DEFINING = (("model", None), ("dataset", "bytes"), ("dataset", "tokens"), ("dataset", "vocab"),
+            ("dataset", "seed"), ("options", "quick"), ("options", "batches_per_step"), ("options", "pin"),
+            ("options", "wait"), ("options", "full_runs"))
 
 
-class CompareError(Exception):
+class CompareError(ReportError):
     """Bad input: printed without a traceback, exit status 2."""
 
 
-def load(folder: str) -> dict[tuple[str, ...], list[float]]:
-    """{configuration key: [tokens/s per repetition]} from folder/runs.csv."""
+def load_runs(folder: str) -> list[dict[str, Any]]:
+    """folder/runs.csv's rows, validated."""
     path = os.path.join(folder, "runs.csv")
     if not os.path.isdir(folder):
         raise CompareError(f"'{folder}' is not a folder (give a run folder under results/)")
     if not os.path.exists(path):
         raise CompareError(f"'{folder}' has no runs.csv: it is not a bench run folder")
-    out = {}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            try:
-                key = tuple(row[k] for k in KEY)
-                tps = float(row["tokens_per_s"])
-            except (KeyError, TypeError, ValueError):
-                raise CompareError(f"{path}: a row without {', '.join(KEY)} and tokens_per_s")
-            if math.isfinite(tps):
-                out.setdefault(key, []).append(tps)
+    return load_csv(path, path, RUNS)
+
+
+def group(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> dict[tuple[Any, ...], list[float]]:
+    """{configuration key: [tokens/s per repetition]}."""
+    out: dict[tuple[Any, ...], list[float]] = {}
+    for r in rows:
+        out.setdefault(tuple(r[k] for k in cols), []).append(r["tokens_per_s"])
+    return out
+
+
+def load(folder: str) -> dict[tuple[Any, ...], list[float]]:
+    """{configuration key: [tokens/s per repetition]} from folder/runs.csv (the key and the shape columns)."""
+    rows = load_runs(folder)
+    return group(rows, KEY + tuple(c for c in SHAPE if rows and c in rows[0]))
+
+
+def context(folder: str) -> dict[str, Any]:
+    """folder/context.json, validated ({} for a folder without one)."""
+    p = os.path.join(folder, "context.json")
+    return load_json(p, p, CONTEXT) if os.path.exists(p) else {}
+
+
+def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Every defining field whose value differs between two contexts, as `field: A ... , B ...`."""
+    out = []
+    for block, key in DEFINING:
+        va, vb = a.get(block) or {}, b.get(block) or {}
+        if key is None:
+            for k in sorted(set(va) | set(vb)):
+                if va.get(k) != vb.get(k):
+                    out.append(f"{block}.{k}: {va.get(k)!r} in A, {vb.get(k)!r} in B")
+        elif va.get(key) != vb.get(key):
+            out.append(f"{block}.{key}: {va.get(key)!r} in A, {vb.get(key)!r} in B")
     return out
 
 
@@ -134,8 +181,32 @@ def fmt(x: Optional[float], digits: int = 3) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
-def compare(a_dir: str, b_dir: str, fail_above: Optional[float] = None, out: TextIO = sys.stdout) -> int:
-    a, b = load(a_dir), load(b_dir)
+def config_name(c: dict[str, Any]) -> str:
+    """`sweep flat 2 threads 16 tokens`, then the shape columns the folders have (`2x8`, batches, per step)."""
+    name = f"{c['kind']} {c['variant']}" + (f" {c['route']}" if c["route"] != "none" else "")
+    name += f" {c['threads']:g} threads {c['batch_tokens']:g} tokens"
+    if "B" in c and "T" in c:
+        name += f" {c['B']:g}x{c['T']:g}"
+    if "batches" in c:
+        name += f" {c['batches']:g} batches"
+    if "batches_per_step" in c:
+        name += f" {c['batches_per_step']:g}/step"
+    return name
+
+
+def compare(a_dir: str, b_dir: str, fail_above: Optional[float] = None, out: Optional[TextIO] = None,
+            allow_different: bool = False, err: Optional[TextIO] = None) -> int:
+    """Prints the comparison to out (standard output), warnings to err (standard error); the exit status."""
+    out, err = out or sys.stdout, err or sys.stderr
+    rows_a, rows_b = load_runs(a_dir), load_runs(b_dir)
+    diff = differences(context(a_dir), context(b_dir))
+    if diff and not allow_different:
+        raise CompareError(f"'{a_dir}' and '{b_dir}' are not runs of the same work, so their tokens/s do not "
+                           f"compare: " + "; ".join(diff) + " (--allow-different compares them anyway)")
+    for d in diff:
+        err.write(f"compare: warning: the runs differ in {d}\n")
+    cols = KEY + tuple(c for c in SHAPE if rows_a and rows_b and c in rows_a[0] and c in rows_b[0])
+    a, b = group(rows_a, cols), group(rows_b, cols)
     common = [k for k in a if k in b]
     if not common:
         raise CompareError(f"'{a_dir}' and '{b_dir}' have no configuration in common")
@@ -148,7 +219,7 @@ def compare(a_dir: str, b_dir: str, fail_above: Optional[float] = None, out: Tex
         r, lo, hi = ratio_ci(a[k], b[k], rng)
         p = mann_whitney_p(a[k], b[k])
         v = verdict(lo, hi)
-        name = f"{k[0]} {k[1]}" + (f" {k[2]}" if k[2] != "none" else "") + f" {k[3]} threads {k[4]} tokens"
+        name = config_name(dict(zip(cols, k)))
         rows.append([name, str(len(a[k])), str(len(b[k])), f"{statistics.median(a[k]):.0f}",
                      f"{statistics.median(b[k]):.0f}", fmt(r), "n/a" if lo is None else f"[{lo:.3f}, {hi:.3f}]",
                      fmt(p, 4), v or "n/a"])
@@ -178,13 +249,18 @@ def main(argv: list[str]) -> int:
     ap.add_argument("b", help="run folder B (compared with A)")
     ap.add_argument("--fail-above", type=float, metavar="PCT",
                     help="exit 1 when a configuration is resolved slower by more than PCT percent")
-    args = ap.parse_args(argv)
+    ap.add_argument("--allow-different", action="store_true",
+                    help="compare runs whose model, dataset or options differ, naming every difference")
+    args = ap.parse_args(argv)  # a usage error exits 2
     if args.fail_above is not None and not (0 <= args.fail_above < 100):
         sys.stderr.write(f"compare: --fail-above {args.fail_above:g} is outside 0..100\n")
         return 2
     try:
-        return compare(args.a, args.b, args.fail_above)
-    except CompareError as e:
+        return compare(args.a, args.b, args.fail_above, allow_different=args.allow_different)
+    except ReportError as e:
+        sys.stderr.write(f"compare: {e}\n")
+        return 2
+    except OSError as e:
         sys.stderr.write(f"compare: {e}\n")
         return 2
 

@@ -35,8 +35,8 @@ def model_flops_per_token(m: dict[str, Any]) -> float:
     block carries flops_per_token, written by the program from core/model.c's
     model_flops_per_batch (3 x forward, forward = 2 x (matmul weights) +
     attention scores and mixing over the causal window (mean (T+1)/2))."""
-    if "flops_per_token" in m:
-        return m["flops_per_token"]
+    if "flops_per_token" in m:  # null: the program could not compute it
+        return float("nan") if m["flops_per_token"] is None else m["flops_per_token"]
     # Only for a run folder written before the field existed (the committed
     # reference run): the same formula, restated here. Keep it equal to
     # model_flops_per_batch in core/model.c; new runs never reach this line.

@@ -7,14 +7,13 @@ routes, the shape of their threads) and gives each its colour (palette.py).
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 from typing import Any, Optional
 
 from .fmt import isnum, ratio
 from .palette import colour_map, colours
 from .trainers import SERIAL, Shape, Trainer, load_trainers, shape_of
+from .validate import BENCH_CSV, CsvSpec, ReportError, load_csv, read_text, run_file
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,33 +22,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(REPO, "results")
 
 
-TEXT_COLUMNS = {"kind", "variant", "route", "role"}
-
-
-class ReportError(Exception):
-    """A problem with the input that the user must fix; printed without a traceback."""
-
-
-def read_csv(path: str) -> Optional[list[dict[str, Any]]]:
-    """Rows as dicts; numeric columns as floats (NaN kept as NaN)."""
+def read_csv(path: str, spec: Optional[CsvSpec] = None) -> Optional[list[dict[str, Any]]]:
+    """Rows as dicts, validated (validate.py; the spec of the bench's file of that name unless given);
+    numeric columns as floats (NaN kept as NaN); None when the file is absent."""
     if not os.path.exists(path):
         return None
-    rows = []
-    with open(path, newline="") as f:
-        for raw in csv.DictReader(f):
-            row = {}
-            for k, v in raw.items():
-                if k is None:
-                    continue
-                if k in TEXT_COLUMNS or k.endswith("_status") or v is None:
-                    row[k] = v
-                else:
-                    try:
-                        row[k] = float(v)
-                    except ValueError:
-                        row[k] = v
-            rows.append(row)
-    return rows
+    return load_csv(path, path, spec or BENCH_CSV[os.path.basename(path)])
 
 
 class Run:
@@ -67,21 +45,20 @@ class Run:
             if not os.path.exists(os.path.join(self.path, need)):
                 raise ReportError(f"'{path}' is not a complete bench run folder: {need} is missing "
                                   f"(a run folder is written by `make bench`)")
-        self.context = self._json("context.json", path)
-        self.summary = self._json("summary.json", path)
-        self.runs = read_csv(os.path.join(self.path, "runs.csv")) or []
+        # every file through validate.py: a bad one is refused naming file, line and field
+        self.context = run_file(self.path, "context.json", path)
+        self.summary = run_file(self.path, "summary.json", path)
+        self.runs = run_file(self.path, "runs.csv", path)
         self.missing = [n for n in ("threads.csv", "groups.csv", "loss.csv")
                         if not os.path.exists(os.path.join(self.path, n))]
-        self.threads = read_csv(os.path.join(self.path, "threads.csv")) or []
-        self.groups = read_csv(os.path.join(self.path, "groups.csv")) or []
-        self.loss = read_csv(os.path.join(self.path, "loss.csv")) or []
+        self.threads = run_file(self.path, "threads.csv", path) or []
+        self.groups = run_file(self.path, "groups.csv", path) or []
+        self.loss = run_file(self.path, "loss.csv", path) or []
         # core.json: single-thread kernel timings (runs before bench-core have none)
-        self.core = self._json("core.json", path) if os.path.exists(os.path.join(self.path, "core.json")) else None
-        sp = os.path.join(self.path, "samples.txt")
-        self.samples: Optional[str] = None
-        if os.path.exists(sp):
-            with open(sp, encoding="utf-8", errors="replace") as f:
-                self.samples = f.read()
+        self.core = run_file(self.path, "core.json", path)
+        self.samples: Optional[str] = run_file(self.path, "samples.txt", path)
+        self.warnings: Optional[list[dict[str, Any]]] = (run_file(self.path, "warnings.json", path)
+                                                        or {}).get("warnings")
         self._check_one_run(path)
         self.configs = [self._clean(c) for c in self.summary.get("configurations", [])]
         ctx = self.context
@@ -91,13 +68,6 @@ class Run:
         self.trainers: dict[str, Trainer] = load_trainers(self.context, self.runs)
         self.variants: list[str] = [v for v in self.trainers if v != SERIAL]
         self.colour_of: dict[str, str] = colour_map(list(self.trainers))
-
-    def _json(self, name: str, shown: str) -> Any:
-        try:
-            with open(os.path.join(self.path, name)) as f:
-                return json.load(f)
-        except json.JSONDecodeError as e:
-            raise ReportError(f"'{shown}': cannot parse {name}: {e}")
 
     def colours(self, names: list[str]) -> str:
         """The named trainers' colours as a gnuplot word list, in the same order (palette.py)."""
@@ -223,8 +193,7 @@ def default_run() -> str:
     """results/REFERENCE if present, else the newest complete run (non-quick first)."""
     ref = os.path.join(RESULTS, "REFERENCE")
     if os.path.exists(ref):
-        with open(ref) as f:
-            name = f.read().strip()
+        name = read_text(ref).strip()
         if not name:
             raise ReportError("results/REFERENCE is empty; it should name one folder under results/")
         return os.path.join(RESULTS, name)

@@ -7,18 +7,13 @@ warning is shown and the context section says the guards did not run.
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any, Optional
 
 
 def load_warnings(run: Any) -> Optional[list[dict[str, Any]]]:
-    """The warnings list, or None when the run folder has no warnings.json."""
-    p = os.path.join(run.path, "warnings.json")
-    if not os.path.exists(p):
-        return None
-    with open(p) as f:
-        return json.load(f).get("warnings", [])
+    """The warnings list, or None when the run folder has no warnings.json (read and validated with
+    the folder: runfolder.py, validate.py)."""
+    return run.warnings
 
 
 def warned(run: Any, figure: str) -> bool:

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "../bench/noise.h"
@@ -129,12 +130,47 @@ static void test_warnings_file(void **state) {
     free(text);
 }
 
+/* A run whose usable counter was counted on 3 of its 4 threads: one warning
+ * for the run, naming the counter with its k of n; a counter every thread
+ * counted, or one the machine cannot count, is not named. */
+static void test_counters_of_part_of_the_threads(void **state) {
+    (void)state;
+    Context c;
+    clean(&c);
+    CounterSet cs = {.n = 3};
+    snprintf(cs.ev[0].name, sizeof cs.ev[0].name, "task-clock");
+    snprintf(cs.ev[1].name, sizeof cs.ev[1].name, "page-faults");
+    snprintf(cs.ev[2].name, sizeof cs.ev[2].name, "cycles");
+    cs.ev[0].usable = cs.ev[1].usable = 1;
+    ThreadCounters tc[4];
+    memset(tc, 0, sizeof tc);
+    for (int t = 0; t < 4; t++) tc[t].ok[0] = tc[t].ok[1] = 1;
+    tc[2].ok[0] = 0;
+    tc[2].err[0] = EMFILE;
+    RunRecord r = {.spec = {.kind = RUN_SWEEP, .variant = variant_find("flat"), .threads = 4, .rep = 2},
+                   .res = {.n_threads = 4}, .counters = tc};
+    c.in.runs = &r;
+    c.in.n_runs = 1;
+    c.in.counters = &cs;
+    one_warning(&c, "counters of sweep flat 4 threads rep 2", "task-clock 3 of 4");
+    NoiseWarning w[4];
+    assert_int_equal(noise_check(w, 4, &c.in), 1);
+    assert_null(strstr(w[0].text, "page-faults"));
+    assert_null(strstr(w[0].text, "cycles"));
+    tc[2].ok[0] = 1; /* every thread counted: nothing to say */
+    assert_int_equal(noise_check(w, 4, &c.in), 0);
+    c.in.counters = NULL; /* no counters at all: nothing to say */
+    tc[2].ok[0] = 0;
+    assert_int_equal(noise_check(w, 4, &c.in), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean_context_is_quiet), cmocka_unit_test(test_busy_machine),
         cmocka_unit_test(test_noisy_peak),             cmocka_unit_test(test_all_core_fma_does_not_scale),
         cmocka_unit_test(test_kernel_above_peak),      cmocka_unit_test(test_noisy_configuration),
         cmocka_unit_test(test_warnings_file),
+        cmocka_unit_test(test_counters_of_part_of_the_threads),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();

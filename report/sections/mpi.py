@@ -17,7 +17,6 @@ inside MPI, which also holds its wait for ranks still computing.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any
@@ -25,7 +24,10 @@ from typing import Any
 from ..figures import Plots
 from ..runfolder import Run
 from ..fmt import median, num, table
-from ..runfolder import read_csv
+from ..validate import MPI_CSV, ReportError, load_csv, load_mpi_context
+
+# What every np-R folder of one section must share: a table mixing them would compare unlike runs.
+DEFINING = ("model", "threads_per_rank", "batches", "fanout", "reps")
 
 
 def _fit(pingpong):
@@ -59,15 +61,29 @@ def predicted_step_s(policy: str, ranks: int, fanout: int, grad_bytes: float, al
     return 2 * (ranks - 1) * alpha + 2 * (ranks - 1) / ranks * grad_bytes * beta
 
 
-def _load(folder):
+def _load(folder, shown):
+    """One np-R folder, every file validated (validate.py); None without a context.json."""
     ctx_path = os.path.join(folder, "context.json")
     if not os.path.exists(ctx_path):
         return None
-    with open(ctx_path) as f:
-        ctx = json.load(f)
-    return {"context": ctx, "pingpong": read_csv(os.path.join(folder, "pingpong.csv")) or [],
-            "runs": read_csv(os.path.join(folder, "runs.csv")) or [],
-            "ranks": read_csv(os.path.join(folder, "ranks.csv")) or []}
+    d = {"context": load_mpi_context(ctx_path, os.path.join(shown, "context.json")), "folder": shown}
+    for name in ("pingpong", "runs", "ranks"):
+        p = os.path.join(folder, name + ".csv")
+        d[name] = load_csv(p, os.path.join(shown, name + ".csv"), MPI_CSV[name + ".csv"]) if os.path.exists(p) else []
+    return d
+
+
+def check_alike(sweeps: list[dict[str, Any]]) -> None:
+    """Refuses np-R folders of different models, threads per rank, batches, fan-outs or repetitions:
+    one header and one table would present them as one experiment."""
+    first = sweeps[0]
+    for d in sweeps[1:]:
+        diff = [k for k in DEFINING if d["context"].get(k) != first["context"].get(k)]
+        if diff:
+            what = "; ".join(f"{k}: {first['context'].get(k)} in {first['folder']}, {d['context'].get(k)} in "
+                             f"{d['folder']}" for k in diff)
+            raise ReportError(f"the MPI folders differ in what defines their runs ({what}): one report section "
+                              f"holds one experiment; run `make bench-mpi` again into an empty mpi/ folder")
 
 
 def load_sweeps(run: Run) -> list[dict[str, Any]]:
@@ -78,10 +94,12 @@ def load_sweeps(run: Run) -> list[dict[str, Any]]:
     sweeps = []
     for name in sorted(os.listdir(base)):
         if name.startswith("np-"):
-            d = _load(os.path.join(base, name))
+            d = _load(os.path.join(base, name), os.path.join(run.path, "mpi", name))
             if d:
                 sweeps.append(d)
-    return sorted(sweeps, key=lambda d: d["context"].get("ranks", 0))
+    if sweeps:
+        check_alike(sweeps)
+    return sorted(sweeps, key=lambda d: d["context"]["ranks"])
 
 
 def intro_lines(sweeps: list[dict[str, Any]]) -> list[str]:

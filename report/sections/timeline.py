@@ -13,7 +13,6 @@ It also reports what tracing costs: the bench's trace-off / trace-on runs.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from typing import Any, Optional
@@ -23,6 +22,7 @@ from ..runfolder import Run
 from ..trainers import SERIAL
 from ..fmt import UNRESOLVED, ci_text, isnum, not_measured, num, pct, ratio, share, table, times, verdict
 from ..bootstrap import ratio_ci
+from ..validate import load_trace as validate_trace
 
 TIMELINE_STEPS = 3
 TRACE_COST_SEED = 0x7ACE  # the bootstrap of what tracing costs: the same runs give the same interval
@@ -35,8 +35,7 @@ def load_trace(run: Run, kind: str, variant: str, threads: float) -> Optional[di
     path = os.path.join(run.path, f"trace-{kind}-{variant}-{int(threads)}.json")
     if not os.path.exists(path):
         return None
-    with open(path, encoding="utf-8") as f:
-        t = json.load(f)
+    t = validate_trace(path, os.path.join(run.path, os.path.basename(path)))
     spans, names = {}, {}
     for e in t["traceEvents"]:
         if e["ph"] == "X":

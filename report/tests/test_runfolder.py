@@ -12,7 +12,9 @@ import unittest
 from report.runfolder import ReportError, Run, read_csv
 from report.trainers import shape_of
 
-RUN_COLS = ["kind", "variant", "route", "threads", "rep", "batch_tokens", "tokens_per_s", "run_id"]
+RUN_COLS = ["kind", "variant", "route", "threads", "rep", "batch_tokens", "tokens_per_s", "tokens", "wall_s",
+            "process_cpu_s", "threads_cpu_s", "control_cpu_s", "mean_worker_cpu_s", "workers", "run_id"]
+RUN_EXTRA = [128, 1.0, 1.0, 1.0, 0.0, 1.0, 1]  # the columns after tokens_per_s that every runs.csv has
 THREAD_COLS = ["kind", "variant", "route", "threads", "rep", "batch_tokens", "thread", "role", "level", "cpu_s",
                "batches", "cycles", "cycles_status", "run_id"]
 
@@ -36,14 +38,15 @@ class Folder(unittest.TestCase):
             json.dump(ctx, f)
         with open(os.path.join(self.d, "summary.json"), "w") as f:
             json.dump({"run_id": summary_id or run_id, "configurations": [
-                {"kind": "sweep", "variant": "flat", "route": "none", "threads": 2, "batch_tokens": 64,
+                {"kind": "sweep", "variant": "flat", "route": "none", "threads": 2, "batch_tokens": 64, "reps": 1,
                  "tokens_per_s_median": None}]}, f)
-        write_csv(os.path.join(self.d, "runs.csv"), RUN_COLS, runs if runs is not None else [
-            ["sweep", "serial", "none", 1, 1, 64, 10.0, run_id],
-            ["sweep", "flat", "none", 2, 1, 64, 18.0, run_id],
-            ["route", "tree", "rr", 8, 1, 64, 17.0, run_id],
-            ["route", "tree", "sym", 8, 1, 64, 16.0, run_id],
-            ["sweep", "peer", "none", 2, 1, 64, 19.0, run_id]])
+        write_csv(os.path.join(self.d, "runs.csv"), RUN_COLS, [r[:-1] + RUN_EXTRA + r[-1:] for r in (
+            runs if runs is not None else [
+                ["sweep", "serial", "none", 1, 1, 64, 10.0, run_id],
+                ["sweep", "flat", "none", 2, 1, 64, 18.0, run_id],
+                ["route", "tree", "rr", 8, 1, 64, 17.0, run_id],
+                ["route", "tree", "sym", 8, 1, 64, 16.0, run_id],
+                ["sweep", "peer", "none", 2, 1, 64, 19.0, run_id]])])
         write_csv(os.path.join(self.d, "threads.csv"), THREAD_COLS, threads or [
             ["sweep", "tree", "none", 8, 1, 64, 0, "control", 0, 0.1, 0, "NaN", "unsupported", run_id],
             ["sweep", "tree", "none", 8, 1, 64, 1, "control", 1, 0.1, 0, "NaN", "unsupported", run_id],

@@ -210,6 +210,7 @@ pid_t tu_spawn(const TuLimits *lim, const char *const *args, const char *out, co
             signal(SIGXFSZ, SIG_IGN);
             setrlimit(RLIMIT_FSIZE, &(struct rlimit){lim->fsize_bytes, lim->fsize_bytes});
         }
+        if (lim->nofile) setrlimit(RLIMIT_NOFILE, &(struct rlimit){lim->nofile, lim->nofile});
         alarm(lim->seconds > 0 ? (unsigned)lim->seconds : TU_CHILD_SECONDS);
         execv(prog, argv);
         dprintf(2, "testutil: cannot run %s: %s\n", prog, strerror(errno));

@@ -84,6 +84,7 @@ typedef struct {
     int seconds;      /* killed by SIGALRM after this */
     long stack_bytes; /* RLIMIT_STACK */
     long fsize_bytes; /* RLIMIT_FSIZE (SIGXFSZ ignored, so writes fail with EFBIG) */
+    long nofile;      /* RLIMIT_NOFILE, soft and hard (so the child cannot raise it) */
 } TuLimits;
 
 /* tu_cli_argv under limits. */
