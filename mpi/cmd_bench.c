@@ -26,6 +26,7 @@
 #include "mpi_run.h"
 #include "pingpong.h"
 #include "setup.h"
+#include "sim.h"
 
 enum { F_PINGPONG, F_RUNS, F_RANKS, F_THREADS, F_COUNT };
 static const char *const file_names[F_COUNT] = {"pingpong.csv", "runs.csv", "ranks.csv", "threads.csv"};
@@ -97,6 +98,8 @@ static sb_status write_context(const char *dir, const MpiSetup *s, int reps, con
     json_kv_int(w, "threads_per_rank", s->threads);
     json_kv_int(w, "fanout", s->fanout);
     json_kv_int(w, "reps", reps);
+    json_kv_string(w, "clock", sim_clock_name()); /* sim.h */
+    json_kv_bool(w, "timing_mode", s->timing);
     json_kv_int(w, "batches", s->batches);
     json_kv_int(w, "first_batch", s->first);
     mpi_json_model_begin(w, s);
@@ -174,7 +177,7 @@ int mpi_cmd_bench(int argc, char **argv, int rank, int ranks) {
             st = rank_plan_build(&plan, configs[c].policy, ranks, s.fanout, configs[c].cc, &err);
             int bps = st ? 0 : setup_bps(&s, &plan);
             if (!st) st = setup_batch_sum(&s, &plan, bps, &bs, &err);
-            model_init(params, &s.model, (unsigned long long)s.seed);
+            if (!s.timing) model_init(params, &s.model, (unsigned long long)s.seed); /* timing: meaningless */
             if (!(st = mpi_agree(st, &err)))
                 st = mpi_run(bs, &plan, rank, params, n, (uint64_t)s.first, (uint64_t)s.batches, bps, &o, &err);
             if (!st) {
@@ -213,6 +216,6 @@ int mpi_cmd_bench(int argc, char **argv, int rank, int ranks) {
 out:
     for (int i = 0; i < opened && rank == 0; i++) safe_file_abort(&sf[i]);
     setup_free(&s);
-    free(params);
+    setup_params_free(params);
     return rc;
 }

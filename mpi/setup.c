@@ -7,6 +7,8 @@
 
 #include "../core/model.h"
 #include "../core/presets.h"
+#include "sim.h"
+#include "sim_timing.h"
 
 sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) {
     const char *preset_name = cli_get(a, "--model");
@@ -28,6 +30,15 @@ sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) {
     const ModelPreset *preset = model_preset_find(preset_name ? preset_name : "bench");
     if (!preset)
         return sb_fail(err, SB_EARG, "--model: no preset '%s' (presets: %s)", preset_name, model_preset_names());
+    s->timing = cli_flag(a, "--timing");
+    if (s->timing && !sim_active())
+        return sb_fail(err, SB_EARG, "--timing: only under simulation (a program built with smpicc, make sim)");
+    if (s->timing && cli_get(a, "--save"))
+        return sb_fail(err, SB_EARG, "--save: timing mode computes no model, so it writes no checkpoint");
+    if (sim_active() && threads != 1)
+        return sb_fail(err, SB_EARG, "--threads %lld: under simulation a rank is one simulated core (--threads 1): "
+                                     "SMPI charges only the thread that calls MPI", threads);
+    sim_set_timing(s->timing);
     s->threads = (int)threads;
     s->fanout = (int)fanout;
     s->adamw = adamw_defaults();
@@ -45,7 +56,12 @@ sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) {
             return sb_fail(err, SB_ERANGE, "%s holds no whole batch of %d x %d tokens after batch %lld", s->data_path,
                            s->B, s->T, s->first);
     }
-    return train_config_check(&s->tf, &s->model, s->B, s->T, (uint64_t)s->first, (uint64_t)s->batches, 1, err);
+    /* timing mode reads only the calibration's batches */
+    uint64_t read = s->timing && s->batches > SIM_CAL_BATCHES ? SIM_CAL_BATCHES : (uint64_t)s->batches;
+    if (s->timing && s->batches < SIM_CAL_BATCHES)
+        return sb_fail(err, SB_ERANGE, "--batches %lld: timing mode needs at least %d (its calibration)", s->batches,
+                       SIM_CAL_BATCHES);
+    return train_config_check(&s->tf, &s->model, s->B, s->T, (uint64_t)s->first, read, 1, err);
 }
 
 void setup_free(MpiSetup *s) { tokens_free(&s->tf); }
@@ -55,12 +71,15 @@ int setup_bps(const MpiSetup *s, const RankPlan *plan) {
 }
 
 sb_status setup_batch_sum(const MpiSetup *s, const RankPlan *plan, int bps, BatchSum **bs, sb_error *err) {
+    *bs = NULL;
+    if (s->timing && s->rank != 0) return SB_OK; /* timing mode: rank 0's calibration alone computes */
     VariantConfig vc = {.data = &s->tf,
                         .model = s->model,
                         .B = s->B,
                         .T = s->T,
                         .threads = plan->node[s->rank].computes ? s->threads : 1,
-                        .batches_per_step = (bps + plan->computing - 1) / plan->computing, /* the largest share */
+                        /* the largest share; timing mode's calibration: one batch a step */
+                        .batches_per_step = s->timing ? 1 : (bps + plan->computing - 1) / plan->computing,
                         .adamw = s->adamw,
                         .wait = s->wait};
     return batch_sum_create(bs, &vc, err);
@@ -68,8 +87,10 @@ sb_status setup_batch_sum(const MpiSetup *s, const RankPlan *plan, int bps, Batc
 
 sb_status setup_params(const MpiSetup *s, float **params, sb_error *err) {
     size_t n = model_param_count(&s->model);
-    *params = malloc(n * sizeof(float));
+    *params = sim_buffer_alloc(n * sizeof(float));
     if (!*params) return sb_fail(err, SB_ENOMEM, "out of memory for %zu parameters", n);
     model_init(*params, &s->model, (unsigned long long)s->seed);
     return SB_OK;
 }
+
+void setup_params_free(float *params) { sim_buffer_free(params); }
