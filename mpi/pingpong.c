@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agree.h"
 #include "sim.h"
 
 #define PINGPONG_WARMUP (sim_active() ? 1 : 5) /* a simulated round trip is the same every time */
@@ -23,7 +24,7 @@ sb_status pingpong_run(const size_t *sizes, int n_sizes, int rank, int ranks, Pi
         if (sizes[i] > most) most = sizes[i];
     char *buf = sim_buffer_alloc(most); /* shared across ranks in timing mode */
     int ok = buf != NULL, all = 0;
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    mpi_allreduce_int(&ok, &all, MPI_MIN);
     if (!all) {
         sim_buffer_free(buf);
         return sb_fail(err, SB_ENOMEM, "out of memory for a %zu-byte ping-pong buffer", most);

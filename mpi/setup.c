@@ -38,7 +38,16 @@ sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) {
     if (sim_active() && threads != 1)
         return sb_fail(err, SB_EARG, "--threads %lld: under simulation a rank is one simulated core (--threads 1): "
                                      "SMPI charges only the thread that calls MPI", threads);
+    const char *costs = cli_get(a, "--sim-costs");
+    SimCosts c;
+    char tail;
+    if (costs && !s->timing) return sb_fail(err, SB_EARG, "--sim-costs: only with --timing");
+    if (costs && (sscanf(costs, "%lf,%lf,%lf%c", &c.batch_s, &c.adamw_s, &c.add_s, &tail) != 3 ||
+                  !(c.batch_s >= 0 && c.batch_s < 1e6) || !(c.adamw_s >= 0 && c.adamw_s < 1e6) ||
+                  !(c.add_s >= 0 && c.add_s < 1e6)))
+        return sb_fail(err, SB_EARG, "--sim-costs '%s': give three durations in seconds, B,A,D, each 0 or more", costs);
     sim_set_timing(s->timing);
+    if (costs) sim_set_costs(&c);
     s->threads = (int)threads;
     s->fanout = (int)fanout;
     s->adamw = adamw_defaults();

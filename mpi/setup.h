@@ -38,7 +38,8 @@ typedef struct {
         {"--wait", 0, "block|spin: how a rank's threads wait (default block)"},                                     \
         {"--seed", 0, "S: initialisation seed (default 1)"}, {"--lr", 0, "X: learning rate (default 0.001)"},       \
         {"--weight-decay", 0, "X: AdamW weight decay (default 0)"},                                                  \
-        {"--timing", 1, "simulation only: compute charged by measured durations, buffers shared (values meaningless)"}
+        {"--timing", 1, "simulation only: compute charged by measured durations, buffers shared (values meaningless)"}, \
+        {"--sim-costs", 0, "B,A,D: timing mode charges B s a batch, A s an AdamW update, D s an addition (default: measured)"}
 
 /* Reads the common options and loads the data (every rank, locally). */
 sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err);

@@ -17,7 +17,8 @@
 #endif
 
 /* Under SMPI a global is one per rank (SimGrid privatizes the program's data). */
-static int timing_on;
+static int timing_on, costs_given;
+static SimCosts given;
 
 int sim_active(void) { return SB_SIM; }
 
@@ -25,6 +26,12 @@ const char *sim_clock_name(void) { return SB_SIM ? "simulated (MPI_Wtime)" : "ho
 
 void sim_set_timing(int on) { timing_on = on; }
 int sim_timing(void) { return timing_on; }
+
+void sim_set_costs(const SimCosts *c) {
+    given = *c;
+    costs_given = 1;
+}
+const SimCosts *sim_costs(void) { return costs_given ? &given : NULL; }
 
 void *sim_buffer_alloc(size_t bytes) {
 #if SB_SIM

@@ -39,6 +39,9 @@ const char *sim_clock_name(void);
 /* Timing mode, one flag per rank (set by setup_from_args). */
 void sim_set_timing(int on);
 int sim_timing(void);
+/* Timing mode's charges given (--sim-costs) instead of measured; sim_costs: NULL when not given. */
+void sim_set_costs(const SimCosts *c);
+const SimCosts *sim_costs(void);
 
 /* Buffers of n_params floats: shared across ranks in timing mode, else team_alloc's. */
 void *sim_buffer_alloc(size_t bytes);

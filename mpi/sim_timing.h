@@ -5,7 +5,9 @@
  * SIM_CAL_BATCHES - 1 batches' forward and backward after a first one, one
  * AdamW update and one gradient addition (reduce_sum of two buffers); every
  * rank learns the three durations (MPI_Bcast); later runs of the same
- * program reuse them, so every policy is charged the same costs. Then each step, on every rank:
+ * program reuse them, so every policy is charged the same costs (--sim-costs
+ * gives them instead: a sweep measures once, every rank count is charged the
+ * same). Then each step, on every rank:
  * its batches cost batch_s each, a control's additions add_s each, whoever
  * applies AdamW (the root; every rank under allreduce) adamw_s; the sums and
  * the parameters travel exactly as in mpi_run (same edges, sizes, calls), in
