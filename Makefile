@@ -188,3 +188,30 @@ clean:
 	rm -rf $(BUILD) build-tsan build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# make sim: sphere-bench-mpi on simulated clusters (SimGrid SMPI, issue 22;
+# docs/DESIGN.md, "Simulated clusters"). smpicc builds it into build-smpi/
+# (its own objects, -fPIC: smpicc links a shared object, so libpfm is linked
+# dynamically); sim/sweep.py then runs real loopback runs, the validation
+# and every platform x rank count into SIM_OUT (default: the latest bench
+# run's folder + /sim), which `make report` turns into "Beyond this machine
+# (simulated)". SIM_RANKS, SIM_PLATFORMS: the sweep's rank counts and
+# platforms (sim/sweep.py's defaults otherwise).
+SIM_BUILD   := build-smpi
+SIM_PROGRAM := $(SIM_BUILD)/sphere-bench-mpi
+.PHONY: sim sim-build
+sim-build: $(SIM_PROGRAM)
+ifneq ($(BUILD),$(SIM_BUILD))
+$(SIM_PROGRAM): $(DEPS_OK) $(wildcard mpi/*.c mpi/*.h core/*.c core/*.h dataset/*.c variants/*.c variants/*.h bench/*.c cli/*.c)
+	$(MAKE) --no-print-directory BUILD=$(SIM_BUILD) MPICC=smpicc CFLAGS="$(OPT) $(ARCH) -g -fPIC" \
+		LDLIBS="-lpfm -lm -pthread" $(SIM_PROGRAM)
+endif
+sim: $(SIM_PROGRAM) $(PROGRAM) $(MPI_PROGRAM)
+	@out="$(SIM_OUT)"; if [ -z "$$out" ]; then \
+		run=$$(cat results/LATEST 2>/dev/null); \
+		if [ -z "$$run" ] || [ ! -d "$$run" ]; then echo "make sim: no run folder in results/LATEST: run make bench (QUICK=1 is enough) first, or give SIM_OUT=DIR" >&2; exit 1; fi; \
+		out="$$run/sim"; fi; \
+	python3 sim/sweep.py --out "$$out" --prog-sim $(SIM_PROGRAM) --prog-real $(MPI_PROGRAM) --bench $(PROGRAM) \
+		$(if $(SIM_RANKS),--ranks "$(SIM_RANKS)") $(if $(SIM_PLATFORMS),--platforms $(SIM_PLATFORMS))
+# tests/test_sim.c runs the simulated program
+test: $(SIM_PROGRAM)

@@ -22,6 +22,8 @@ need libbenchmark-tools test -f /usr/share/benchmark/compare.py
 need python3-scipy    sh -c "python3 -c 'import scipy' || /usr/bin/python3 -c 'import scipy'"
 need libopenmpi-dev   command -v mpicc
 need openmpi-bin      command -v mpirun
+# group sim: SimGrid's SMPI (smpicc, smpirun) for make sim and tests/test_sim.c
+need libsimgrid-dev   command -v smpirun
 
 [ -z "$missing" ] && exit 0
 line="apt-get install -y --no-install-recommends$missing"

@@ -27,7 +27,7 @@ this machine's core is one simulated second.
           latency and bandwidth factors at 1 (sim/smpi_args), a message of
           b bytes costs exactly 2 LAT + b / BW.
 
-  python3 sim/platform.py KIND HOSTS OUT.xml OUT.hosts [--measured FILE.json] [--lat S --bw BPS]
+  python3 sim/platforms.py KIND HOSTS OUT.xml OUT.hosts [--measured FILE.json] [--lat S --bw BPS]
 
 --measured: JSON with read_gbs_1t, read_gbs_all (sphere-bench peak --json)
 and loopback_one_way_s (the 8-byte ping-pong of a real 2-rank run); needed
@@ -121,7 +121,7 @@ def render(kind, hosts, measured=None, lat=None, bw=None):
     params = json.dumps(p, sort_keys=True)
     return ("<?xml version='1.0'?>\n"
             '<!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">\n'
-            f"<!-- sphere-bench platform '{kind}', written by sim/platform.py\n"
+            f"<!-- sphere-bench platform '{kind}', written by sim/platforms.py\n"
             f"     parameters: {params}\n"
             f"     sources: {src} -->\n"
             '<platform version="4.1">\n'
@@ -151,7 +151,7 @@ def main(argv=None):
                 raise PlatformError(f"--measured {a.measured}: {e}")
         text, _ = render(a.kind, a.hosts, measured, a.lat, a.bw)
     except PlatformError as e:
-        print(f"platform.py: {e}", file=sys.stderr)
+        print(f"platforms.py: {e}", file=sys.stderr)
         return 2
     with open(a.xml, "w") as f:
         f.write(text)
