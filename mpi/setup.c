@@ -67,7 +67,8 @@ sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) {
     }
     /* timing mode reads only the calibration's batches */
     uint64_t read = s->timing && s->batches > SIM_CAL_BATCHES ? SIM_CAL_BATCHES : (uint64_t)s->batches;
-    if (s->timing && s->batches < SIM_CAL_BATCHES)
+    if (s->timing && sim_costs()) read = 1; /* --sim-costs: no calibration; one batch keeps the shape checked */
+    if (s->timing && !sim_costs() && s->batches < SIM_CAL_BATCHES)
         return sb_fail(err, SB_ERANGE, "--batches %lld: timing mode needs at least %d (its calibration)", s->batches,
                        SIM_CAL_BATCHES);
     return train_config_check(&s->tf, &s->model, s->B, s->T, (uint64_t)s->first, read, 1, err);

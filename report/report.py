@@ -48,6 +48,7 @@ from sections.mpi import section_mpi
 from sections.cpu import section_cpu_threads
 from sections.routing import section_routing
 from sections.scaling import section_scaling
+from sections.sim import section_sim
 from sections.sixty import section_sixty
 from sections.summary import section_summary
 from sections.timeline import section_timeline
@@ -75,7 +76,7 @@ def build_report(run, plots):
     lines += section_summary(run)
     for section in (section_cpu_threads, section_scaling, section_batch, section_routing,
                     section_convergence, section_sixty, section_counters, section_core, section_timeline,
-                    section_mpi, section_context):
+                    section_mpi, section_sim, section_context):
         lines += section(run, plots)
     text = "\n".join(lines)
     while "\n\n\n" in text:
