@@ -70,10 +70,10 @@ help:
 	@echo "           the matmul's multiply-adds, and test_matmul's bitwise check against fmaf fails), BUILD"
 
 deps:
-	@sh scripts/deps.sh "make deps" build test report bench mpi
+	@sh scripts/deps.sh "make deps" build test report bench mpi sim
 # A static pattern rule: the stamps are named targets, so the object rules
 # below that need one are chosen before it exists.
-DEP_GROUPS := build test report bench mpi
+DEP_GROUPS := build test report bench mpi sim
 $(foreach g,$(DEP_GROUPS),$(call DEPS,$(g))): $(BUILD)/.deps-%: scripts/deps.sh
 	@sh scripts/deps.sh "make" $*
 	@mkdir -p $(@D) && touch $@
@@ -228,3 +228,30 @@ clean:
 	rm -rf $(BUILD) build-tsan build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# make sim: sphere-bench-mpi on simulated clusters (SimGrid SMPI, issue 22;
+# docs/DESIGN.md, "Simulated clusters"). smpicc builds it into build-smpi/
+# (its own objects, -fPIC: smpicc links a shared object, so libpfm is linked
+# dynamically); sim/sweep.py then runs real loopback runs, the validation
+# and every platform x rank count into SIM_OUT (default: the latest bench
+# run's folder + /sim), which `make report` turns into "Beyond this machine
+# (simulated)". SIM_RANKS, SIM_PLATFORMS: the sweep's rank counts and
+# platforms (sim/sweep.py's defaults otherwise).
+SIM_BUILD   := build-smpi
+SIM_PROGRAM := $(SIM_BUILD)/sphere-bench-mpi
+.PHONY: sim sim-build
+sim-build: $(SIM_PROGRAM)
+ifneq ($(BUILD),$(SIM_BUILD))
+$(SIM_PROGRAM): $(call DEPS,build) $(call DEPS,mpi) $(call DEPS,sim) $(wildcard mpi/*.c mpi/*.h core/*.c core/*.h dataset/*.c variants/*.c variants/*.h bench/*.c cli/*.c)
+	$(MAKE) --no-print-directory BUILD=$(SIM_BUILD) MPICC=smpicc CFLAGS="$(OPT) $(ARCH) -g -fPIC" \
+		LDLIBS="-lpfm -lm -ldl -pthread" $(SIM_PROGRAM)
+endif
+sim: $(SIM_PROGRAM) $(PROGRAM) $(MPI_PROGRAM)
+	@out="$(SIM_OUT)"; if [ -z "$$out" ]; then \
+		run=$$(cat results/LATEST 2>/dev/null); \
+		if [ -z "$$run" ] || [ ! -d "$$run" ]; then echo "make sim: no run folder in results/LATEST: run make bench (QUICK=1 is enough) first, or give SIM_OUT=DIR" >&2; exit 1; fi; \
+		out="$$run/sim"; fi; \
+	python3 sim/sweep.py --out "$$out" --prog-sim $(SIM_PROGRAM) --prog-real $(MPI_PROGRAM) --bench $(PROGRAM) \
+		$(if $(SIM_RANKS),--ranks "$(SIM_RANKS)") $(if $(SIM_PLATFORMS),--platforms $(SIM_PLATFORMS))
+# tests/test_sim.c runs the simulated program
+test: $(SIM_PROGRAM) $(call DEPS,sim)

@@ -5,13 +5,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim.h"
+
+void mpi_allreduce_int(const int *in, int *out, MPI_Op op) {
+    if (!sim_active()) {
+        MPI_Allreduce(in, out, 1, MPI_INT, op, MPI_COMM_WORLD);
+        return;
+    }
+    MPI_Reduce(in, out, 1, MPI_INT, op, 0, MPI_COMM_WORLD);
+    MPI_Bcast(out, 1, MPI_INT, 0, MPI_COMM_WORLD);
+}
+
 sb_status mpi_agree(sb_status st, sb_error *err) {
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     int mine = st ? rank : size, first = size, failing = 0, one = st ? 1 : 0;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    MPI_Allreduce(&one, &failing, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    mpi_allreduce_int(&mine, &first, MPI_MIN);
+    mpi_allreduce_int(&one, &failing, MPI_SUM);
     if (first == size) return SB_OK;
     int code = st;
     char msg[sizeof err->msg];

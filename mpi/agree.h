@@ -6,6 +6,8 @@
 #ifndef SB_MPI_AGREE_H
 #define SB_MPI_AGREE_H
 
+#include <mpi.h>
+
 #include "../core/error.h"
 
 /* Collective. SB_OK on every rank when every rank passed SB_OK; otherwise
@@ -15,5 +17,11 @@ sb_status mpi_agree(sb_status st, sb_error *err) SB_MUST_CHECK;
 
 /* Rank 0 prints "sphere-bench-mpi: COMMAND: MSG" to stderr; returns the exit status (2 usage, 1 other). */
 int mpi_report_error(const char *command, const sb_error *err, int rank);
+
+/* MPI_Allreduce of one int on MPI_COMM_WORLD. Under SMPI's ompi selector an
+ * allreduce of fewer elements than ranks falls back to an algorithm whose
+ * simulation costs the host minutes at 1024 ranks, so there it is a reduce
+ * then a broadcast: the same value. */
+void mpi_allreduce_int(const int *in, int *out, MPI_Op op);
 
 #endif

@@ -32,6 +32,7 @@
 #include "mpi_output.h"
 #include "mpi_run.h"
 #include "setup.h"
+#include "sim.h"
 
 static const CliOptSpec specs[] = {
     MPI_SETUP_OPTS,
@@ -121,7 +122,7 @@ static sb_status run_config(MpiBench *b, int rep, const BenchConfig *c, sb_error
     sb_status st = rank_plan_build(&plan, c->policy, b->s.ranks, b->s.fanout, c->controls_compute, err);
     int bps = st ? 0 : setup_bps(&b->s, &plan);
     if (!st) st = setup_batch_sum(&b->s, &plan, bps, &bs, err);
-    model_init(b->params, &b->s.model, (unsigned long long)b->s.seed);
+    if (!b->s.timing) model_init(b->params, &b->s.model, (unsigned long long)b->s.seed); /* timing: meaningless */
     if (!(st = mpi_agree(st, err)))
         st = mpi_run(bs, &plan, b->s.rank, b->params, b->n_params, (uint64_t)b->s.first, (uint64_t)b->s.batches, bps,
                      &o, err);
@@ -161,6 +162,8 @@ static sb_status write_context(const MpiBench *b, sb_error *err) {
     json_kv_int(w, "threads_per_rank", b->s.threads);
     json_kv_int(w, "fanout", b->s.fanout);
     json_kv_int(w, "reps", (int)b->reps);
+    json_kv_string(w, "clock", sim_clock_name()); /* sim.h */
+    json_kv_bool(w, "timing_mode", b->s.timing);
     json_kv_int(w, "batches", b->s.batches);
     json_kv_int(w, "first_batch", b->s.first);
     mpi_json_model_begin(w, &b->s);
@@ -211,7 +214,7 @@ int mpi_cmd_bench(int argc, char **argv, int rank, int ranks) {
     free(b->pp);
     gathered_free(&b->last);
     setup_free(&b->s);
-    free(b->params);
+    setup_params_free(b->params);
     free(b);
     return rc;
 }

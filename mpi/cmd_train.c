@@ -90,7 +90,7 @@ int mpi_cmd_train(int argc, char **argv, int rank, int ranks) {
                              .step_loss = out.step_loss};
         if (!g.params_agree)
             st = sb_fail(&err, SB_ECONFIG, "the ranks ended with different parameters (a bug: please report it)");
-        else if (!isfinite(out.last_loss))
+        else if (!s.timing && !isfinite(out.last_loss))
             st = sb_fail(&err, SB_ECONFIG, "training diverged: the loss is %g; nothing written or saved",
                          (double)out.last_loss);
         if (!st && !cli_flag(&a, "--quiet")) mpi_print_table(stdout, &g);
@@ -113,6 +113,6 @@ out:
     if (bs) batch_sum_destroy(bs);
     rank_plan_free(&plan);
     setup_free(&s);
-    free(params);
+    setup_params_free(params);
     return rc;
 }

@@ -14,10 +14,14 @@ static Phase enter(CommBook *b) {
     Phase was = b->clk->phase;
     thread_clock_phase(b->clk, PHASE_COMM);
     b->calls++;
+    b->entered = MPI_Wtime();
     return was;
 }
 
-static void leave(CommBook *b, Phase was) { thread_clock_phase(b->clk, was); }
+static void leave(CommBook *b, Phase was) {
+    b->wtime_s += MPI_Wtime() - b->entered;
+    thread_clock_phase(b->clk, was);
+}
 
 void comm_send(CommBook *b, const float *buf, size_t n, int dest, int tag) {
     Phase was = enter(b);

@@ -18,6 +18,8 @@ typedef struct {
     ThreadClock *clk;   /* thread 0's clock of this rank */
     uint64_t sent, received; /* bytes, payload only */
     uint64_t calls;
+    double wtime_s;     /* seconds inside the calls by MPI_Wtime (the simulated clock under SMPI) */
+    double entered;     /* MPI_Wtime at the running call's start */
 } CommBook;
 
 void comm_send(CommBook *b, const float *buf, size_t n, int dest, int tag);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim.h"
+
 void mpi_host_name(char out[MPI_MAX_PROCESSOR_NAME]) {
     int len = 0;
     memset(out, 0, MPI_MAX_PROCESSOR_NAME);
@@ -27,7 +29,8 @@ void mpi_gather(const MpiRunOut *o, const RankPlan *plan, int rank, const float 
                       .sent = o->comm.sent,
                       .received = o->comm.received,
                       .calls = o->comm.calls,
-                      .params_hash = params_hash(params, n_params)};
+                      /* timing mode: one buffer shared by all, meaningless; not hashed R times */
+                      .params_hash = sim_timing() ? 0 : params_hash(params, n_params)};
     mpi_host_name(me.host);
     for (int t = 0; t < r->n_threads; t++) me.threads_cpu_s += r->threads[t].cpu_s;
     int R = plan->ranks;

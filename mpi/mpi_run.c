@@ -17,6 +17,8 @@
 #include "../core/reduce.h"
 #include "../variants/team.h"
 #include "agree.h"
+#include "sim.h"
+#include "sim_timing.h"
 
 enum { TAG_SUM = 1, TAG_PARAMS = 2 };
 
@@ -70,6 +72,7 @@ static void params_down(const RankPlan *plan, int rank, float *params, size_t n,
 
 sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, size_t n_params, uint64_t first,
                   uint64_t batches, int bps, MpiRunOut *out, sb_error *err) {
+    if (sim_timing()) return sim_timing_run(bs, plan, rank, params, n_params, first, batches, bps, out, err);
     memset(out, 0, sizeof *out);
     const RankNode *nd = &plan->node[rank];
     int fanin = plan->policy == POLICY_ALLREDUCE ? 0 : nd->n_children;
@@ -100,6 +103,7 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
     StepBook *book = batch_sum_book(bs);
     long die_at = fault_step(rank);
     uint64_t k = 0;
+    double wall0 = MPI_Wtime();
     for (long step = 1; step <= steps && !st; step++) {
         if (step == die_at) raise(SIGKILL);
         int in_step = train_step_batches(batches, k, bps);
@@ -133,8 +137,11 @@ sb_status mpi_run(BatchSum *bs, const RankPlan *plan, int rank, float *params, s
         step_book_close(book, in_step, lsum);
         k += (uint64_t)in_step;
     }
+    double wall = MPI_Wtime() - wall0;
     batch_sum_end(bs, st, &out->res);
     if (st) goto done;
+    /* the trainer's own row, writable memory: only thread 0 calls MPI */
+    sim_fix_times(&out->res, (ThreadStats *)&out->res.threads[0], wall, out->comm.wtime_s);
     /* the whole step's loss: every rank's sum, added in rank order */
     double *all = rank == 0 ? calloc((size_t)steps * (size_t)plan->ranks, sizeof *all) : NULL;
     if (rank == 0 && !all) { /* the others are in MPI_Gather: the job cannot go on */

@@ -12,19 +12,24 @@
  *   allreduce   MPI_Allreduce of the sum (a rank without a batch in the
  *               step gives zeros) and every rank applies AdamW itself.
  * A rank's loss sums stay on it until the end, when the root gathers them
- * and adds them in rank order: the loss never costs a message per step. */
+ * and adds them in rank order: the loss never costs a message per step.
+ * Under simulation (sim.h) the run's wall time and the comm time are the
+ * simulated clock's, and in timing mode sim_timing_run runs instead. */
 #ifndef SB_MPI_RUN_H
 #define SB_MPI_RUN_H
 
 #include "../variants/batch_sum.h"
 #include "comm.h"
 #include "rank_plan.h"
+#include "sim.h"
 
 typedef struct {
     RunResult res;        /* this rank's threads; valid until the BatchSum's next run or destroy */
     CommBook comm;        /* this rank's MPI time is in res's thread 0 PHASE_COMM; bytes here */
     float *step_loss;     /* root: [res.steps] the whole step's mean loss; owned */
     float last_loss;      /* root: the last step's */
+    ThreadStats sim_thread; /* timing mode (sim.h): res.threads points here */
+    SimCosts costs;         /* timing mode: what each batch, update and addition was charged */
 } MpiRunOut;
 
 /* The BatchSum must have been made for this rank: cfg.threads = K if the

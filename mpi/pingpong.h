@@ -4,7 +4,8 @@
  * sends back, `iterations` times after a few warm-up round trips; the
  * one-way time is half the mean round trip, the bandwidth bytes over it.
  * These are the alpha (latency) and beta (seconds per byte) of the report's
- * cost model for the three policies. Ranks not in the pair do nothing. */
+ * cost model for the three policies. Ranks not in the pair do nothing.
+ * Under simulation (sim.h) a round trip is deterministic: 2 after 1 warm-up. */
 #ifndef SB_MPI_PINGPONG_H
 #define SB_MPI_PINGPONG_H
 

@@ -4,7 +4,9 @@
  * AdamW, wait mode, fan-out), checked on every rank (each refuses the same
  * bad option, and rank 0 alone says so), the token file loaded, fresh
  * parameters made from the seed, and a BatchSum built for this rank's role
- * under a rank plan. */
+ * under a rank plan. Under simulation (sim.h): --threads 1 only, and
+ * --timing turns timing mode on (then the data need hold only the
+ * calibration's SIM_CAL_BATCHES batches, and --save is refused). */
 #ifndef SB_MPI_SETUP_H
 #define SB_MPI_SETUP_H
 
@@ -21,6 +23,7 @@ typedef struct {
     long long batches, first, bps, seed;
     AdamWConfig adamw;
     WaitMode wait;
+    int timing;          /* --timing: timing mode (sim.h) */
 } MpiSetup;
 
 /* The options setup_from_args reads; a command's own come after them. */
@@ -34,7 +37,9 @@ typedef struct {
         {"--fanout", 0, "F: tree's children per control rank (default 12)"},                                        \
         {"--wait", 0, "block|spin: how a rank's threads wait (default block)"},                                     \
         {"--seed", 0, "S: initialisation seed (default 1)"}, {"--lr", 0, "X: learning rate (default 0.001)"},       \
-        {"--weight-decay", 0, "X: AdamW weight decay (default 0)"}
+        {"--weight-decay", 0, "X: AdamW weight decay (default 0)"},                                                  \
+        {"--timing", 1, "simulation only: compute charged by measured durations, buffers shared (values meaningless)"}, \
+        {"--sim-costs", 0, "B,A,D: timing mode charges B s a batch, A s an AdamW update, D s an addition (default: measured)"}
 
 /* Reads the common options and loads the data (every rank, locally). */
 sb_status setup_from_args(MpiSetup *s, const CliArgs *a, sb_error *err) SB_MUST_CHECK;
@@ -47,7 +52,9 @@ int setup_bps(const MpiSetup *s, const RankPlan *plan);
  * largest share of a step of bps batches. */
 sb_status setup_batch_sum(const MpiSetup *s, const RankPlan *plan, int bps, BatchSum **bs, sb_error *err) SB_MUST_CHECK;
 
-/* Fresh parameters from the seed (the same bits on every rank). */
+/* Fresh parameters from the seed (the same bits on every rank); in timing
+ * mode one buffer shared by every rank. Freed by setup_params_free. */
 sb_status setup_params(const MpiSetup *s, float **params, sb_error *err) SB_MUST_CHECK;
+void setup_params_free(float *params);
 
 #endif

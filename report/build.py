@@ -11,6 +11,7 @@ from .sections.convergence import section_convergence
 from .sections.core import section_core
 from .sections.counters import section_counters
 from .sections.mpi import section_mpi
+from .sections.sim import section_sim
 from .sections.cpu import section_cpu_threads
 from .sections.routing import section_routing
 from .sections.scaling import section_scaling
@@ -50,7 +51,7 @@ def build_report(run: Run, plots: Plots) -> str:
     lines += section_summary(run)
     for section in (section_cpu_threads, section_scaling, section_batch, section_routing,
                     section_convergence, section_sixty, section_counters, section_core, section_timeline,
-                    section_mpi, section_context):
+                    section_mpi, section_sim, section_context):
         lines += section(run, plots)
     text = "\n".join(lines)
     while "\n\n\n" in text:

@@ -7,6 +7,7 @@
 #   report  gnuplot and SciPy
 #   bench   OpenBLAS, which bench-core times beside the core's matmul
 #   mpi     Open MPI (mpicc, mpirun)
+#   sim     SimGrid's SMPI (smpicc, smpirun), for make sim
 # Checks for each package's files rather than asking dpkg, so a machine that has
 # them some other way passes too. As root it installs what is missing with
 # apt-get; otherwise it prints the exact apt-get line and fails.
@@ -42,8 +43,11 @@ for group in "$@"; do
     mpi)
         need libopenmpi-dev   command -v mpicc
         need openmpi-bin      command -v mpirun ;;
+    sim)
+        # SimGrid's SMPI (smpicc, smpirun): make sim and tests/test_sim.c
+        need libsimgrid-dev   command -v smpirun ;;
     *)
-        echo "deps: unknown group '$group' (build, test, report, bench, mpi)" >&2; exit 2 ;;
+        echo "deps: unknown group '$group' (build, test, report, bench, mpi, sim)" >&2; exit 2 ;;
     esac
 done
 
