@@ -207,11 +207,11 @@ static int setup(void **state) {
     sb_error err;
     TokenFile tf = td_random_tokens(V_TINY, 24, 2, 8, 77);
     tu_path(tiny_data, "tiny.tok");
-    if (tokens_save(tiny_data, tf.ids, tf.n_tokens, V_TINY, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
+    if (tokens_save(tiny_data, tf.ids, tf.n_tokens, V_TINY, 0, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
     free(tf.ids);
     tf = td_random_tokens(V_BENCH, 8, 64, 64, 78);
     tu_path(bench_data, "bench.tok");
-    if (tokens_save(bench_data, tf.ids, tf.n_tokens, V_BENCH, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
+    if (tokens_save(bench_data, tf.ids, tf.n_tokens, V_BENCH, 0, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
     free(tf.ids);
     tu_path(exact_xml, "exact.xml");
     tu_path(exact_hosts, "exact.hosts");
