@@ -29,6 +29,7 @@
 #include "agree.h"
 #include "bench_csv.h"
 #include "commands.h"
+#include "consensus.h"
 #include "mpi_output.h"
 #include "mpi_run.h"
 #include "setup.h"
@@ -185,7 +186,13 @@ static sb_status write_files(MpiBench *b, sb_error *err) {
 /* The stages after the options, each agreed on; the first error. */
 static sb_status bench_stages(MpiBench *b, const CliArgs *a, sb_error *err) {
     sb_status st = read_options(b, a, err);
-    if (!st && b->s.rank == 0) st = open_files(b, err);
+    MpiFacts facts = {0};
+    if (!st) {
+        mpi_facts_setup(&facts, &b->s);
+        mpi_fact(&facts, "--reps", "%lld", b->reps);
+    }
+    if ((st = mpi_consensus(st, &facts, err))) return st;
+    if (b->s.rank == 0) st = open_files(b, err);
     if ((st = mpi_agree(st, err)) || (st = ping_pong(b, err))) return st;
     st = run_configs(b, err);
     if (!st && b->s.rank == 0) st = write_files(b, err);

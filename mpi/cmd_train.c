@@ -16,6 +16,7 @@
 #include "../core/safe_file.h"
 #include "agree.h"
 #include "commands.h"
+#include "consensus.h"
 #include "gather.h"
 #include "mpi_output.h"
 #include "mpi_run.h"
@@ -60,7 +61,13 @@ int mpi_cmd_train(int argc, char **argv, int rank, int ranks) {
     if (!st) st = setup_batch_sum(&s, &plan, bps, &bs, &err);
     if (!st) st = setup_params(&s, &params, &err);
     int rc = 1;
-    if ((st = mpi_agree(st, &err))) {
+    MpiFacts facts = {0};
+    if (!st) {
+        mpi_facts_setup(&facts, &s);
+        mpi_fact(&facts, "--policy", "%s", policy_name(policy));
+        mpi_fact(&facts, "--controls-compute", "%d", cli_flag(&a, "--controls-compute"));
+    }
+    if ((st = mpi_consensus(st, &facts, &err))) {
         rc = mpi_report_error("train", &err, rank);
         goto out;
     }

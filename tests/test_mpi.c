@@ -46,6 +46,8 @@
 enum { V = 40, NB = 24, TB = 2, TT = 8 }; /* the tiny preset's B and T */
 
 static char data_path[TU_PATH_MAX];
+static char other_vocab_path[TU_PATH_MAX]; /* V + 1 */
+static char same_vocab_path[TU_PATH_MAX];  /* V, other tokens */
 static char mpirun_path[TU_PATH_MAX];
 
 static const char *mpi_program(void) {
@@ -248,6 +250,72 @@ static void test_bad_option_one_message(void **state) {
     }
 }
 
+/* mpirun -np 1 PROG A... : -np 1 PROG B... (MPMD: two ranks, two command lines), 60 s at most. */
+static void mpmd(TuRun *r, const char *const *a, const char *const *b) {
+    const char *args[80];
+    int n = 0;
+    const char *fixed[] = {"--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "1", mpi_program()};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) args[n++] = fixed[i];
+    for (int i = 0; a[i]; i++) args[n++] = a[i];
+    args[n++] = ":";
+    for (size_t i = 4; i < sizeof fixed / sizeof *fixed; i++) args[n++] = fixed[i];
+    for (int i = 0; b[i]; i++) args[n++] = b[i];
+    args[n] = NULL;
+    setenv("SPHERE_BENCH", mpirun_path, 1);
+    tu_cli_limited(r, (TuLimits){.seconds = 60}, args);
+}
+
+/* Two ranks started with different command lines, or with different token
+ * files behind one option: refused before any work on every rank, with one
+ * message naming rank 1 and what differs, exit 2, no hang, no crash (before
+ * the check these hung, crashed the heap or trained something else). */
+static void test_ranks_disagree(void **state) {
+    (void)state;
+    static const char *const base[] = {"train", "--data", NULL, "--model", "tiny", "--batches", "8", "--quiet", NULL};
+    static const struct {
+        const char *extra[4]; /* rank 1's words after base (the data path replaced when data is set) */
+        int data;             /* 1: other vocabulary, 2: same vocabulary, other tokens */
+        const char *command;  /* rank 1's command, NULL: train */
+        const char *word;     /* what the message must name */
+    } cases[] = {
+        {{"--batches", "6", NULL}, 0, NULL, "--batches"},
+        {{"--threads", "2", NULL}, 0, NULL, "--threads"},
+        {{"--policy", "tree", NULL}, 0, NULL, "--policy"},
+        {{"--seed", "2", NULL}, 0, NULL, "--seed"},
+        {{"--first-batch", "1", NULL}, 0, NULL, "--first-batch"},
+        {{"--help", NULL}, 0, NULL, "--help"},
+        {{NULL}, 1, NULL, "the model"},
+        {{NULL}, 2, NULL, "checksum"},
+        {{"--out", NULL, NULL}, 0, "bench", "the command"},
+    };
+    char out_dir[TU_PATH_MAX];
+    tu_path(out_dir, "disagree-bench");
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        const char *a[16], *b[16];
+        int n = 0, m = 0;
+        for (int i = 0; base[i] || i == 2; i++) a[n++] = i == 2 ? data_path : base[i];
+        a[n] = NULL;
+        for (int i = 0; i < n; i++) b[m++] = a[i];
+        if (cases[k].data) b[2] = cases[k].data == 1 ? other_vocab_path : same_vocab_path;
+        if (cases[k].command) b[0] = cases[k].command, b[m - 1] = "--out", b[m++] = out_dir; /* no --quiet in bench */
+        for (int i = 0; !cases[k].command && cases[k].extra[i]; i++) b[m++] = cases[k].extra[i];
+        b[m] = NULL;
+        TuRun r;
+        mpmd(&r, a, b);
+        if (!r.exited || r.status != 2 || count(r.err, "sphere-bench-mpi:") != 1 || !strstr(r.err, "rank 1: ") ||
+            !strstr(r.err, cases[k].word))
+            fail_msg("case %zu (%s): expected exit 2 and one message naming rank 1 and %s; got %s %d:\n%s\n%s", k,
+                     cases[k].word, cases[k].word, r.exited ? "exit" : "signal", r.exited ? r.status : r.sig, r.out,
+                     r.err);
+        tu_run_free(&r);
+    }
+    const char *same[] = {"train", "--data", data_path, "--model", "tiny", "--batches", "8", "--quiet", NULL};
+    TuRun r;
+    mpmd(&r, same, same); /* the same command line twice is one job */
+    if (!(r.exited && r.status == 0)) fail_msg("the same job on both ranks: exit %d\n%s", r.status, r.err);
+    tu_run_free(&r);
+}
+
 /* Data lines of a CSV file (every line but its header). */
 static int csv_rows(const char *path) {
     char *t = (char *)tu_read_file(path, NULL);
@@ -316,6 +384,17 @@ static int setup(void **state) {
         return -1;
     }
     free(tf.ids);
+    TokenFile other = td_random_tokens(V + 1, NB, TB, TT, 77), same = td_random_tokens(V, NB, TB, TT, 78);
+    tu_path(other_vocab_path, "mpi-v41.tok");
+    tu_path(same_vocab_path, "mpi-other.tok");
+    sb_status st = tokens_save(other_vocab_path, other.ids, other.n_tokens, V + 1, &err);
+    if (!st) st = tokens_save(same_vocab_path, same.ids, same.n_tokens, V, &err);
+    free(other.ids);
+    free(same.ids);
+    if (st) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
     return 0;
 }
 
@@ -327,6 +406,7 @@ int main(void) {
         cmocka_unit_test(test_dead_rank),
         cmocka_unit_test(test_bad_option_one_message),
         cmocka_unit_test(test_bench_folder),
+        cmocka_unit_test(test_ranks_disagree),
     };
     int rc = cmocka_run_group_tests(tests, setup, NULL);
     tu_cleanup();
