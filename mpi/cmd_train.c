@@ -95,11 +95,11 @@ int mpi_cmd_train(int argc, char **argv, int rank, int ranks) {
                              .wall_s = out.res.wall_s,
                              .loss = out.last_loss,
                              .step_loss = out.step_loss};
-        if (!g.params_agree)
-            st = sb_fail(&err, SB_ECONFIG, "the ranks ended with different parameters (a bug: please report it)");
-        else if (!isfinite(out.last_loss))
+        if (!isfinite(out.last_loss)) /* first: diverged parameters may differ in their NaNs' bits */
             st = sb_fail(&err, SB_ECONFIG, "training diverged: the loss is %g; nothing written or saved",
                          (double)out.last_loss);
+        else if (!g.params_agree)
+            st = sb_fail(&err, SB_ECONFIG, "the ranks ended with different parameters (a bug: please report it)");
         if (!st && !cli_flag(&a, "--quiet")) mpi_print_table(stdout, &g);
         uint64_t tokens = 0;
         for (int i = 0; i < g.n_ranks; i++) tokens += g.ranks[i].batches;
