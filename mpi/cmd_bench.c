@@ -59,6 +59,7 @@ typedef struct {
     int n_sizes;
     PingPongRow *pp;      /* rank 0: (ranks - 1) x n_sizes */
     Gathered last;        /* rank 0: the last run's rows (the hosts, for pingpong.csv and context.json) */
+    OutputLock lock;      /* rank 0: the run folder's */
 } MpiBench;
 
 /* The options, the data and fresh parameters, on every rank. */
@@ -75,7 +76,7 @@ static sb_status read_options(MpiBench *b, const CliArgs *a, sb_error *err) {
 
 /* Rank 0: the run folder, its files' temporaries and their header lines. */
 static sb_status open_files(MpiBench *b, sb_error *err) {
-    sb_status st = safe_dir_prepare(b->dir, err);
+    sb_status st = safe_dir_prepare_locked(b->dir, &b->lock, err); /* held to the end: one writer */
     for (; !st && b->opened < F_COUNT; b->opened++) {
         char path[SB_PATH_MAX];
         if ((st = path_join(path, sizeof path, b->dir, mpi_bench_files[b->opened], err)) ||
@@ -210,11 +211,13 @@ int mpi_cmd_bench(int argc, char **argv, int rank, int ranks) {
     MpiBench *b = calloc(1, sizeof *b);
     if (!b) MPI_Abort(MPI_COMM_WORLD, 1);
     b->s = (MpiSetup){.rank = rank, .ranks = ranks};
+    b->lock = OUTPUT_LOCK_NONE;
     b->reps = 3;
     if (!st) st = bench_stages(b, &a, &err);
     else st = mpi_agree(st, &err);
     int rc = st ? mpi_report_error("bench", &err, rank) : 0;
     for (int i = 0; i < b->opened && rank == 0; i++) safe_file_abort(&b->sf[i]);
+    output_lock_release(&b->lock);
     free(b->pp);
     gathered_free(&b->last);
     setup_free(&b->s);
