@@ -56,6 +56,7 @@ void core_bench_print(FILE *f, const CoreBench *r);
 /* One preset as one JSON object value. */
 void core_bench_json(JsonWriter *w, const CoreBench *r);
 /* {"schema": 1, "peak": {...}, "presets": [...]} into path (atomically). */
-sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, sb_error *err);
+sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, const char *run_id,
+                           sb_error *err);
 
 #endif

@@ -371,6 +371,7 @@ static void make_setup(Bench *b) {
         .cpu_ids = b->m.cpu_ids,
         .progress = isatty(2) ? 1 : 2,
         .trace_dir = b->out_dir,
+        .run_id = b->run_id,
         .full_schedule = {.kind = LR_COSINE, .warmup = (long)b->full_warmup, .floor = FULL_LR_FLOOR,
                           .clip_norm = FULL_CLIP, .target_loss = (float)target},
         .full_lr = (float)b->full_lr,

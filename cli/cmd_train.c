@@ -204,7 +204,7 @@ static sb_status train_write(const TrainRun *r, const TrainArgs *t, sb_error *er
     char title[128];
     snprintf(title, sizeof title, "train: %s, %d threads", name, res->n_threads);
     if ((t->json && (st = run_json_write(t->json, name, &r->model, r->B, res, err))) ||
-        (t->trace && (st = trace_write(t->trace, title, name, res, err))) ||
+        (t->trace && (st = trace_write(t->trace, title, name, NULL, res, err))) ||
         (t->save && (st = checkpoint_save(t->save, &r->model, r->params, err))) ||
         (st = safe_file_group_commit(err))) {
         safe_file_group_abort();

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/json_file.h"
 #include "../core/model.h"
@@ -60,6 +61,7 @@ typedef struct {
     PingPongRow *pp;      /* rank 0: (ranks - 1) x n_sizes */
     Gathered last;        /* rank 0: the last run's rows (the hosts, for pingpong.csv and context.json) */
     OutputLock lock;      /* rank 0: the run folder's */
+    char run_id[64];      /* rank 0: DATE-npR-PID, in every file of the folder */
 } MpiBench;
 
 /* The options, the data and fresh parameters, on every rank. */
@@ -76,6 +78,10 @@ static sb_status read_options(MpiBench *b, const CliArgs *a, sb_error *err) {
 
 /* Rank 0: the run folder, its files' temporaries and their header lines. */
 static sb_status open_files(MpiBench *b, sb_error *err) {
+    char date[32];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", gmtime(&now));
+    snprintf(b->run_id, sizeof b->run_id, "%s-np%d-%ld", date, b->s.ranks, (long)getpid());
     sb_status st = safe_dir_prepare_locked(b->dir, &b->lock, err); /* held to the end: one writer */
     for (; !st && b->opened < F_COUNT; b->opened++) {
         char path[SB_PATH_MAX];
@@ -104,7 +110,7 @@ static sb_status ping_pong(MpiBench *b, sb_error *err) {
 static void record_run(MpiBench *b, int rep, const BenchConfig *c, const RankPlan *plan, int bps,
                        const MpiRunOut *o, Gathered *g) {
     if (b->s.rank == 0) {
-        mpi_csv_run(b->csv, rep, c, &b->s, plan, bps, o, g);
+        mpi_csv_run(b->csv, rep, c, &b->s, plan, bps, o, g, b->run_id);
         printf("  rep %d %-9s%s  %.3f s, rank 0 in MPI %.3f s, loss %.4f\n", rep + 1, policy_name(c->policy),
                c->controls_compute ? " (controls compute)" : "", o->res.wall_s, g->ranks[0].comm_s,
                (double)o->last_loss);
@@ -158,6 +164,7 @@ static sb_status write_context(const MpiBench *b, sb_error *err) {
     json_object_begin(w);
     json_kv_int(w, "schema", 1);
     json_kv_string(w, "program", "sphere-bench-mpi bench");
+    json_kv_string(w, "run_id", b->run_id);
     json_kv_string(w, "date", date);
     json_kv_int(w, "ranks", b->last.n_ranks);
     json_kv_int(w, "threads_per_rank", b->s.threads);
@@ -175,7 +182,7 @@ static sb_status write_context(const MpiBench *b, sb_error *err) {
 
 /* Rank 0: the ping-pong's rows and context.json, then every file into place at once. */
 static sb_status write_files(MpiBench *b, sb_error *err) {
-    mpi_csv_pingpong(b->csv, b->pp, (b->s.ranks - 1) * b->n_sizes, &b->last);
+    mpi_csv_pingpong(b->csv, b->pp, (b->s.ranks - 1) * b->n_sizes, &b->last, b->run_id);
     sb_status st = write_context(b, err);
     if (st) return st; /* the CSVs' temporaries are removed on the way out */
     st = safe_file_commit_all(b->sf, F_COUNT, 1, err);

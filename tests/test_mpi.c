@@ -30,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/checkpoint.h"
@@ -352,19 +355,53 @@ static void test_bench_folder(void **state) {
     assert_true(pp == 3 || pp == 4); /* 8 B, 1 KB, 64 KB, and one gradient when larger */
     snprintf(path, sizeof path, "%s/runs.csv", dir);
     char *runs = (char *)tu_read_file(path, NULL);
-    assert_contains(runs, "params_agree\n0,flat,0,2,1,1,8,");
+    assert_contains(runs, "params_agree,run_id\n0,flat,0,2,1,1,8,");
     assert_int_equal(count(runs, ",allreduce,"), 2);
     free(runs);
     snprintf(path, sizeof path, "%s/context.json", dir);
     char *ctx = (char *)tu_read_file(path, NULL);
     assert_contains(ctx, "\"ranks\": 2");
     assert_contains(ctx, "\"library\"");
-    free(ctx);
     assert_int_equal(tu_count_entries(dir, ".tmp."), 0);
+    const char *id = strstr(ctx, "\"run_id\": \""); /* every file names the run */
+    assert_non_null(id);
+    char run_id[96];
+    id += strlen("\"run_id\": \"");
+    snprintf(run_id, sizeof run_id, "%.*s", (int)strcspn(id, "\""), id);
+    static const char *const csvs[] = {"pingpong.csv", "runs.csv", "ranks.csv", "threads.csv"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, csvs[k]);
+        char *t = (char *)tu_read_file(path, NULL);
+        assert_true(t && strstr(t, ",run_id\n") && strstr(t, run_id));
+        free(t);
+    }
+    free(ctx);
     mpi(&r, 2, w); /* the folder holds a run: refused, by one message */
     assert_true(r.exited && r.status != 0);
     assert_int_equal(count(r.err, "sphere-bench-mpi:"), 1);
     tu_run_free(&r);
+}
+
+/* A second MPI bench into a folder whose lock another process holds is refused at once, naming it. */
+static void test_bench_folder_locked(void **state) {
+    (void)state;
+    char dir[TU_PATH_MAX], lock[TU_PATH_MAX + 8], pid[32];
+    tu_path(dir, "mpi-locked");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(lock, sizeof lock, "%s/.lock", dir);
+    int fd = open(lock, O_RDWR | O_CREAT, 0644);
+    assert_true(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+    int n = snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+    assert_int_equal(write(fd, pid, (size_t)n), n);
+    const char *w[] = {"bench", "--data", data_path, "--model", "tiny", "--batches", "8", "--reps", "1", "--out", dir,
+                       NULL};
+    TuRun r;
+    mpi(&r, 2, w);
+    close(fd);
+    if (!(r.exited && r.status != 0 && count(r.err, "sphere-bench-mpi:") == 1 && strstr(r.err, pid)))
+        fail_msg("expected one refusal naming %s; exit %d:\n%s", pid, r.status, r.err);
+    tu_run_free(&r);
+    assert_int_equal(tu_count_entries(dir, ".csv"), 0);
 }
 
 static int setup(void **state) {
@@ -409,6 +446,7 @@ int main(void) {
         cmocka_unit_test(test_bad_option_one_message),
         cmocka_unit_test(test_bench_folder),
         cmocka_unit_test(test_ranks_disagree),
+        cmocka_unit_test(test_bench_folder_locked),
     };
     int rc = cmocka_run_group_tests(tests, setup, NULL);
     tu_cleanup();

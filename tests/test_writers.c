@@ -124,6 +124,35 @@ static void test_bench_second_writer_refused(void **state) {
     assert_false(tu_file_exists(lock));
 }
 
+/* Every file of a run folder names the run (context.json's run_id), the checkpoints aside (a fixed binary format). */
+static void test_every_file_carries_the_run_id(void **state) {
+    (void)state;
+    char dir[TU_PATH_MAX], path[2 * TU_PATH_MAX], id[128];
+    const char *w[32];
+    bench_args(w, tu_path(dir, "id-run"));
+    succeeds(w);
+    snprintf(path, sizeof path, "%s/context.json", dir);
+    char *ctx = (char *)tu_read_file(path, NULL);
+    const char *p = strstr(ctx, "\"run_id\": \"");
+    assert_non_null(p);
+    p += strlen("\"run_id\": \"");
+    snprintf(id, sizeof id, "%.*s", (int)strcspn(p, "\""), p);
+    free(ctx);
+    assert_true(strlen(id) > 8);
+    static const char *const files[] = {"runs.csv", "threads.csv", "groups.csv", "loss.csv", "summary.json",
+                                        "gbench.json", "warnings.json", "core.json", "samples.txt",
+                                        "trace-full-flat-2.json", "trace-sweep-flat-2.json",
+                                        "trace-sweep-serial-1.json"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        char *t = (char *)tu_read_file(path, NULL);
+        int header_only = t && strchr(t, '\n') && !strchr(t, '\n')[1]; /* a CSV of no rows: flat has no groups */
+        if (!t || !(strstr(t, id) || (header_only && strstr(t, ",run_id\n"))))
+            fail_msg("%s does not carry the run id %s", files[k], id);
+        free(t);
+    }
+}
+
 static void test_train_outputs_replaced_together(void **state) {
     (void)state;
     char save[TU_PATH_MAX], json[TU_PATH_MAX], trace[TU_PATH_MAX];
@@ -237,6 +266,7 @@ int main(void) {
         cmocka_unit_test(test_tokenize_second_writer_refused),
         cmocka_unit_test(test_train_second_writer_refused),
         cmocka_unit_test(test_bench_second_writer_refused),
+        cmocka_unit_test(test_every_file_carries_the_run_id),
         cmocka_unit_test(test_train_outputs_replaced_together),
         cmocka_unit_test(test_bench_write_fails),
     };
