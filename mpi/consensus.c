@@ -78,8 +78,7 @@ sb_status mpi_consensus(sb_status st, const MpiFacts *f, sb_error *err) {
     if ((st = mpi_agree(st, err))) return st;
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    static MpiFacts root; /* one job per process: rank 0's list, received here */
-    if (rank == 0) root = *f;
+    MpiFacts root = rank == 0 ? *f : (MpiFacts){0}; /* rank 0's list, received here */
     MPI_Bcast(&root, (int)sizeof root, MPI_BYTE, 0, MPI_COMM_WORLD);
     return mpi_agree(rank == 0 ? SB_OK : compare(f, &root, err), err);
 }
