@@ -1,6 +1,8 @@
 /* output_lock.c - an exclusive flock on OUTPUT.lock, naming its holder; see output_lock.h. */
 #include "output_lock.h"
 
+#include "safe_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -61,6 +63,7 @@ sb_status output_lock_take(OutputLock *l, const char *lock_path, const char *wha
             if (ftruncate(fd, 0) != 0 || pwrite(fd, text, len, 0) != (ssize_t)len) errno = 0;
             l->fd = fd;
             strcpy(l->path, lock_path);
+            l->slot = safe_file_cleanup_add(l->path);
             return SB_OK;
         }
         close(fd); /* its holder removed it between our open and our lock: take the new one */
@@ -80,6 +83,7 @@ sb_status output_lock_beside(OutputLock *l, const char *option, const char *outp
 
 void output_lock_release(OutputLock *l) {
     if (l->fd < 0) return;
+    safe_file_cleanup_drop(&l->slot);
     unlink(l->path); /* while held: a process that opened it now finds another file there and starts again */
     close(l->fd);
     l->fd = -1;

@@ -7,7 +7,8 @@
  * (`OUTPUT.lock` beside a file, `.lock` inside a run folder) and keeps it
  * until it ends: a second writer is refused at once, with the holder's pid
  * and command line, which the holder writes into the lock file. The lock file
- * is removed when the holder lets go; one left by a process that died holds
+ * is removed when the holder lets go or is stopped by SIGINT or SIGTERM
+ * (safe_file.h's handler); one left by a process that died otherwise holds
  * no lock (the kernel drops a dead process's locks) and is simply taken.
  * Taking it checks that the file locked is still the one at the path, so a
  * holder removing it while another opens it never leaves two holders. */
@@ -19,10 +20,11 @@
 
 typedef struct {
     int fd;                  /* -1: not held */
+    int slot;                /* safe_file_cleanup_add's: SIGINT/SIGTERM removes the lock file too */
     char path[SB_PATH_MAX];  /* the lock file */
 } OutputLock;
 
-#define OUTPUT_LOCK_NONE ((OutputLock){.fd = -1})
+#define OUTPUT_LOCK_NONE ((OutputLock){.fd = -1, .slot = -1})
 
 /* Takes the lock file lock_path for the outputs named what ("--out
  * corpus.tok"); refuses at once, naming the holder, when another process

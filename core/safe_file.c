@@ -68,6 +68,10 @@ static void slot_release(int *slot) {
     *slot = -1;
 }
 
+int safe_file_cleanup_add(const char *path) { return strlen(path) < SB_PATH_MAX ? slot_claim(path) : -1; }
+
+void safe_file_cleanup_drop(int *slot) { slot_release(slot); }
+
 /* ---- paths ------------------------------------------------------------------ */
 
 /* out = the folder part of path ("." when none). */

@@ -74,6 +74,12 @@ void safe_file_group_abort(void);
  * after the first call, and where a signal is already ignored or handled. */
 void safe_file_signals_install(void);
 
+/* Another path SIGINT or SIGTERM removes (a lock file, output_lock.h): its
+ * slot in the handler's registry, -1 when the registry is full; drop gives
+ * the slot back (and sets it to -1) without removing anything. */
+int safe_file_cleanup_add(const char *path);
+void safe_file_cleanup_drop(int *slot);
+
 /* Gives up: closes and removes the temporary. A no-op once open failed or
  * commit ran, so it is safe on every cleanup path. */
 void safe_file_abort(SafeFile *sf);

@@ -3,8 +3,9 @@
  * Every rank parses the same options and loads the data itself; the ranks
  * agree (agree.h) before any collective step, so a bad option or a missing
  * file stops every rank with one message. Rank 0 prints the table, writes
- * --json and --save after the whole run, each through a temporary renamed
- * into place: a job that dies mid-run leaves an existing checkpoint as it was. */
+ * --json and --save after the whole run, both written to temporaries, then
+ * renamed into place together (one commit group): a job that dies mid-run, or a
+ * write that fails, leaves the existing files as they were. */
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -108,8 +109,12 @@ int mpi_cmd_train(int argc, char **argv, int rank, int ranks) {
             printf("done: %lld batches (%d per step, %ld steps), %llu tokens in %.2f s: %.0f tokens/s, final loss %.4f\n",
                    s.batches, bps, out.res.steps, (unsigned long long)tokens, out.res.wall_s,
                    (double)tokens / out.res.wall_s, out.last_loss);
-        if (!st && json && !(st = mpi_train_json_write(json, &s, &sum, &g, &err))) printf("wrote %s\n", json);
-        if (!st && save && !(st = checkpoint_save(save, &s.model, params, &err))) printf("saved %s\n", save);
+        safe_file_group_begin(); /* --json and --save replaced together or not at all */
+        if (!st && json) st = mpi_train_json_write(json, &s, &sum, &g, &err);
+        if (!st && save) st = checkpoint_save(save, &s.model, params, &err);
+        if (st || (st = safe_file_group_commit(&err))) safe_file_group_abort();
+        if (!st && json) printf("wrote %s\n", json);
+        if (!st && save) printf("saved %s\n", save);
         fflush(stdout);
     }
     gathered_free(&g);

@@ -235,6 +235,33 @@ static void test_dead_rank(void **state) {
     tu_run_free(&r);
 }
 
+/* --json and --save are replaced together: a checkpoint that cannot be written (over a
+ * file-size limit of 24 blocks, 12 or 24 KB; the tiny model's is 27 KB, the JSON 2 KB) leaves
+ * the old --json as it was. The limit is set in each rank by sh (mpirun itself writes large
+ * shared-memory files), with SIGXFSZ ignored as tu_spawn does, so a write past it fails with
+ * EFBIG, as on a full disk. */
+static void test_outputs_replaced_together(void **state) {
+    (void)state;
+    char ckpt[TU_PATH_MAX], json[TU_PATH_MAX];
+    tu_path(ckpt, "together.ckpt");
+    tu_path(json, "together.json");
+    tu_write_file(json, "old json", 8);
+    const char *w[] = {"--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2", "/bin/sh", "-c",
+                       "ulimit -f 24; trap '' XFSZ; exec \"$0\" \"$@\"", mpi_program(), "train", "--data", data_path, "--model",
+                       "tiny", "--batches", "8", "--quiet", "--save", ckpt, "--json", json, NULL};
+    TuRun r;
+    setenv("SPHERE_BENCH", mpirun_path, 1);
+    tu_cli_limited(&r, (TuLimits){.seconds = 60}, w); /* the limit on the ranks alone: mpirun writes large files */
+    if (!(r.exited && r.status != 0 && strstr(r.err, "checkpoint")))
+        fail_msg("expected the checkpoint to fail; exit %d:\n%s", r.status, r.err);
+    tu_run_free(&r);
+    size_t n;
+    char *j = (char *)tu_read_file(json, &n);
+    assert_true(n == 8 && memcmp(j, "old json", 8) == 0);
+    free(j);
+    assert_false(tu_file_exists(ckpt));
+}
+
 /* A bad option: every rank refuses it, one message, exit 2. */
 static void test_bad_option_one_message(void **state) {
     (void)state;
@@ -447,6 +474,7 @@ int main(void) {
         cmocka_unit_test(test_bench_folder),
         cmocka_unit_test(test_ranks_disagree),
         cmocka_unit_test(test_bench_folder_locked),
+        cmocka_unit_test(test_outputs_replaced_together),
     };
     int rc = cmocka_run_group_tests(tests, setup, NULL);
     tu_cleanup();
