@@ -96,7 +96,7 @@ $(BUILD)/dataset/corpus.o: CFLAGS += -ffp-contract=off
 $(BUILD)/build_info.h: FORCE
 	@sh scripts/build_info.sh $@ . "$(CC) $(WARN) $(OPT) $(ARCH)"
 $(BUILD)/bench/machine.o: $(BUILD)/build_info.h
-$(BUILD)/bench/machine.o: CFLAGS += -I$(BUILD)
+$(BUILD)/bench/machine.o: override CFLAGS += -I$(BUILD) # override: make asan and tsan set CFLAGS on the command line
 .PHONY: FORCE
 FORCE:
 
