@@ -522,13 +522,15 @@ static void blocking_json(JsonWriter *w, const MatmulBlocking *b) {
     json_object_end(w);
 }
 
-sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, sb_error *err) {
+sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, const char *run_id,
+                           sb_error *err) {
     JsonFile jf;
     sb_status st = json_file_open(&jf, path, "core timings", 2, err);
     if (st) return st;
     JsonWriter *w = &jf.w;
     json_object_begin(w);
     json_kv_int(w, "schema", 1);
+    if (run_id) json_kv_string(w, "run_id", run_id); /* in a run folder */
     json_key(w, "peak");
     peak_json(w, peak);
     if (n > 0) {

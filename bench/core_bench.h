@@ -76,7 +76,8 @@ sb_status core_bench_run(CoreBench *r, const ModelPreset *preset, int V, int rep
 void core_bench_print(FILE *f, const CoreBench *r);
 /* One preset as one JSON object value. */
 void core_bench_json(JsonWriter *w, const CoreBench *r);
-/* {"schema": 1, "peak": {...}, "blas": {...}, "matmul": {...}, "presets": [...]} into path (atomically). */
-sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, sb_error *err);
+/* {"schema": 1, "run_id", "peak": {...}, "blas": {...}, "matmul": {...}, "presets": [...]} into path (atomically). */
+sb_status core_bench_write(const char *path, const CoreBench *r, int n, const PeakResult *peak, const char *run_id,
+                           sb_error *err);
 
 #endif

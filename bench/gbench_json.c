@@ -15,8 +15,9 @@ static void config_name(char *out, size_t n, const SummaryRow *s) {
              routed ? s->route : "", s->threads, s->batch_tokens);
 }
 
-static void write_context(JsonWriter *w, const MachineInfo *m) {
+static void write_context(JsonWriter *w, const MachineInfo *m, const char *run_id) {
     json_object_begin(w);
+    if (run_id) json_kv_string(w, "run_id", run_id);
     json_kv_string(w, "date", m->date);
     json_kv_string(w, "host_name", m->hostname);
     json_kv_string(w, "executable", "sphere-bench");
@@ -101,7 +102,7 @@ static void write_config(JsonWriter *w, const SummaryRow *s, int family, const R
     }
 }
 
-sb_status gbench_json_write(const char *dir, const MachineInfo *m, const RunRecord *runs, int n,
+sb_status gbench_json_write(const char *dir, const MachineInfo *m, const char *run_id, const RunRecord *runs, int n,
                             const SummaryRow *rows, int n_rows, sb_error *err) {
     char path[SB_PATH_MAX];
     JsonFile jf;
@@ -115,7 +116,7 @@ sb_status gbench_json_write(const char *dir, const MachineInfo *m, const RunReco
     JsonWriter *w = &jf.w;
     json_object_begin(w);
     json_key(w, "context");
-    write_context(w, m);
+    write_context(w, m, run_id);
     json_key(w, "benchmarks");
     json_array_begin(w);
     for (int j = 0; j < n_rows; j++) write_config(w, &rows[j], j, runs, n, buf, buf + n, buf + 2 * n);

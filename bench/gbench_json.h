@@ -16,7 +16,7 @@
 #include "machine.h"
 #include "summary.h"
 
-sb_status gbench_json_write(const char *dir, const MachineInfo *m, const RunRecord *runs, int n,
+sb_status gbench_json_write(const char *dir, const MachineInfo *m, const char *run_id, const RunRecord *runs, int n,
                             const SummaryRow *rows, int n_rows, sb_error *err) SB_MUST_CHECK;
 
 #endif

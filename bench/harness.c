@@ -123,7 +123,7 @@ static sb_status keep_trace(RunRecord *rec, const BenchSetup *b, const RunSpec *
     snprintf(title, sizeof title, "bench %s: %s, %d threads, %llu batches", run_kind_name(spec->kind),
              spec->variant->name, spec->threads, (unsigned long long)spec->batches);
     sb_status st = path_join(path, sizeof path, b->trace_dir, name, err);
-    return st ? st : trace_write(path, title, spec->variant->name, res, err);
+    return st ? st : trace_write(path, title, spec->variant->name, b->run_id, res, err);
 }
 
 sb_status harness_run(RunRecord *rec, const BenchSetup *b, const RunSpec *spec, sb_error *err) {

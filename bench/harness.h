@@ -60,6 +60,7 @@ typedef struct {
     int progress;               /* 0: silent; 1: a live line on a terminal; 2: a line every 30 s (logs) */
     const BenchPosition *position; /* run k of N and the bench's ETA on the progress line; may be NULL */
     const char *trace_dir;      /* where TRACE_WRITE runs write their timeline; NULL: nowhere */
+    const char *run_id;         /* the run folder's id, in every trace; NULL: none */
     TrainSchedule full_schedule;   /* the full runs' schedule and target loss (zero: a constant rate, every batch) */
     float full_lr;                 /* the full runs' peak rate (0: adamw.lr) */
     int full_batches_per_step;     /* the full runs' batches per step (0: batches_per_step) */

@@ -114,13 +114,14 @@ void noise_print(FILE *f, const NoiseWarning *w, int n) {
     for (int i = 0; i < n; i++) fprintf(f, "warning: %s\n", w[i].text);
 }
 
-sb_status noise_write(const char *dir, const NoiseWarning *w, int n, sb_error *err) {
+sb_status noise_write(const char *dir, const NoiseWarning *w, int n, const char *run_id, sb_error *err) {
     char path[SB_PATH_MAX];
     JsonFile jf;
     sb_status st = path_join(path, sizeof path, dir, "warnings.json", err);
     if (st || (st = json_file_open(&jf, path, "warnings JSON", 2, err))) return st;
     json_object_begin(&jf.w);
     json_kv_int(&jf.w, "schema", 1);
+    if (run_id) json_kv_string(&jf.w, "run_id", run_id);
     json_key(&jf.w, "warnings");
     json_array_begin(&jf.w);
     for (int i = 0; i < n; i++) {

@@ -56,6 +56,6 @@ int noise_check(NoiseWarning *w, int max, const NoiseInputs *in);
 void noise_print(FILE *f, const NoiseWarning *w, int n);
 
 /* dir/warnings.json: {"schema": 1, "warnings": [{"figure", "value", "limit", "text"}]}. */
-sb_status noise_write(const char *dir, const NoiseWarning *w, int n, sb_error *err) SB_MUST_CHECK;
+sb_status noise_write(const char *dir, const NoiseWarning *w, int n, const char *run_id, sb_error *err) SB_MUST_CHECK;
 
 #endif

@@ -37,7 +37,7 @@ sb_status results_write(const char *dir, const MachineInfo *m, const BenchOption
         (st = threads_csv_write(dir, runs, n, b->counters, id, err)) ||
         (st = groups_csv_write(dir, runs, n, id, err)) || (st = loss_csv_write(dir, runs, n, id, err)) ||
         (st = summary_json_write(dir, rows, n_rows, m, id, err)) ||
-        (st = gbench_json_write(dir, m, runs, n, rows, n_rows, err)) ||
+        (st = gbench_json_write(dir, m, id, runs, n, rows, n_rows, err)) ||
         (st = context_json_write(dir, m, o, b, d, peak, runs, n, err)))
         return st;
     return SB_OK;

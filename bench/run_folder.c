@@ -47,7 +47,7 @@ sb_status run_folder_write(const RunFolder *f, const RunRecord *runs, int n, con
     o.complete = n == o.runs_planned;
     o.stopped_by = stopped_by;
     st = results_write(f->dir, f->m, &o, f->setup, f->dataset, f->peak, runs, n, s.rows, s.n_rows, err);
-    if (!st) st = noise_write(f->dir, s.warn, s.n_warn, err);
+    if (!st) st = noise_write(f->dir, s.warn, s.n_warn, results_run_id(&f->options), err);
     summary_free(&s);
     return st;
 }
@@ -92,6 +92,7 @@ sb_status run_folder_samples(const RunFolder *f, const RunRecord *runs, int n, s
         return st;
     SafeFile sf;
     if (!(st = safe_file_open(&sf, path, "samples", err))) {
+        fprintf(sf.f, "# run_id %s\n", results_run_id(&f->options));
         for (int i = 0; i < n && !st; i++)
             if (runs[i].params) st = sample_run(sf.f, f, &runs[i], &vocab, err);
         if (st)
@@ -107,7 +108,7 @@ sb_status run_folder_core(const RunFolder *f, sb_error *err) {
     char path[SB_PATH_MAX];
     if (!f->core) return SB_OK;
     sb_status st = path_join(path, sizeof path, f->dir, "core.json", err);
-    return st ? st : core_bench_write(path, f->core, 1, f->peak, err);
+    return st ? st : core_bench_write(path, f->core, 1, f->peak, f->options.run_id, err);
 }
 
 sb_status run_folder_mark_latest(const RunFolder *f, sb_error *err) {

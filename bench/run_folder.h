@@ -2,7 +2,7 @@
  *
  * After every run the runner (runner.h) rewrites the folder's files from the
  * runs so far (results.h's files and warnings.json, each whole through a
- * temporary renamed into place, context.json last), and after a run that
+ * temporary, context.json last; the caller commits them together), and after a run that
  * kept its trained parameters, samples.txt and model-TRAINER.ckpt; once the
  * core's kernels are timed, core.json. At the end the summary and the noise
  * warnings go to the console and the folder's name into results/LATEST, which

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "../core/safe_file.h"
 #include "stop.h"
 
 sb_status runner_warm_up(const Plan *plan, const BenchSetup *setup, sb_error *err) {
@@ -27,15 +28,29 @@ static void log_run(const BenchPosition *pos, const RunSpec *s) {
             (unsigned long long)s->batches, eta);
 }
 
-/* After run out->done: the folder rewritten, and the samples when it kept its model
- * (a failure there is said, not fatal: the measurements are written). */
+/* After run out->done: the folder rewritten, and the samples and checkpoints when it kept
+ * its model; a failure of any is the bench's (the group, below, puts none of them in place). */
 static sb_status after_run(const BenchRuns *out, const RunFolder *folder, sb_error *err) {
     sb_status st = run_folder_write(folder, out->runs, out->done, NULL, err);
     if (st || !out->runs[out->done - 1].params) return st;
-    sb_error e2;
-    if (run_folder_samples(folder, out->runs, out->done, &e2))
-        fprintf(stderr, "sphere-bench: bench: no samples: %s\n", e2.msg);
-    return SB_OK;
+    return run_folder_samples(folder, out->runs, out->done, err);
+}
+
+/* One run and everything it writes (its trace, the folder's files, samples and checkpoints),
+ * committed together once every temporary is written: the folder is the one before the run
+ * or the one after it, never a mix (a full disk fails the bench, the folder as it was). */
+static sb_status run_one(BenchRuns *out, const BenchSetup *s, const RunSpec *spec, const RunFolder *folder,
+                         sb_error *err) {
+    safe_file_group_begin();
+    sb_status st = harness_run(&out->runs[out->done], s, spec, err);
+    if (st) {
+        safe_file_group_abort();
+        out->failed = 1;
+        return st;
+    }
+    out->done++;
+    if ((st = after_run(out, folder, err)) || (st = safe_file_group_commit(err))) safe_file_group_abort();
+    return st;
 }
 
 sb_status runner_run(BenchRuns *out, const Plan *plan, const BenchSetup *setup, const RunFolder *folder,
@@ -50,14 +65,9 @@ sb_status runner_run(BenchRuns *out, const Plan *plan, const BenchSetup *setup, 
         const RunSpec *spec = &plan->runs[out->done];
         pos.run = out->done + 1;
         if (s.progress != 1) log_run(&pos, spec);
-        sb_status st = harness_run(&out->runs[out->done], &s, spec, err);
-        if (st) {
-            out->failed = 1;
-            return st;
-        }
+        sb_status st = run_one(out, &s, spec, folder, err);
+        if (st) return st;
         pos.tokens_done += run_spec_tokens(spec);
-        out->done++;
-        if ((st = after_run(out, folder, err))) return st;
     }
     return SB_OK;
 }

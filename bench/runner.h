@@ -4,9 +4,12 @@
  * (harness.h), shows run k of N and the bench's ETA (progress.h: on the
  * progress line, or one plain line per run in a log), and after each run
  * rewrites the run folder (run_folder.h) from the runs so far, so the folder
- * is whole and reportable after every run. It stops at the first failure
- * (the folder then holds the runs before it), or between runs when SIGINT or
- * SIGTERM asked (stop.h). */
+ * is whole and reportable after every run. A run and everything it writes
+ * (its trace, the folder's files, checkpoints, samples) are one commit group
+ * (safe_file.h): renamed into place together once all are written. It stops
+ * at the first failure, of a run or of any of its writes (the folder then
+ * holds the runs before it), or between runs when SIGINT or SIGTERM asked
+ * (stop.h). */
 #ifndef SB_RUNNER_H
 #define SB_RUNNER_H
 

@@ -70,7 +70,8 @@ static void write_loss(JsonWriter *w, const RunResult *r, double origin) {
     }
 }
 
-sb_status trace_write(const char *path, const char *title, const char *variant, const RunResult *r, sb_error *err) {
+sb_status trace_write(const char *path, const char *title, const char *variant, const char *run_id, const RunResult *r,
+                      sb_error *err) {
     if (!r->spans)
         return sb_fail(err, SB_ECONFIG, "%s: the run kept no trace (VariantConfig.trace_spans was 0)", path);
     double origin = INFINITY;
@@ -94,6 +95,7 @@ sb_status trace_write(const char *path, const char *title, const char *variant, 
     json_kv_int(w, "schema", TRACE_SCHEMA);
     json_kv_string(w, "title", title);
     json_kv_string(w, "variant", variant);
+    if (run_id) json_kv_string(w, "run_id", run_id); /* in a run folder */
     json_kv_int(w, "threads", r->n_threads);
     json_kv_int(w, "steps", r->steps);
     json_kv_uint(w, "batches", r->batches);

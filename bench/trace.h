@@ -39,6 +39,7 @@ size_t trace_capacity(uint64_t batches, long steps);
 
 /* Writes r's timeline (r->spans must be set) to path through a temporary
  * renamed into place; title names the process ("train: sphere, 64 threads"). */
-sb_status trace_write(const char *path, const char *title, const char *variant, const RunResult *r, sb_error *err) SB_MUST_CHECK;
+sb_status trace_write(const char *path, const char *title, const char *variant, const char *run_id, const RunResult *r,
+                      sb_error *err) SB_MUST_CHECK;
 
 #endif

@@ -74,6 +74,7 @@ typedef struct {
     BenchRuns runs;      /* the runs, runs.done of them finished */
     char **argv;         /* the argument list context.json records, owned */
     char run_id[96];     /* DATE-REVISION-PID: written into every file of the folder */
+    OutputLock lock;     /* the run folder's: a second bench into it is refused */
 } Bench;
 
 static const CliOptSpec specs[] = {
@@ -242,7 +243,7 @@ static sb_status make_run_folder(Bench *b, sb_error *err) {
                  b->po.quick ? "-quick" : "");
         st = path_join(b->out_dir, sizeof b->out_dir, "results", name, err);
     }
-    return st ? st : safe_dir_prepare(b->out_dir, err);
+    return st ? st : safe_dir_prepare_locked(b->out_dir, &b->lock, err); /* held to the end: one writer */
 }
 
 /* The counters (a bad --events list is refused before anything is made),
@@ -323,17 +324,27 @@ static void finish(const Bench *b) {
     if (run_folder_mark_latest(&b->folder, &err)) fprintf(stderr, "sphere-bench: bench: %s\n", err.msg);
 }
 
+/* The folder rewritten from the runs so far, every file in place at once or none (a full disk). */
+static sb_status folder_rewrite(const Bench *b, const char *why, sb_error *err) {
+    safe_file_group_begin();
+    sb_status st = run_folder_write(&b->folder, b->runs.runs, b->runs.done, why, err);
+    if (st || (st = safe_file_group_commit(err))) safe_file_group_abort();
+    return st;
+}
+
 /* Where a bench that did not finish stopped, for the messages and context.json. */
 static int report_stop(const Bench *b, sb_status st, const sb_error *err) {
     int rc = 0;
     const char *why = NULL;
+    char failed[sizeof err->msg + 32];
     if (st && b->runs.failed) {
         fprintf(stderr, "sphere-bench: bench: run %d of %d failed: %s\n", b->runs.done + 1, b->plan.n, err->msg);
         why = "a failed run";
         rc = 1;
     } else if (st) {
         rc = cli_error("bench", err->msg, 0);
-        why = b->runs.done > 0 ? "a failed write" : NULL; /* none: the runs' records could not be had */
+        snprintf(failed, sizeof failed, "a failed write: %s", err->msg); /* what is missing, in context.json */
+        why = b->runs.done > 0 ? failed : NULL; /* none: the runs' records could not be had */
     } else if (b->runs.stop_sig) {
         why = bench_stop_name(b->runs.stop_sig);
         fprintf(stderr, "bench: stopped by %s after %d of %d runs; %s holds them, marked incomplete in context.json\n",
@@ -341,7 +352,7 @@ static int report_stop(const Bench *b, sb_status st, const sb_error *err) {
         rc = 128 + b->runs.stop_sig;
     }
     sb_error e2;
-    if (why && run_folder_write(&b->folder, b->runs.runs, b->runs.done, why, &e2)) rc = cli_error("bench", e2.msg, 0);
+    if (why && folder_rewrite(b, why, &e2)) rc = cli_error("bench", e2.msg, 0);
     return rc;
 }
 
@@ -361,6 +372,7 @@ static void make_setup(Bench *b) {
         .cpu_ids = b->m.cpu_ids,
         .progress = isatty(2) ? 1 : 2,
         .trace_dir = b->out_dir,
+        .run_id = b->run_id,
         .full_schedule = {.kind = LR_COSINE, .warmup = (long)b->full_warmup, .floor = FULL_LR_FLOOR,
                           .clip_norm = FULL_CLIP, .target_loss = (float)target},
         .full_lr = (float)b->full_lr,
@@ -377,13 +389,12 @@ static int bench_run(Bench *b) {
     make_setup(b);
     if (measure_machine(b, &err) || runner_warm_up(&b->plan, &b->setup, &err)) return cli_error("bench", err.msg, 0);
     describe_folder(b);
-    sb_error e2;
-    if (run_folder_core(&b->folder, &e2)) fprintf(stderr, "sphere-bench: bench: no core.json: %s\n", e2.msg);
+    if (run_folder_core(&b->folder, &err)) return cli_error("bench", err.msg, 0); /* a folder without it would lie */
     sb_status st = runner_run(&b->runs, &b->plan, &b->setup, &b->folder, &err);
     machine_read_load(b->m.load_after);
     int rc = report_stop(b, st, &err);
     /* once more with the load after the run, whatever stopped it (a stop has just rewritten it) */
-    if (!rc && b->runs.done > 0 && run_folder_write(&b->folder, b->runs.runs, b->runs.done, NULL, &err))
+    if (!rc && b->runs.done > 0 && folder_rewrite(b, NULL, &err))
         rc = cli_error("bench", err.msg, 0);
     if (b->runs.done > 0) finish(b);
     bench_stop_restore();
@@ -393,6 +404,7 @@ static int bench_run(Bench *b) {
 int cmd_bench(int argc, char **argv) {
     Bench *b = calloc(1, sizeof *b);
     if (!b) return cli_error("bench", "out of memory", 0);
+    b->lock = OUTPUT_LOCK_NONE;
     sb_error err;
     int rc = read_options(b, argc, argv);
     if (rc < 0 && plan_build(&b->plan, &b->po, &err)) /* bad options are refused before any work */
@@ -407,6 +419,7 @@ int cmd_bench(int argc, char **argv) {
     plan_free(&b->plan);
     counters_teardown(&b->cs);
     tokens_free(&b->tf);
+    output_lock_release(&b->lock);
     free(b);
     return rc;
 }

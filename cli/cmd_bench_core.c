@@ -55,7 +55,7 @@ int cmd_bench_core(int argc, char **argv) {
     }
     const char *json = cli_get(&a, "--json");
     if (json) {
-        if (core_bench_write(json, results, n, &peak, &err)) return cli_error("bench-core", err.msg, 0);
+        if (core_bench_write(json, results, n, &peak, NULL, &err)) return cli_error("bench-core", err.msg, 0);
         printf("bench-core: wrote %s\n", json);
     }
     return 0;

@@ -32,8 +32,12 @@ int cmd_corpus(int argc, char **argv) {
         return cli_error("corpus", err.msg, 1);
     const SafeRole roles[] = {{"--out", out, 1}, {"--out (its .json)", json, 1}};
     if (safe_files_distinct(roles, 2, &err)) return cli_error("corpus", err.msg, 1);
+    OutputLock lock; /* the text and its statistics: one writer */
+    if (output_lock_beside(&lock, "--out", out, &err)) return cli_error("corpus", err.msg, 0);
     CorpusStats st;
-    if (corpus_write(out, (uint64_t)bytes, (uint64_t)seed, &st, &err)) return cli_error("corpus", err.msg, 0);
+    sb_status failed = corpus_write(out, (uint64_t)bytes, (uint64_t)seed, &st, &err);
+    output_lock_release(&lock);
+    if (failed) return cli_error("corpus", err.msg, 0);
     printf("corpus %s: %llu bytes, %llu tokens, %llu types, entropy rate %.4f nats/token (seed %llu)\n", out,
            (unsigned long long)st.bytes, (unsigned long long)st.tokens, (unsigned long long)st.types,
            st.entropy_nats, (unsigned long long)st.seed);
@@ -63,9 +67,12 @@ int cmd_tokenize(int argc, char **argv) {
         return cli_error("tokenize", err.msg, 1);
     const SafeRole roles[] = {{"TEXT", a.positional[0], 0}, {"--out", out, 1}, {"--out (its .vocab)", vocab_out, 1}};
     if (safe_files_distinct(roles, 3, &err)) return cli_error("tokenize", err.msg, 1);
+    OutputLock lock; /* the token file and its vocabulary: one writer, or they could come from two texts */
+    if (output_lock_beside(&lock, "--out", out, &err)) return cli_error("tokenize", err.msg, 0);
     TokenizeStats st;
-    if (tokenize_file(a.positional[0], out, (uint32_t)vocab, &st, &err))
-        return cli_error("tokenize", err.msg, 0);
+    sb_status failed = tokenize_file(a.positional[0], out, (uint32_t)vocab, &st, &err);
+    output_lock_release(&lock);
+    if (failed) return cli_error("tokenize", err.msg, 0);
     printf("tokenized %s: %llu bytes, %llu tokens, %llu types, vocabulary %u, %llu unknown (%.3f%%)\n",
            a.positional[0], (unsigned long long)st.bytes, (unsigned long long)st.tokens,
            (unsigned long long)st.types, st.vocab_size, (unsigned long long)st.unknown,

@@ -202,21 +202,21 @@ static sb_status train_write(const TrainRun *r, const TrainArgs *t, sb_error *er
            "final loss %.4f\n",
            (unsigned long long)res->batches, res->batches_per_step, res->steps, (unsigned long long)res->tokens,
            res->wall_s, (double)res->tokens / res->wall_s, flops / res->wall_s / 1e9, res->last_loss);
-    sb_status st;
-    if (t->json) {
-        if ((st = run_json_write(t->json, name, &r->model, r->B, res, err))) return st;
-        printf("wrote %s\n", t->json);
+    /* every output written before any is renamed: a failure on one leaves all three as they were */
+    safe_file_group_begin();
+    sb_status st = SB_OK;
+    char title[128];
+    snprintf(title, sizeof title, "train: %s, %d threads", name, res->n_threads);
+    if ((t->json && (st = run_json_write(t->json, name, &r->model, r->B, res, err))) ||
+        (t->trace && (st = trace_write(t->trace, title, name, NULL, res, err))) ||
+        (t->save && (st = checkpoint_save(t->save, &r->model, r->params, err))) ||
+        (st = safe_file_group_commit(err))) {
+        safe_file_group_abort();
+        return st;
     }
-    if (t->trace) {
-        char title[128];
-        snprintf(title, sizeof title, "train: %s, %d threads", name, res->n_threads);
-        if ((st = trace_write(t->trace, title, name, res, err))) return st;
-        printf("wrote %s\n", t->trace);
-    }
-    if (t->save) {
-        if ((st = checkpoint_save(t->save, &r->model, r->params, err))) return st;
-        printf("saved %s\n", t->save);
-    }
+    if (t->json) printf("wrote %s\n", t->json);
+    if (t->trace) printf("wrote %s\n", t->trace);
+    if (t->save) printf("saved %s\n", t->save);
     return SB_OK;
 }
 
@@ -260,9 +260,12 @@ int cmd_train(int argc, char **argv) {
     TrainArgs t;
     if (train_parse(&t, &a, &err)) return cli_error("train", err.msg, 1);
     TrainRun r = {0};
-    rc = train_load(&r, &t, &err) || train_configure(&r, &t, &err) || train_run(&r, &t, &err) ||
+    OutputLock locks[3] = {OUTPUT_LOCK_NONE, OUTPUT_LOCK_NONE, OUTPUT_LOCK_NONE}; /* one writer of each output */
+    rc = output_lock_beside(&locks[0], "--save", t.save, &err) || output_lock_beside(&locks[1], "--json", t.json, &err) ||
+         output_lock_beside(&locks[2], "--trace", t.trace, &err) || train_load(&r, &t, &err) || train_configure(&r, &t, &err) || train_run(&r, &t, &err) ||
          train_write(&r, &t, &err);
     if (rc) cli_error("train", err.msg, 0);
+    for (int i = 0; i < 3; i++) output_lock_release(&locks[i]);
     if (r.state) t.variant->destroy(r.state);
     tokens_free(&r.tf);
     free(r.params);

@@ -68,6 +68,10 @@ static void slot_release(int *slot) {
     *slot = -1;
 }
 
+int safe_file_cleanup_add(const char *path) { return strlen(path) < SB_PATH_MAX ? slot_claim(path) : -1; }
+
+void safe_file_cleanup_drop(int *slot) { slot_release(slot); }
+
 /* ---- paths ------------------------------------------------------------------ */
 
 /* out = the folder part of path ("." when none). */
@@ -202,6 +206,51 @@ static int close_checked(SafeFile *sf, int write_ok, int *e) {
     return write_ok;
 }
 
+/* ---- a command's commit group ------------------------------------------------ */
+
+#define GROUP_MAX 32 /* the signal registry's size: no more temporaries can be live at once */
+
+static SafeFile group[GROUP_MAX];
+static char group_name[GROUP_MAX][SB_PATH_MAX]; /* the callers' names, which may not outlive their calls */
+static int group_open, group_n;
+
+void safe_file_group_begin(void) {
+    safe_file_group_abort();
+    group_open = 1;
+}
+
+void safe_file_group_abort(void) {
+    for (int i = 0; i < group_n; i++) drop_tmp(&group[i]);
+    group_n = 0;
+    group_open = 0;
+}
+
+/* Moves n closed, fully written temporaries into the group; the callers' copies become no-ops. */
+static sb_status group_hold(SafeFile *sf, int n, sb_error *err) {
+    if (group_n + n > GROUP_MAX) {
+        for (int i = 0; i < n; i++) drop_tmp(&sf[i]);
+        return sb_fail(err, SB_EIO, "%s: more than %d files committed together", sf[0].path, GROUP_MAX);
+    }
+    for (int i = 0; i < n; i++) {
+        SafeFile *g = &group[group_n];
+        *g = sf[i];
+        snprintf(group_name[group_n], SB_PATH_MAX, "%s", sf[i].path);
+        g->path = group_name[group_n++];
+        sf[i].tmp[0] = '\0';
+        sf[i].slot = -1;
+    }
+    return SB_OK;
+}
+
+static sb_status rename_all(SafeFile *sf, int n, sb_error *err);
+
+sb_status safe_file_group_commit(sb_error *err) {
+    group_open = 0;
+    sb_status st = rename_all(group, group_n, err);
+    group_n = 0;
+    return st;
+}
+
 sb_status safe_file_commit(SafeFile *sf, int write_ok, sb_error *err) { return safe_file_commit_all(sf, 1, write_ok, err); }
 
 sb_status safe_file_commit_all(SafeFile *sf, int n, int write_ok, sb_error *err) {
@@ -218,16 +267,21 @@ sb_status safe_file_commit_all(SafeFile *sf, int n, int write_ok, sb_error *err)
         return sb_fail(err, SB_EIO, "%s: cannot write the %s: %s; check free disk space and permissions",
                        sf[bad].path, sf[bad].what, e ? strerror(e) : "short write");
     }
+    return group_open ? group_hold(sf, n, err) : rename_all(sf, n, err);
+}
+
+/* Every closed temporary of sf renamed onto its target, or none (the old targets put back). */
+static sb_status rename_all(SafeFile *sf, int n, sb_error *err) {
     /* Hold off SIGINT and SIGTERM so the renames are not cut in half. */
     sigset_t hold, old;
     sigemptyset(&hold);
     sigaddset(&hold, SIGINT);
     sigaddset(&hold, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &hold, &old);
-    char keep[8][SB_PATH_MAX]; /* a hard link to each old target while the group is renamed */
-    int had_old[8] = {0}, done = 0;
+    static char keep[GROUP_MAX][SB_PATH_MAX]; /* a hard link to each old target while the group is renamed */
+    int had_old[GROUP_MAX] = {0}, done = 0;
     sb_status st = SB_OK;
-    if (n > 8) st = sb_fail(err, SB_EARG, "%s: more than 8 files committed together", sf[0].path);
+    if (n > GROUP_MAX) st = sb_fail(err, SB_EARG, "%s: more than %d files committed together", sf[0].path, GROUP_MAX);
     for (int i = 0; i < n && !st && n > 1; i++) {
         char pid[32];
         snprintf(pid, sizeof pid, ".old.%ld", (long)getpid());
@@ -356,8 +410,11 @@ sb_status safe_input_open(FILE **f, const char *path, const char *what, const ch
     return SB_OK;
 }
 
-sb_status safe_dir_prepare(const char *dir, sb_error *err) {
+sb_status safe_dir_prepare(const char *dir, sb_error *err) { return safe_dir_prepare_locked(dir, NULL, err); }
+
+sb_status safe_dir_prepare_locked(const char *dir, OutputLock *lock, sb_error *err) {
     char p[SB_PATH_MAX];
+    if (lock) *lock = OUTPUT_LOCK_NONE;
     if (!dir[0]) return sb_fail(err, SB_EARG, "the output folder is empty; name a folder");
     if (strlen(dir) >= sizeof p) return sb_fail(err, SB_EARG, "%s: path too long", dir);
     strcpy(p, dir);
@@ -373,17 +430,25 @@ sb_status safe_dir_prepare(const char *dir, sb_error *err) {
     struct stat st = {0};
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return sb_fail(err, SB_EIO, "%s: is %s, not a folder", dir, kind_of(st.st_mode));
-    DIR *d = opendir(dir);
-    if (!d) return sb_fail(err, SB_EIO, "%s: cannot read the folder: %s", dir, strerror(errno));
     sb_status s = SB_OK;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+    if (lock) { /* first the lock: a second writer hears of the first, not of its files */
+        char what[SB_PATH_MAX + 16];
+        snprintf(what, sizeof what, "the run folder %s", dir);
+        if ((s = path_join(p, sizeof p, dir, OUTPUT_LOCK_DIR_NAME, err)) ||
+            (s = output_lock_take(lock, p, what, err)))
+            return s;
+    }
+    DIR *d = opendir(dir);
+    if (!d) s = sb_fail(err, SB_EIO, "%s: cannot read the folder: %s", dir, strerror(errno));
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !(lock && !strcmp(e->d_name, OUTPUT_LOCK_DIR_NAME))) {
             s = sb_fail(err, SB_EIO, "%s already holds %s (another run's files); give a new or empty folder", dir,
                         e->d_name);
             break;
         }
-    closedir(d);
+    if (d) closedir(d);
     if (!s && access(dir, W_OK | X_OK) != 0)
         s = sb_fail(err, SB_EIO, "%s: folder is not writable: %s", dir, strerror(errno));
+    if (s && lock) output_lock_release(lock);
     return s;
 }

@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "output_lock.h"
 #include "path.h"
 
 typedef struct {
@@ -55,11 +56,29 @@ sb_status safe_file_commit(SafeFile *sf, int write_ok, sb_error *err) SB_MUST_CH
  * or every target is as it was. */
 sb_status safe_file_commit_all(SafeFile *sf, int n, int write_ok, sb_error *err) SB_MUST_CHECK;
 
+/* A command's outputs committed as one (after each bench run: the run
+ * folder's files, its trace, checkpoints and samples; train's --save, --json
+ * and --trace). Between begin and group_commit, every commit (one file or
+ * commit_all) closes and checks its files and holds them as written
+ * temporaries instead of renaming them; group_commit renames them all as
+ * safe_file_commit_all does (every target new, or every target as it was),
+ * group_abort removes them. One group at a time, from the thread that
+ * writes; at most 32 files. */
+void safe_file_group_begin(void);
+sb_status safe_file_group_commit(sb_error *err) SB_MUST_CHECK;
+void safe_file_group_abort(void);
+
 /* Installs now the SIGINT/SIGTERM handler that removes live temporaries (the
  * first safe_file_open otherwise does), so that a caller can put its own
  * handler in front of it and pass a signal on to it (bench/stop.c). A no-op
  * after the first call, and where a signal is already ignored or handled. */
 void safe_file_signals_install(void);
+
+/* Another path SIGINT or SIGTERM removes (a lock file, output_lock.h): its
+ * slot in the handler's registry, -1 when the registry is full; drop gives
+ * the slot back (and sets it to -1) without removing anything. */
+int safe_file_cleanup_add(const char *path);
+void safe_file_cleanup_drop(int *slot);
 
 /* Gives up: closes and removes the temporary. A no-op once open failed or
  * commit ran, so it is safe on every cleanup path. */
@@ -93,5 +112,11 @@ sb_status safe_input_open(FILE **f, const char *path, const char *what, const ch
  * refuses one that exists and holds any entry: a run never writes into a
  * folder holding another run's files. */
 sb_status safe_dir_prepare(const char *dir, sb_error *err) SB_MUST_CHECK;
+
+/* The same, holding the folder's lock (DIR/.lock, output_lock.h) from
+ * before the check to the caller's output_lock_release: a second writer is
+ * refused at once, naming the first; the lock file is the one entry allowed.
+ * On failure *lock is not held. */
+sb_status safe_dir_prepare_locked(const char *dir, OutputLock *lock, sb_error *err) SB_MUST_CHECK;
 
 #endif

@@ -6,14 +6,14 @@
 const char *const mpi_bench_files[F_COUNT] = {"pingpong.csv", "runs.csv", "ranks.csv", "threads.csv"};
 
 void mpi_csv_heads(CsvWriter *w) {
-    csv_names(&w[F_PINGPONG], "peer,peer_host,bytes,iterations,round_trip_s,one_way_s,bandwidth_Bps");
+    csv_names(&w[F_PINGPONG], "peer,peer_host,bytes,iterations,round_trip_s,one_way_s,bandwidth_Bps,run_id");
     csv_names(&w[F_RUNS], "rep,policy,controls_compute,ranks,threads,computing,batches,batches_per_step,steps,wall_s,"
-                          "tokens_per_s,loss,comm_s_root,comm_s_max,comm_s_mean,bytes_total,params_agree");
+                          "tokens_per_s,loss,comm_s_root,comm_s_max,comm_s_mean,bytes_total,params_agree,run_id");
     csv_names(&w[F_RANKS], "rep,policy,controls_compute,host,rank,role,level,computes,threads,batches,wall_s,"
-                           "process_cpu_s,threads_cpu_s,comm_s,bytes_sent,bytes_received,mpi_calls");
+                           "process_cpu_s,threads_cpu_s,comm_s,bytes_sent,bytes_received,mpi_calls,run_id");
     csv_names(&w[F_THREADS], "rep,policy,controls_compute,host,rank,thread,role,level,wall_s,cpu_s");
     run_csv_phase_names(&w[F_THREADS]);
-    csv_names(&w[F_THREADS], "batches");
+    csv_names(&w[F_THREADS], "batches,run_id");
     for (int i = 0; i < F_COUNT; i++) csv_row_end(&w[i]);
 }
 
@@ -24,7 +24,7 @@ static void config_fields(CsvWriter *w, int rep, const BenchConfig *c) {
     csv_int(w, c->controls_compute);
 }
 
-static void rank_row(CsvWriter *w, int rep, const BenchConfig *c, const RankSummary *r) {
+static void rank_row(CsvWriter *w, int rep, const BenchConfig *c, const RankSummary *r, const char *run_id) {
     config_fields(w, rep, c);
     csv_str(w, r->host);
     csv_int(w, r->rank);
@@ -40,10 +40,11 @@ static void rank_row(CsvWriter *w, int rep, const BenchConfig *c, const RankSumm
     csv_uint(w, r->sent);
     csv_uint(w, r->received);
     csv_uint(w, r->calls);
+    csv_str(w, run_id);
     csv_row_end(w);
 }
 
-static void thread_row(CsvWriter *w, int rep, const BenchConfig *c, const Gathered *g, int i) {
+static void thread_row(CsvWriter *w, int rep, const BenchConfig *c, const Gathered *g, int i, const char *run_id) {
     const ThreadStats *t = &g->threads[i];
     const RankSummary *r = &g->ranks[g->thread_rank[i]];
     config_fields(w, rep, c);
@@ -56,12 +57,13 @@ static void thread_row(CsvWriter *w, int rep, const BenchConfig *c, const Gather
     csv_double(w, t->cpu_s);
     run_csv_phase_fields(w, t);
     csv_uint(w, t->batches);
+    csv_str(w, run_id);
     csv_row_end(w);
 }
 
 /* The run's line: its totals over the ranks. */
 static void run_row(CsvWriter *w, int rep, const BenchConfig *c, const MpiSetup *s, const RankPlan *plan, int bps,
-                    const MpiRunOut *o, const Gathered *g) {
+                    const MpiRunOut *o, const Gathered *g, const char *run_id) {
     double cmax = 0, csum = 0;
     uint64_t bytes = 0, batches = 0;
     for (int i = 0; i < g->n_ranks; i++) {
@@ -87,17 +89,18 @@ static void run_row(CsvWriter *w, int rep, const BenchConfig *c, const MpiSetup 
     csv_double(w, csum / g->n_ranks);
     csv_uint(w, bytes);
     csv_int(w, g->params_agree);
+    csv_str(w, run_id);
     csv_row_end(w);
 }
 
 void mpi_csv_run(CsvWriter *w, int rep, const BenchConfig *c, const MpiSetup *s, const RankPlan *plan, int bps,
-                 const MpiRunOut *o, const Gathered *g) {
-    for (int i = 0; i < g->n_ranks; i++) rank_row(&w[F_RANKS], rep, c, &g->ranks[i]);
-    run_row(&w[F_RUNS], rep, c, s, plan, bps, o, g);
-    for (int i = 0; i < g->n_threads; i++) thread_row(&w[F_THREADS], rep, c, g, i);
+                 const MpiRunOut *o, const Gathered *g, const char *run_id) {
+    for (int i = 0; i < g->n_ranks; i++) rank_row(&w[F_RANKS], rep, c, &g->ranks[i], run_id);
+    run_row(&w[F_RUNS], rep, c, s, plan, bps, o, g, run_id);
+    for (int i = 0; i < g->n_threads; i++) thread_row(&w[F_THREADS], rep, c, g, i, run_id);
 }
 
-void mpi_csv_pingpong(CsvWriter *w, const PingPongRow *rows, int n, const Gathered *g) {
+void mpi_csv_pingpong(CsvWriter *w, const PingPongRow *rows, int n, const Gathered *g, const char *run_id) {
     for (int i = 0; i < n; i++) {
         const PingPongRow *r = &rows[i];
         double one = r->round_trip_s / 2;
@@ -108,6 +111,7 @@ void mpi_csv_pingpong(CsvWriter *w, const PingPongRow *rows, int n, const Gather
         csv_double(&w[F_PINGPONG], r->round_trip_s);
         csv_double(&w[F_PINGPONG], one);
         csv_double(&w[F_PINGPONG], one > 0 ? (double)r->bytes / one : 0.0);
+        csv_str(&w[F_PINGPONG], run_id);
         csv_row_end(&w[F_PINGPONG]);
     }
 }

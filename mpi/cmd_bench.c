@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/json_file.h"
 #include "../core/model.h"
@@ -29,6 +30,7 @@
 #include "agree.h"
 #include "bench_csv.h"
 #include "commands.h"
+#include "consensus.h"
 #include "mpi_output.h"
 #include "mpi_run.h"
 #include "setup.h"
@@ -59,6 +61,8 @@ typedef struct {
     int n_sizes;
     PingPongRow *pp;      /* rank 0: (ranks - 1) x n_sizes */
     Gathered last;        /* rank 0: the last run's rows (the hosts, for pingpong.csv and context.json) */
+    OutputLock lock;      /* rank 0: the run folder's */
+    char run_id[64];      /* rank 0: DATE-npR-PID, in every file of the folder */
 } MpiBench;
 
 /* The options, the data and fresh parameters, on every rank. */
@@ -75,7 +79,11 @@ static sb_status read_options(MpiBench *b, const CliArgs *a, sb_error *err) {
 
 /* Rank 0: the run folder, its files' temporaries and their header lines. */
 static sb_status open_files(MpiBench *b, sb_error *err) {
-    sb_status st = safe_dir_prepare(b->dir, err);
+    char date[32];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", gmtime(&now));
+    snprintf(b->run_id, sizeof b->run_id, "%s-np%d-%ld", date, b->s.ranks, (long)getpid());
+    sb_status st = safe_dir_prepare_locked(b->dir, &b->lock, err); /* held to the end: one writer */
     for (; !st && b->opened < F_COUNT; b->opened++) {
         char path[SB_PATH_MAX];
         if ((st = path_join(path, sizeof path, b->dir, mpi_bench_files[b->opened], err)) ||
@@ -103,7 +111,7 @@ static sb_status ping_pong(MpiBench *b, sb_error *err) {
 static void record_run(MpiBench *b, int rep, const BenchConfig *c, const RankPlan *plan, int bps,
                        const MpiRunOut *o, Gathered *g) {
     if (b->s.rank == 0) {
-        mpi_csv_run(b->csv, rep, c, &b->s, plan, bps, o, g);
+        mpi_csv_run(b->csv, rep, c, &b->s, plan, bps, o, g, b->run_id);
         printf("  rep %d %-9s%s  %.3f s, rank 0 in MPI %.3f s, loss %.4f\n", rep + 1, policy_name(c->policy),
                c->controls_compute ? " (controls compute)" : "", o->res.wall_s, g->ranks[0].comm_s,
                (double)o->last_loss);
@@ -157,6 +165,7 @@ static sb_status write_context(const MpiBench *b, sb_error *err) {
     json_object_begin(w);
     json_kv_int(w, "schema", 1);
     json_kv_string(w, "program", "sphere-bench-mpi bench");
+    json_kv_string(w, "run_id", b->run_id);
     json_kv_string(w, "date", date);
     json_kv_int(w, "ranks", b->last.n_ranks);
     json_kv_int(w, "threads_per_rank", b->s.threads);
@@ -176,7 +185,7 @@ static sb_status write_context(const MpiBench *b, sb_error *err) {
 
 /* Rank 0: the ping-pong's rows and context.json, then every file into place at once. */
 static sb_status write_files(MpiBench *b, sb_error *err) {
-    mpi_csv_pingpong(b->csv, b->pp, (b->s.ranks - 1) * b->n_sizes, &b->last);
+    mpi_csv_pingpong(b->csv, b->pp, (b->s.ranks - 1) * b->n_sizes, &b->last, b->run_id);
     sb_status st = write_context(b, err);
     if (st) return st; /* the CSVs' temporaries are removed on the way out */
     st = safe_file_commit_all(b->sf, F_COUNT, 1, err);
@@ -188,7 +197,13 @@ static sb_status write_files(MpiBench *b, sb_error *err) {
 /* The stages after the options, each agreed on; the first error. */
 static sb_status bench_stages(MpiBench *b, const CliArgs *a, sb_error *err) {
     sb_status st = read_options(b, a, err);
-    if (!st && b->s.rank == 0) st = open_files(b, err);
+    MpiFacts facts = {0};
+    if (!st) {
+        mpi_facts_setup(&facts, &b->s);
+        mpi_fact(&facts, "--reps", "%lld", b->reps);
+    }
+    if ((st = mpi_consensus(st, &facts, err))) return st;
+    if (b->s.rank == 0) st = open_files(b, err);
     if ((st = mpi_agree(st, err)) || (st = ping_pong(b, err))) return st;
     st = run_configs(b, err);
     if (!st && b->s.rank == 0) st = write_files(b, err);
@@ -206,11 +221,13 @@ int mpi_cmd_bench(int argc, char **argv, int rank, int ranks) {
     MpiBench *b = calloc(1, sizeof *b);
     if (!b) MPI_Abort(MPI_COMM_WORLD, 1);
     b->s = (MpiSetup){.rank = rank, .ranks = ranks};
+    b->lock = OUTPUT_LOCK_NONE;
     b->reps = 3;
     if (!st) st = bench_stages(b, &a, &err);
     else st = mpi_agree(st, &err);
     int rc = st ? mpi_report_error("bench", &err, rank) : 0;
     for (int i = 0; i < b->opened && rank == 0; i++) safe_file_abort(&b->sf[i]);
+    output_lock_release(&b->lock);
     free(b->pp);
     gathered_free(&b->last);
     setup_free(&b->s);

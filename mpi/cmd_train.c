@@ -3,8 +3,9 @@
  * Every rank parses the same options and loads the data itself; the ranks
  * agree (agree.h) before any collective step, so a bad option or a missing
  * file stops every rank with one message. Rank 0 prints the table, writes
- * --json and --save after the whole run, each through a temporary renamed
- * into place: a job that dies mid-run leaves an existing checkpoint as it was. */
+ * --json and --save after the whole run, both written to temporaries, then
+ * renamed into place together (one commit group): a job that dies mid-run, or a
+ * write that fails, leaves the existing files as they were. */
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "../core/safe_file.h"
 #include "agree.h"
 #include "commands.h"
+#include "consensus.h"
 #include "gather.h"
 #include "mpi_output.h"
 #include "mpi_run.h"
@@ -60,7 +62,13 @@ int mpi_cmd_train(int argc, char **argv, int rank, int ranks) {
     if (!st) st = setup_batch_sum(&s, &plan, bps, &bs, &err);
     if (!st) st = setup_params(&s, &params, &err);
     int rc = 1;
-    if ((st = mpi_agree(st, &err))) {
+    MpiFacts facts = {0};
+    if (!st) {
+        mpi_facts_setup(&facts, &s);
+        mpi_fact(&facts, "--policy", "%s", policy_name(policy));
+        mpi_fact(&facts, "--controls-compute", "%d", cli_flag(&a, "--controls-compute"));
+    }
+    if ((st = mpi_consensus(st, &facts, &err))) {
         rc = mpi_report_error("train", &err, rank);
         goto out;
     }
@@ -88,11 +96,11 @@ int mpi_cmd_train(int argc, char **argv, int rank, int ranks) {
                              .wall_s = out.res.wall_s,
                              .loss = out.last_loss,
                              .step_loss = out.step_loss};
-        if (!g.params_agree)
-            st = sb_fail(&err, SB_ECONFIG, "the ranks ended with different parameters (a bug: please report it)");
-        else if (!s.timing && !isfinite(out.last_loss))
+        if (!s.timing && !isfinite(out.last_loss)) /* first: diverged parameters may differ in their NaNs' bits */
             st = sb_fail(&err, SB_ECONFIG, "training diverged: the loss is %g; nothing written or saved",
                          (double)out.last_loss);
+        else if (!g.params_agree)
+            st = sb_fail(&err, SB_ECONFIG, "the ranks ended with different parameters (a bug: please report it)");
         if (!st && !cli_flag(&a, "--quiet")) mpi_print_table(stdout, &g);
         uint64_t tokens = 0;
         for (int i = 0; i < g.n_ranks; i++) tokens += g.ranks[i].batches;
@@ -101,8 +109,12 @@ int mpi_cmd_train(int argc, char **argv, int rank, int ranks) {
             printf("done: %lld batches (%d per step, %ld steps), %llu tokens in %.2f s: %.0f tokens/s, final loss %.4f\n",
                    s.batches, bps, out.res.steps, (unsigned long long)tokens, out.res.wall_s,
                    (double)tokens / out.res.wall_s, out.last_loss);
-        if (!st && json && !(st = mpi_train_json_write(json, &s, &sum, &g, &err))) printf("wrote %s\n", json);
-        if (!st && save && !(st = checkpoint_save(save, &s.model, params, &err))) printf("saved %s\n", save);
+        safe_file_group_begin(); /* --json and --save replaced together or not at all */
+        if (!st && json) st = mpi_train_json_write(json, &s, &sum, &g, &err);
+        if (!st && save) st = checkpoint_save(save, &s.model, params, &err);
+        if (st || (st = safe_file_group_commit(&err))) safe_file_group_abort();
+        if (!st && json) printf("wrote %s\n", json);
+        if (!st && save) printf("saved %s\n", save);
         fflush(stdout);
     }
     gathered_free(&g);

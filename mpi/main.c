@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "../cli/cli.h"
+#include "agree.h"
 #include "commands.h"
+#include "consensus.h"
 #include "sim.h"
 
 /* Usage lines, messages and hints from cli/ name this program (cli.h). */
@@ -29,7 +31,12 @@ int main(int argc, char **argv) {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
     int rc;
-    if (provided < MPI_THREAD_FUNNELED && !sim_active()) {
+    MpiFacts facts = {0};
+    sb_error err = {0};
+    mpi_facts_command(&facts, argc, argv);
+    if (mpi_consensus(SB_OK, &facts, &err)) { /* ranks running different commands would wait on each other */
+        rc = mpi_report_error(argc < 2 ? "(none)" : argv[1], &err, rank);
+    } else if (provided < MPI_THREAD_FUNNELED && !sim_active()) {
         if (rank == 0) fprintf(stderr, "sphere-bench-mpi: the MPI library gives no MPI_THREAD_FUNNELED support\n");
         rc = 1;
     } else if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

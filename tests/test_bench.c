@@ -417,7 +417,7 @@ static void test_core_bench_fields(void **state) {
     assert_true(isnan(r.reduce_fraction_of_bandwidth));
     char path[TU_PATH_MAX];
     tu_path(path, "core.json");
-    assert_int_equal(core_bench_write(path, &r, 1, &peak, &err), SB_OK);
+    assert_int_equal(core_bench_write(path, &r, 1, &peak, NULL, &err), SB_OK);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     char buf[8192];

@@ -132,7 +132,7 @@ static void write_gbench(char *dir, const char *name, double scale) {
     sb_error err;
     tu_path(dir, name);
     mkdir(dir, 0755);
-    assert_int_equal(gbench_json_write(dir, &m, runs, 10, rows, nr, &err), SB_OK);
+    assert_int_equal(gbench_json_write(dir, &m, "test-run", runs, 10, rows, nr, &err), SB_OK);
 }
 
 static void test_gbench_json_read_by_compare_py(void **state) {

@@ -239,7 +239,7 @@ static void test_bench_json_files(void **state) {
     assert_int_equal(core_bench_run(&core, model_preset_find("tiny"), 64, 1, &peak, &err), SB_OK);
     assert_true(isnan(core.reduce_fraction_of_bandwidth)); /* fits in cache: no figure */
     assert_int_equal(path_join(path, sizeof path, dir, "core.json", &err), SB_OK);
-    assert_int_equal(core_bench_write(path, &core, 1, &peak, &err), SB_OK);
+    assert_int_equal(core_bench_write(path, &core, 1, &peak, "test-run", &err), SB_OK);
     assert_strict(path);
     value_at(path, "presets.0.reduce_fraction_of_bandwidth", out, sizeof out);
     assert_string_equal(out, "null");

@@ -30,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/checkpoint.h"
@@ -46,6 +49,8 @@
 enum { V = 40, NB = 24, TB = 2, TT = 8 }; /* the tiny preset's B and T */
 
 static char data_path[TU_PATH_MAX];
+static char other_vocab_path[TU_PATH_MAX]; /* V + 1 */
+static char same_vocab_path[TU_PATH_MAX];  /* V, other tokens */
 static char mpirun_path[TU_PATH_MAX];
 
 static const char *mpi_program(void) {
@@ -230,6 +235,33 @@ static void test_dead_rank(void **state) {
     tu_run_free(&r);
 }
 
+/* --json and --save are replaced together: a checkpoint that cannot be written (over a
+ * file-size limit of 24 blocks, 12 or 24 KB; the tiny model's is 27 KB, the JSON 2 KB) leaves
+ * the old --json as it was. The limit is set in each rank by sh (mpirun itself writes large
+ * shared-memory files), with SIGXFSZ ignored as tu_spawn does, so a write past it fails with
+ * EFBIG, as on a full disk. */
+static void test_outputs_replaced_together(void **state) {
+    (void)state;
+    char ckpt[TU_PATH_MAX], json[TU_PATH_MAX];
+    tu_path(ckpt, "together.ckpt");
+    tu_path(json, "together.json");
+    tu_write_file(json, "old json", 8);
+    const char *w[] = {"--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2", "/bin/sh", "-c",
+                       "ulimit -f 24; trap '' XFSZ; exec \"$0\" \"$@\"", mpi_program(), "train", "--data", data_path, "--model",
+                       "tiny", "--batches", "8", "--quiet", "--save", ckpt, "--json", json, NULL};
+    TuRun r;
+    setenv("SPHERE_BENCH", mpirun_path, 1);
+    tu_cli_limited(&r, (TuLimits){.seconds = 60}, w); /* the limit on the ranks alone: mpirun writes large files */
+    if (!(r.exited && r.status != 0 && strstr(r.err, "checkpoint")))
+        fail_msg("expected the checkpoint to fail; exit %d:\n%s", r.status, r.err);
+    tu_run_free(&r);
+    size_t n;
+    char *j = (char *)tu_read_file(json, &n);
+    assert_true(n == 8 && memcmp(j, "old json", 8) == 0);
+    free(j);
+    assert_false(tu_file_exists(ckpt));
+}
+
 /* A bad option: every rank refuses it, one message, exit 2. */
 static void test_bad_option_one_message(void **state) {
     (void)state;
@@ -255,6 +287,74 @@ static void test_bad_option_one_message(void **state) {
     mpi(&r, 1, (const char *const[]){"train", "--help", NULL});
     assert_true(r.exited && r.status == 0);
     assert_contains(r.out, "usage: sphere-bench-mpi train ");
+    tu_run_free(&r);
+}
+
+/* mpirun -np 1 PROG A... : -np 1 PROG B... (MPMD: two ranks, two command lines), 60 s at most. */
+static void mpmd(TuRun *r, const char *const *a, const char *const *b) {
+    const char *args[80];
+    int n = 0;
+    const char *fixed[] = {"--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "1", mpi_program()};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) args[n++] = fixed[i];
+    for (int i = 0; a[i]; i++) args[n++] = a[i];
+    args[n++] = ":";
+    for (size_t i = 4; i < sizeof fixed / sizeof *fixed; i++) args[n++] = fixed[i];
+    for (int i = 0; b[i]; i++) args[n++] = b[i];
+    args[n] = NULL;
+    setenv("SPHERE_BENCH", mpirun_path, 1);
+    tu_cli_limited(r, (TuLimits){.seconds = 60}, args);
+}
+
+/* Two ranks started with different command lines, or with different token
+ * files behind one option: refused before any work on every rank, with one
+ * message naming rank 1 and what differs, exit 2, no hang, no crash (before
+ * the check these hung, crashed the heap or trained something else). */
+static void test_ranks_disagree(void **state) {
+    (void)state;
+    static const char *const base[] = {"train", "--data", NULL, "--model", "tiny", "--quiet", NULL};
+    static const struct {
+        const char *extra[4]; /* rank 1's words after base (the data path replaced when data is set) */
+        int data;             /* 1: other vocabulary, 2: same vocabulary, other tokens */
+        const char *command;  /* rank 1's command, NULL: train */
+        const char *word;     /* what the message must name */
+    } cases[] = {
+        {{"--batches", "6", NULL}, 0, NULL, "--batches"},
+        {{"--threads", "2", NULL}, 0, NULL, "--threads"},
+        {{"--policy", "tree", NULL}, 0, NULL, "--policy"},
+        {{"--seed", "2", NULL}, 0, NULL, "--seed"},
+        {{"--first-batch", "1", NULL}, 0, NULL, "--first-batch"},
+        {{"--help", NULL}, 0, NULL, "--help"},
+        {{NULL}, 1, NULL, "the model"},
+        {{NULL}, 2, NULL, "checksum"},
+        {{"--out", NULL, NULL}, 0, "bench", "the command"},
+    };
+    char out_dir[TU_PATH_MAX];
+    tu_path(out_dir, "disagree-bench");
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        const char *a[16], *b[16];
+        int n = 0, m = 0;
+        for (int i = 0; base[i] || i == 2; i++) a[n++] = i == 2 ? data_path : base[i];
+        for (int i = 0; i < n; i++) b[m++] = a[i];
+        a[n++] = "--batches", a[n++] = "8";
+        a[n] = NULL;
+        if (cases[k].data) b[2] = cases[k].data == 1 ? other_vocab_path : same_vocab_path;
+        if (cases[k].command) b[0] = cases[k].command, b[m - 1] = "--out", b[m++] = out_dir; /* no --quiet in bench */
+        if (strcmp(cases[k].word, "--batches")) b[m++] = "--batches", b[m++] = "8"; /* else rank 1's own */
+        for (int i = 0; !cases[k].command && cases[k].extra[i]; i++) b[m++] = cases[k].extra[i];
+        b[m] = NULL;
+        TuRun r;
+        mpmd(&r, a, b);
+        if (!r.exited || r.status != 2 || count(r.err, "sphere-bench-mpi:") != 1 || !strstr(r.err, "rank 1: ") ||
+            !strstr(r.err, cases[k].word))
+            fail_msg("case %zu (%s): expected exit 2 and one message naming rank 1 and %s; got %s %d:\n%s\n%s", k,
+                     cases[k].word, cases[k].word, r.exited ? "exit" : "signal", r.exited ? r.status : r.sig, r.out,
+                     r.err);
+        tu_run_free(&r);
+    }
+    const char *same[] = {"train", "--data", data_path, "--model", "tiny", "--batches", "8", "--quiet", NULL};
+    TuRun r;
+    mpmd(&r, same, same); /* the same command line twice is one job */
+    if (!(r.exited && r.status == 0)) fail_msg("the same job on both ranks: exit %d\n%s", r.status, r.err);
     tu_run_free(&r);
 }
 
@@ -292,19 +392,53 @@ static void test_bench_folder(void **state) {
     assert_true(pp == 3 || pp == 4); /* 8 B, 1 KB, 64 KB, and one gradient when larger */
     snprintf(path, sizeof path, "%s/runs.csv", dir);
     char *runs = (char *)tu_read_file(path, NULL);
-    assert_contains(runs, "params_agree\n0,flat,0,2,1,1,8,");
+    assert_contains(runs, "params_agree,run_id\n0,flat,0,2,1,1,8,");
     assert_int_equal(count(runs, ",allreduce,"), 2);
     free(runs);
     snprintf(path, sizeof path, "%s/context.json", dir);
     char *ctx = (char *)tu_read_file(path, NULL);
     assert_contains(ctx, "\"ranks\": 2");
     assert_contains(ctx, "\"library\"");
-    free(ctx);
     assert_int_equal(tu_count_entries(dir, ".tmp."), 0);
+    const char *id = strstr(ctx, "\"run_id\": \""); /* every file names the run */
+    assert_non_null(id);
+    char run_id[96];
+    id += strlen("\"run_id\": \"");
+    snprintf(run_id, sizeof run_id, "%.*s", (int)strcspn(id, "\""), id);
+    static const char *const csvs[] = {"pingpong.csv", "runs.csv", "ranks.csv", "threads.csv"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, csvs[k]);
+        char *t = (char *)tu_read_file(path, NULL);
+        assert_true(t && strstr(t, ",run_id\n") && strstr(t, run_id));
+        free(t);
+    }
+    free(ctx);
     mpi(&r, 2, w); /* the folder holds a run: refused, by one message */
     assert_true(r.exited && r.status != 0);
     assert_int_equal(count(r.err, "sphere-bench-mpi:"), 1);
     tu_run_free(&r);
+}
+
+/* A second MPI bench into a folder whose lock another process holds is refused at once, naming it. */
+static void test_bench_folder_locked(void **state) {
+    (void)state;
+    char dir[TU_PATH_MAX], lock[TU_PATH_MAX + 8], pid[32];
+    tu_path(dir, "mpi-locked");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(lock, sizeof lock, "%s/.lock", dir);
+    int fd = open(lock, O_RDWR | O_CREAT, 0644);
+    assert_true(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+    int n = snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+    assert_int_equal(write(fd, pid, (size_t)n), n);
+    const char *w[] = {"bench", "--data", data_path, "--model", "tiny", "--batches", "8", "--reps", "1", "--out", dir,
+                       NULL};
+    TuRun r;
+    mpi(&r, 2, w);
+    close(fd);
+    if (!(r.exited && r.status != 0 && count(r.err, "sphere-bench-mpi:") == 1 && strstr(r.err, pid)))
+        fail_msg("expected one refusal naming %s; exit %d:\n%s", pid, r.status, r.err);
+    tu_run_free(&r);
+    assert_int_equal(tu_count_entries(dir, ".csv"), 0);
 }
 
 static int setup(void **state) {
@@ -326,6 +460,17 @@ static int setup(void **state) {
         return -1;
     }
     free(tf.ids);
+    TokenFile other = td_random_tokens(V + 1, NB, TB, TT, 77), same = td_random_tokens(V, NB, TB, TT, 78);
+    tu_path(other_vocab_path, "mpi-v41.tok");
+    tu_path(same_vocab_path, "mpi-other.tok");
+    sb_status st = tokens_save(other_vocab_path, other.ids, other.n_tokens, V + 1, &err);
+    if (!st) st = tokens_save(same_vocab_path, same.ids, same.n_tokens, V, &err);
+    free(other.ids);
+    free(same.ids);
+    if (st) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
     return 0;
 }
 
@@ -337,6 +482,9 @@ int main(void) {
         cmocka_unit_test(test_dead_rank),
         cmocka_unit_test(test_bad_option_one_message),
         cmocka_unit_test(test_bench_folder),
+        cmocka_unit_test(test_ranks_disagree),
+        cmocka_unit_test(test_bench_folder_locked),
+        cmocka_unit_test(test_outputs_replaced_together),
     };
     int rc = cmocka_run_group_tests(tests, setup, NULL);
     tu_cleanup();

@@ -121,7 +121,7 @@ static void test_warnings_file(void **state) {
     char dir[TU_PATH_MAX], path[SB_PATH_MAX];
     sb_error err;
     tu_path(dir, "");
-    assert_int_equal(noise_write(dir, w, n, &err), SB_OK);
+    assert_int_equal(noise_write(dir, w, n, "test-run", &err), SB_OK);
     assert_int_equal(path_join(path, sizeof path, dir, "warnings.json", &err), SB_OK);
     size_t len;
     char *text = (char *)tu_read_file(path, &len);

@@ -173,7 +173,7 @@ static void test_trainer_spans(void **state) {
         sb_error err;
         snprintf(name, sizeof name, "trace-%s.json", tc->variant);
         tu_path(path, name);
-        assert_int_equal(trace_write(path, "test", tc->variant, &res, &err), SB_OK);
+        assert_int_equal(trace_write(path, "test", tc->variant, NULL, &res, &err), SB_OK);
         check_trace(path, NULL, N_BATCHES, "0");
         variant_find(tc->variant)->destroy(st);
         free(params);
@@ -202,7 +202,7 @@ static void test_trainer_full_buffers(void **state) {
         char path[TU_PATH_MAX];
         sb_error err;
         tu_path(path, "trace-full.json");
-        assert_int_equal(trace_write(path, "test", cases[k].variant, &res, &err), SB_OK);
+        assert_int_equal(trace_write(path, "test", cases[k].variant, NULL, &res, &err), SB_OK);
         /* a full buffer loses compute spans: the format and the count are checked */
         check_trace(path, NULL, -1, "any");
         variant_find(cases[k].variant)->destroy(st);
