@@ -463,8 +463,8 @@ static int setup(void **state) {
     TokenFile other = td_random_tokens(V + 1, NB, TB, TT, 77), same = td_random_tokens(V, NB, TB, TT, 78);
     tu_path(other_vocab_path, "mpi-v41.tok");
     tu_path(same_vocab_path, "mpi-other.tok");
-    sb_status st = tokens_save(other_vocab_path, other.ids, other.n_tokens, V + 1, &err);
-    if (!st) st = tokens_save(same_vocab_path, same.ids, same.n_tokens, V, &err);
+    sb_status st = tokens_save(other_vocab_path, other.ids, other.n_tokens, V + 1, 0, &err);
+    if (!st) st = tokens_save(same_vocab_path, same.ids, same.n_tokens, V, 0, &err);
     free(other.ids);
     free(same.ids);
     if (st) {
