@@ -21,6 +21,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,7 @@ static void bench_args(const char **w, const char *out) {
                            "--no-counters", "--data-dir", data_dir, "--corpus-bytes", "200000", "--out", out, NULL};
     memcpy(w, fixed, sizeof fixed);
 }
+
 
 static void test_bench_second_writer_refused(void **state) {
     (void)state;
@@ -221,14 +223,53 @@ static void bench_fails_whole(const char *name, long limit, const char *word, in
     assert_int_equal(tu_count_entries(dir, ".tmp."), 0);
 }
 
+/* The largest file of a run folder but its checkpoints, and the size of the
+ * next largest: a limit between the two fails that file alone. */
+static long largest_but_checkpoints(const char *dir, char *name, size_t cap, long *next) {
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    long top = 0;
+    *next = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".ckpt")) continue;
+        char path[TU_PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        long size = tu_file_size(path);
+        if (size > top) {
+            *next = top;
+            top = size;
+            snprintf(name, cap, "%s", e->d_name);
+        } else if (size > *next) {
+            *next = size;
+        }
+    }
+    closedir(d);
+    return top;
+}
+
 static void test_bench_write_fails(void **state) {
     (void)state;
     const char *w[32];
-    char dir[TU_PATH_MAX];
+    char dir[TU_PATH_MAX], big[300];
     bench_args(w, tu_path(dir, "unlimited-run"));
     succeeds(w); /* the dataset made, so the limited runs below write only their folders */
     bench_fails_whole("ckpt-fails", 150 * 1000, "model-flat.ckpt", 1); /* the checkpoint is 200 KB, the rest < 10 KB */
-    bench_fails_whole("gbench-fails", 6500, "gbench", 0); /* gbench.json grows to 7 KB, every other file < 6 KB */
+    /* the largest file but the checkpoints (core.json, written once before the runs) fails alone: the bench
+     * stops naming it, before any run, and leaves no temporary and no file that claims a run */
+    long next, top = largest_but_checkpoints(dir, big, sizeof big, &next);
+    assert_true(top > next + 200);
+    assert_string_equal(big, "core.json");
+    char early[TU_PATH_MAX], runs[TU_PATH_MAX + 16];
+    tu_path(early, "core-fails");
+    bench_args(w, early);
+    TuRun r;
+    tu_cli_limited(&r, (TuLimits){.seconds = 60, .fsize_bytes = (next + top) / 2}, w);
+    tu_assert_failed_with(&r, "core.json");
+    tu_run_free(&r);
+    snprintf(runs, sizeof runs, "%s/runs.csv", early);
+    assert_false(tu_file_exists(runs));
+    assert_int_equal(tu_count_entries(early, ".tmp."), 0);
 }
 
 /* env's path made absolute against the current folder (default def). */
