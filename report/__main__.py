@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from .atomic import write_atomic
 from .build import build_report
 from .figures import Plots
 from .runfolder import REPO, ReportError, Run, default_run
@@ -32,10 +33,7 @@ def main(argv: list[str]) -> int:
         plots = Plots(run, not a.no_plots)
         text = build_report(run, plots)
         plots.render()
-        tmp = a.out + ".tmp"
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, a.out)
+        write_atomic(a.out, lambda f: f.write(text))
     except ReportError as e:
         sys.stderr.write(f"report: {e}\n")
         return 2

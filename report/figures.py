@@ -13,6 +13,7 @@ import subprocess
 import sys
 from typing import Any
 
+from .atomic import write_atomic
 from .fmt import isnum
 from .runfolder import REPO, ReportError
 
@@ -63,12 +64,13 @@ class Plots:
         out_dir = os.path.join(self.run.path, "plots")
         os.makedirs(out_dir, exist_ok=True)
         for fname, (header, rows) in self.derived.items():
-            with open(os.path.join(out_dir, fname), "w", newline="") as f:
+            def fill(f, header=header, rows=rows) -> None:
                 w = csv.writer(f, lineterminator="\n")
                 w.writerow(header)
                 for r in rows:
                     w.writerow(["NaN" if isinstance(c, float) and not math.isfinite(c) else
                                 (repr(c) if isinstance(c, float) else c) for c in r])
+            write_atomic(os.path.join(out_dir, fname), fill)
         for script, name, variables in self.jobs:
             for fmt in ("png", "svg"):
                 v = dict(variables)
