@@ -130,6 +130,24 @@ static sb_status output_target(char *target, const char *option, const char *pat
     return SB_OK;
 }
 
+/* Whether name is NAME.tmp.PID (with NAME of base_len bytes) of a process
+ * that no longer exists: a temporary nobody will commit or remove. */
+static int dead_temporary(const char *name, size_t base_len) {
+    if (strncmp(name + base_len, ".tmp.", 5) != 0) return 0;
+    const char *digits = name + base_len + 5;
+    char *end;
+    long pid = strtol(digits, &end, 10);
+    if (!*digits || *end || pid <= 0 || pid > INT_MAX || pid == (long)getpid()) return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH; /* alive, or not ours to judge: kept */
+}
+
+/* The same for any file name: the last ".tmp." in it ends NAME. */
+static int dead_temporary_any(const char *name) {
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp.")) t = p;
+    return t && t > name && dead_temporary(name, (size_t)(t - name));
+}
+
 /* Removes target.tmp.PID files whose process no longer exists. */
 static void clear_stale(const char *target) {
     char dir[SB_PATH_MAX];
@@ -140,12 +158,7 @@ static void clear_stale(const char *target) {
     if (!d) return;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         const char *n = e->d_name;
-        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0) continue;
-        const char *digits = n + blen + 5;
-        char *end;
-        long pid = strtol(digits, &end, 10);
-        if (!*digits || *end || pid <= 0 || pid > INT_MAX || pid == (long)getpid()) continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or not ours to judge */
+        if (strncmp(n, base, blen) != 0 || !dead_temporary(n, blen)) continue;
         char stale[SB_PATH_MAX];
         if (path_join(stale, sizeof stale, strcmp(dir, ".") == 0 ? "" : dir, n, NULL) == SB_OK) unlink(stale);
     }
@@ -440,12 +453,17 @@ sb_status safe_dir_prepare_locked(const char *dir, OutputLock *lock, sb_error *e
     }
     DIR *d = opendir(dir);
     if (!d) s = sb_fail(err, SB_EIO, "%s: cannot read the folder: %s", dir, strerror(errno));
-    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !(lock && !strcmp(e->d_name, OUTPUT_LOCK_DIR_NAME))) {
-            s = sb_fail(err, SB_EIO, "%s already holds %s (another run's files); give a new or empty folder", dir,
-                        e->d_name);
-            break;
-        }
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || (lock && !strcmp(e->d_name, OUTPUT_LOCK_DIR_NAME)))
+            continue;
+        char stale[SB_PATH_MAX];
+        if (dead_temporary_any(e->d_name) && path_join(stale, sizeof stale, dir, e->d_name, NULL) == SB_OK &&
+            unlink(stale) == 0)
+            continue; /* a temporary of a process that died: nobody's output, cleared as elsewhere */
+        s = sb_fail(err, SB_EIO, "%s already holds %s (another run's files); give a new or empty folder", dir,
+                    e->d_name);
+        break;
+    }
     if (d) closedir(d);
     if (!s && access(dir, W_OK | X_OK) != 0)
         s = sb_fail(err, SB_EIO, "%s: folder is not writable: %s", dir, strerror(errno));

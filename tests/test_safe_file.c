@@ -92,6 +92,30 @@ static void test_dir_prepare(void **state) {
     assert_int_equal(safe_dir_prepare("", &err), SB_EARG);
 }
 
+/* A folder holding only temporaries of processes that died (a killed bench
+ * or MPI bench) is taken, and they are cleared; a live process's temporary,
+ * or any other file, still makes it another run's folder. */
+static void test_dir_prepare_clears_dead_temporaries(void **state) {
+    (void)state;
+    char dir[TU_PATH_MAX], dead[TU_PATH_MAX + 64], live[TU_PATH_MAX + 64];
+    sb_error err;
+    tu_path(dir, "rerun");
+    assert_int_equal(safe_dir_prepare(dir, &err), SB_OK);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child); /* its pid now names no process */
+    snprintf(dead, sizeof dead, "%s/runs.csv.tmp.%ld", dir, (long)child);
+    tu_write_file(dead, "half a row", 10);
+    assert_int_equal(safe_dir_prepare(dir, &err), SB_OK);
+    assert_false(tu_file_exists(dead));
+    snprintf(live, sizeof live, "%s/runs.csv.tmp.%ld", dir, (long)getppid()); /* alive: the test's parent */
+    tu_write_file(live, "half a row", 10);
+    assert_int_equal(safe_dir_prepare(dir, &err), SB_EIO);
+    assert_contains(err.msg, "runs.csv.tmp.");
+    assert_true(tu_file_exists(live));
+}
+
 static void test_files_distinct(void **state) {
     (void)state;
     char x[TU_PATH_MAX], link[TU_PATH_MAX], dotted[TU_PATH_MAX], y[TU_PATH_MAX];
@@ -175,6 +199,7 @@ int main(void) {
         cmocka_unit_test(test_commit_all_replaces_every_file),
         cmocka_unit_test(test_commit_all_rolls_back),
         cmocka_unit_test(test_dir_prepare),
+        cmocka_unit_test(test_dir_prepare_clears_dead_temporaries),
         cmocka_unit_test(test_files_distinct_deep),
         cmocka_unit_test(test_files_distinct),
         cmocka_unit_test(test_output_check),
