@@ -168,18 +168,26 @@ static void tile(float *C, size_t ldc, const float *A, size_t lda, const float *
 /* Ap <- the mc x kc block of A at (i0, k0), as ceil(mc / MR) panels of kc x MR.
  * Whole panels take fixed-length copies (a profile showed the row-count
  * compares of the general loop); only the last, partial one is padded. */
-static void pack_a(float *Ap, const float *A, size_t a_rs, size_t a_cs, int mc, int kc) {
-    if (a_rs == 1) { /* A read column-wise (dout^T): row k of dout holds A(., k); read it once, in order */
-        for (int k = 0; k < kc; k++) {
-            const float *a = A + (size_t)k * a_cs;
-            float *dst = Ap + (size_t)k * MR;
-            int p = 0;
-            for (; p + MR <= mc; p += MR) memcpy(dst + (size_t)p * kc, a + p, sizeof(float) * MR);
-            if (p < mc) {
-                memset(dst + (size_t)p * kc, 0, sizeof(float) * MR);
-                memcpy(dst + (size_t)p * kc, a + p, sizeof(float) * (size_t)(mc - p));
-            }
+/* kc contiguous source rows (row k at src + k * stride, n floats each) into
+ * panels of W: element j of row k lands at dst[(j / W) * W * kc + k * W +
+ * j % W], the last partial panel padded with zeros. Every row is read once,
+ * in order. */
+static inline void pack_rows(float *dst, const float *src, size_t stride, int kc, int n, int W) {
+    for (int k = 0; k < kc; k++) {
+        const float *s = src + (size_t)k * stride;
+        float *d = dst + (size_t)k * (size_t)W;
+        int j = 0;
+        for (; j + W <= n; j += W) memcpy(d + (size_t)j * kc, s + j, sizeof(float) * (size_t)W);
+        if (j < n) {
+            memset(d + (size_t)j * kc, 0, sizeof(float) * (size_t)W);
+            memcpy(d + (size_t)j * kc, s + j, sizeof(float) * (size_t)(n - j));
         }
+    }
+}
+
+static void pack_a(float *Ap, const float *A, size_t a_rs, size_t a_cs, int mc, int kc) {
+    if (a_rs == 1) { /* A read column-wise (dout^T): row k of dout holds A(., k) */
+        pack_rows(Ap, A, a_cs, kc, mc, MR);
         return;
     }
     for (int p = 0; p < mc; p += MR) {
@@ -212,17 +220,8 @@ static void pack_a(float *Ap, const float *A, size_t a_rs, size_t a_cs, int mc, 
 
 /* Bp <- the kc x nc block of B, as ceil(nc / NR) panels of kc x NR. */
 static void pack_b(float *Bp, const float *B, size_t b_rs, size_t b_cs, int kc, int nc) {
-    if (b_cs == 1) { /* B row-major (W, inp): each row of the block read once, in order, into every panel */
-        for (int k = 0; k < kc; k++) {
-            const float *b = B + (size_t)k * b_rs;
-            float *dst = Bp + (size_t)k * NR;
-            int q = 0;
-            for (; q + NR <= nc; q += NR) memcpy(dst + (size_t)q * kc, b + q, sizeof(float) * NR);
-            if (q < nc) {
-                memset(dst + (size_t)q * kc, 0, sizeof(float) * NR);
-                memcpy(dst + (size_t)q * kc, b + q, sizeof(float) * (size_t)(nc - q));
-            }
-        }
+    if (b_cs == 1) { /* B row-major (W, inp): each row of the block into every panel */
+        pack_rows(Bp, B, b_rs, kc, nc, NR);
         return;
     }
     for (int q = 0; q < nc; q += NR) {

@@ -34,10 +34,7 @@ def main(argv: list[str]) -> int:
         text = build_report(run, plots)
         plots.render()
         write_atomic(a.out, lambda f: f.write(text))
-    except ReportError as e:
-        sys.stderr.write(f"report: {e}\n")
-        return 2
-    except OSError as e:
+    except (ReportError, OSError) as e:
         sys.stderr.write(f"report: {e}\n")
         return 2
     print(f"report: {os.path.relpath(a.out)} from {os.path.relpath(run.path)}"

@@ -257,10 +257,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         return compare(args.a, args.b, args.fail_above, allow_different=args.allow_different)
-    except ReportError as e:
-        sys.stderr.write(f"compare: {e}\n")
-        return 2
-    except OSError as e:
+    except (ReportError, OSError) as e:
         sys.stderr.write(f"compare: {e}\n")
         return 2
 
