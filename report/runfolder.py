@@ -30,6 +30,12 @@ def read_csv(path: str, spec: Optional[CsvSpec] = None) -> Optional[list[dict[st
     return load_csv(path, path, spec or BENCH_CSV[os.path.basename(path)])
 
 
+def samples_run_id(text: Optional[str]) -> Optional[str]:
+    """The run id on samples.txt's first line ("# run_id ID"), or None."""
+    first = (text or "").split("\n", 1)[0]
+    return first[len("# run_id "):].strip() or None if first.startswith("# run_id ") else None
+
+
 class Run:
     """One run folder, loaded. Missing optional files become empty lists."""
 
@@ -57,9 +63,11 @@ class Run:
         # core.json: single-thread kernel timings (runs before bench-core have none)
         self.core = run_file(self.path, "core.json", path)
         self.samples: Optional[str] = run_file(self.path, "samples.txt", path)
-        self.warnings: Optional[list[dict[str, Any]]] = (run_file(self.path, "warnings.json", path)
-                                                        or {}).get("warnings")
-        self._check_one_run(path)
+        warnings_file = run_file(self.path, "warnings.json", path)
+        self.warnings: Optional[list[dict[str, Any]]] = (warnings_file or {}).get("warnings")
+        self._check_one_run(path, {"core.json": (self.core or {}).get("run_id"),
+                                   "warnings.json": (warnings_file or {}).get("run_id"),
+                                   "samples.txt": samples_run_id(self.samples)})
         self.configs = [self._clean(c) for c in self.summary.get("configurations", [])]
         ctx = self.context
         self.cores = int(ctx.get("cores") or self.summary.get("cores") or 0)
@@ -106,12 +114,15 @@ class Run:
         s = self.shape(variant)
         return s.counts() if s.threads else "no per-thread record"
 
-    def _check_one_run(self, path: str) -> None:
+    def _check_one_run(self, path: str, carried: dict[str, Optional[str]]) -> None:
         """Refuses a folder whose files come from different runs: every file the bench
         writes carries its run id (context.json and summary.json a "run_id" key, each
-        CSV a run_id column), and all must be the same one. A folder written before
-        run ids existed carries none anywhere and is read as it is."""
+        CSV a run_id column; core.json and warnings.json a "run_id" key and samples.txt a
+        first line "# run_id ID" since the bench's 2026-12-04 revision, so those are
+        checked where they carry one), and all must be the same one. A folder written
+        before run ids existed carries none anywhere and is read as it is."""
         ids = {"context.json": {self.context.get("run_id")}, "summary.json": {self.summary.get("run_id")}}
+        ids.update({name: {rid} for name, rid in carried.items() if rid is not None})
         for name, rows in (("runs.csv", self.runs), ("threads.csv", self.threads), ("groups.csv", self.groups),
                            ("loss.csv", self.loss)):
             if name not in self.missing and rows:

@@ -56,6 +56,33 @@ class Folder(unittest.TestCase):
             ["sweep", "tree", "none", 4, 1, 64, 3, "worker", 2, 1.0, 3, "NaN", "unsupported", run_id]])
         return Run(self.d)
 
+    def test_every_file_that_carries_a_run_id_must_carry_this_one(self):
+        """core.json, warnings.json and samples.txt carry the run id since the bench wrote it there: one from
+        another run is refused naming the file; one without an id (an older bench) is read."""
+        self.make()
+        cases = {"core.json": ({"schema": 1, "run_id": "{id}", "presets": []}, True),
+                 "warnings.json": ({"schema": 1, "run_id": "{id}", "warnings": []}, True),
+                 "samples.txt": ("# run_id {id}\n# flat, text\nsome words\n", False)}
+        for name, (body, is_json) in cases.items():
+            path = os.path.join(self.d, name)
+            for rid, ok in (("r1", True), ("r2", False)):
+                with open(path, "w", encoding="utf-8") as f:
+                    if is_json:
+                        json.dump({k: (v.replace("{id}", rid) if isinstance(v, str) else v)
+                                   for k, v in body.items()}, f)
+                    else:
+                        f.write(body.replace("{id}", rid))
+                if ok:
+                    self.assertEqual(Run(self.d).run_id, "r1")
+                else:
+                    with self.assertRaises(ReportError) as e:
+                        Run(self.d)
+                    self.assertIn(name, str(e.exception))
+            os.unlink(path)
+        with open(os.path.join(self.d, "samples.txt"), "w", encoding="utf-8") as f:
+            f.write("# flat, text written before run ids\nwords\n")
+        self.assertEqual(Run(self.d).run_id, "r1")
+
     def test_csv_numbers_text_and_nan(self):
         r = self.make()
         t = r.threads[0]
