@@ -182,11 +182,14 @@ static void test_no_pmu_fallback(void **state) {
             assert_string_equal(counters_status(&cs, &m.tc, i), "ok");
         }
     }
-    /* task-clock is in ns of this thread's CPU; 20% plus 2 ms for the
-     * clock reads and ioctls that one counts and the other does not. */
+    /* task-clock is in ns of this thread's CPU. The two clocks differ by the
+     * reads and ioctls one counts and the other does not, and on a shared VM
+     * by up to a third (seen: 64 ms against 50 ms), so the test holds the
+     * unit and the thread, not the noise: within a factor of two. A counter
+     * read in the wrong unit (us, s) or from another event is far outside. */
     double task_s = m.tc.value[EV_TASK_CLOCK] * 1e-9;
-    assert_true(task_s > 0.0);
-    assert_close(task_s, m.cpu_s, 0.2 * m.cpu_s + 0.002);
+    assert_true(task_s > 0.5 * m.cpu_s);
+    assert_true(task_s < 2.0 * m.cpu_s + 0.005);
     counters_teardown(&cs);
 }
 
@@ -414,7 +417,7 @@ static void test_setup_raises_the_descriptor_limit(void **state) {
 
 /* Under a limit of 64 descriptors that cannot be raised (set after setup,
  * as a hard limit of 64 would be), 16 threads' worth of counters open at
- * once: some open, the rest fail with EMFILE. counters_counted says k of 16,
+ * once: half open, the rest fail with EMFILE. counters_counted says k of 16,
  * and the bench's warning says "k of 16" for every such counter. */
 static void test_part_of_the_threads_under_64_descriptors(void **state) {
     (void)state;
@@ -425,14 +428,28 @@ static void test_part_of_the_threads_under_64_descriptors(void **state) {
     assert_int_equal(counters_setup(&cs, NULL, open_no_pmu, &err), SB_OK);
     struct rlimit saved;
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
-    int probe = dup(0); /* the lowest free descriptor: 64 leaves room for about 64 - probe more */
-    assert_true(probe >= 0 && probe < 40);
-    close(probe);
+    /* Room for exactly half the threads' events, whatever number of software
+     * events this kernel lets us open: descriptors below 64 - room are held. */
+    int per_thread = 0;
+    for (int i = 0; i < cs.n; i++) per_thread += cs.ev[i].usable;
+    assert_true(per_thread > 0);
+    int room = per_thread * (N / 2);
+    int held[64], n_held = 0;
+    for (;;) {
+        int fd = dup(0);
+        assert_true(fd >= 0);
+        if (fd >= 64 - room) {
+            close(fd);
+            break;
+        }
+        held[n_held++] = fd;
+    }
     static ThreadCounters tc[N];
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &(struct rlimit){64, saved.rlim_max}), 0);
     for (int t = 0; t < N; t++) counters_thread_begin(&cs, &tc[t]); /* all held at once, as 16 threads would */
     for (int t = 0; t < N; t++) counters_thread_end(&cs, &tc[t]);
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    while (n_held > 0) close(held[--n_held]);
     int k = counters_counted(&cs, tc, N, EV_TASK_CLOCK);
     print_message("  task-clock counted on %d of %d\n", k, N);
     assert_true(k > 0 && k < N);
