@@ -190,6 +190,7 @@ MPI_DATA    ?= data/corpus.tok
 MPI_ARGS    ?= --batches 48 --reps 3
 MPIRUN_ARGS ?= --oversubscribe
 bench-mpi: $(MPI_PROGRAM)
+	@sh scripts/mpi_root.sh "make bench-mpi" "$(MPIRUN_ARGS)"
 	@out="$(MPI_OUT)"; if [ -z "$$out" ]; then \
 		run=$$(cat results/LATEST 2>/dev/null); \
 		if [ -z "$$run" ] || [ ! -d "$$run" ]; then echo "make bench-mpi: no run folder in results/LATEST: run make bench (QUICK=1 is enough) first, or give MPI_OUT=DIR" >&2; exit 1; fi; \
