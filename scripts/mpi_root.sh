@@ -3,8 +3,8 @@
 # does, with the reason and the commands that would work.
 #
 # usage: mpi_root.sh TARGET MPIRUN-ARGS   (TARGET names the make target in messages)
-# Open MPI's mpirun refuses to start as root unless told twice (the switch
-# --allow-run-as-root, or both OMPI_ALLOW_RUN_AS_ROOT=1 and
+# Open MPI's mpirun refuses to start as root unless told so (by the switch
+# --allow-run-as-root, or by both OMPI_ALLOW_RUN_AS_ROOT=1 and
 # OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1), and its own message names neither make
 # variable nor the reason. This script passes (exit 0) when the user is not
 # root, or when the user has told mpirun already; it never tells it for them.
